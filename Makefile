@@ -1,0 +1,84 @@
+# tcmu-svm: `make` builds build/handler_svm.so; `make check` runs every test tier.
+CC        ?= cc
+PREFIX    ?= /usr
+DESTDIR   ?=
+MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
+# tcmu-runner's compiled-in handler directory on Debian: /usr/lib/<multiarch>/tcmu-runner
+HANDLER_DIR ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))/tcmu-runner
+SYSTEMD_DIR ?= /lib/systemd/system
+MODULES_LOAD_DIR ?= /usr/lib/modules-load.d
+
+BUILD   := build
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -MMD -MP
+LDFLAGS ?=
+
+LIB_SRCS := handler/cdb.c handler/cfg.c handler/iov.c handler/log.c handler/lun.c \
+            handler/scsi.c handler/sense.c handler/store.c
+PLUGIN_SRCS := $(LIB_SRCS) handler/plugin.c
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+
+PLUGIN_OBJS := $(PLUGIN_SRCS:%.c=$(BUILD)/%.o)
+UNIT_OBJS   := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+
+# Everything `make check` and the VM rig need on Debian 12.
+DEPS := gcc make libc6-dev tcmu-runner libtcmu2 targetcli-fb python3-rtslib-fb sg3-utils \
+        libiscsi-bin fio qemu-system-x86 linux-image-amd64 busybox-static dbus kmod \
+        iproute2 cpio util-linux e2fsprogs procps
+
+.PHONY: all deps install uninstall check check-unit check-e2e check-conformance demo bench \
+        clean format
+all: $(BUILD)/handler_svm.so
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/handler_svm.so: $(PLUGIN_OBJS) handler/handler_svm.map
+	$(CC) -shared -Wl,--version-script=handler/handler_svm.map -Wl,-z,relro,-z,now \
+		$(LDFLAGS) -o $@ $(PLUGIN_OBJS)
+
+$(BUILD)/unit_tests: $(PLUGIN_OBJS) $(UNIT_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEPS)
+
+install: $(BUILD)/handler_svm.so
+	install -D -m 0755 $(BUILD)/handler_svm.so $(DESTDIR)$(HANDLER_DIR)/handler_svm.so
+	install -D -m 0644 systemd/tcmu-runner-svm.conf \
+		$(DESTDIR)$(SYSTEMD_DIR)/tcmu-runner.service.d/svm.conf
+	install -D -m 0644 systemd/target_core_user.conf \
+		$(DESTDIR)$(MODULES_LOAD_DIR)/tcmu-svm.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(HANDLER_DIR)/handler_svm.so \
+		$(DESTDIR)$(SYSTEMD_DIR)/tcmu-runner.service.d/svm.conf \
+		$(DESTDIR)$(MODULES_LOAD_DIR)/tcmu-svm.conf
+
+check: check-unit check-e2e check-conformance
+
+check-unit: $(BUILD)/unit_tests $(BUILD)/handler_svm.so
+	$(BUILD)/unit_tests
+	tests/unit/abi_check.sh $(BUILD)/handler_svm.so
+
+check-e2e: $(BUILD)/handler_svm.so
+	tests/e2e/run-all
+
+check-conformance: $(BUILD)/handler_svm.so
+	tests/conformance/run
+
+demo:
+	tests/demo/run
+
+bench: $(BUILD)/handler_svm.so
+	tests/bench/run
+
+format:
+	clang-format -i handler/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cdb.h"
+#include "limits.h"
+
+#include <string.h>
+
+/* Byte 1 of the READ/WRITE/VERIFY family (SBC-4 5.x): xxPROTECT, DPO, FUA, BYTCHK */
+#define B1_PROTECT(b) ((b) >> 5)
+#define B1_FUA	      0x08
+#define B1_BYTCHK(b)  (((b) >> 1) & 3)
+#define B1_IMMED      0x02
+
+static void lba_len_10(const uint8_t *cdb, struct svm_cdb *out)
+{
+	out->lba = svm_get_be32(cdb + 2);
+	out->nblocks = svm_get_be16(cdb + 7);
+}
+
+static void lba_len_12(const uint8_t *cdb, struct svm_cdb *out)
+{
+	out->lba = svm_get_be32(cdb + 2);
+	out->nblocks = svm_get_be32(cdb + 6);
+}
+
+static void lba_len_16(const uint8_t *cdb, struct svm_cdb *out)
+{
+	out->lba = svm_get_be64(cdb + 2);
+	out->nblocks = svm_get_be32(cdb + 10);
+}
+
+/* The LBA/length layout follows the CDB's size, which its group code gives (SPC-4 4.2.5.1). */
+static void lba_len(const uint8_t *cdb, struct svm_cdb *out)
+{
+	switch (cdb[0] >> 5) {
+	case 4:
+		lba_len_16(cdb, out);
+		break;
+	case 5:
+		lba_len_12(cdb, out);
+		break;
+	default:
+		lba_len_10(cdb, out);
+		break;
+	}
+}
+
+static void start(const uint8_t *cdb, struct svm_cdb *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->opcode = cdb[0];
+}
+
+/* SBC-4 5.11 READ(6), 5.43 WRITE(6): 21-bit LBA; TRANSFER LENGTH 0 means 256. */
+enum svm_sense svm_cdb_parse_rw6(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->lba = (uint32_t)(cdb[1] & 0x1f) << 16 | svm_get_be16(cdb + 2);
+	out->nblocks = cdb[4] ? cdb[4] : 256;
+	return SVM_SENSE_OK;
+}
+
+/* Protection information is not supported: xxPROTECT must be zero (SBC-4 4.22). */
+static enum svm_sense rw_flags(const uint8_t *cdb, struct svm_cdb *out)
+{
+	if (B1_PROTECT(cdb[1]))
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->fua = cdb[1] & B1_FUA;
+	return SVM_SENSE_OK;
+}
+
+enum svm_sense svm_cdb_parse_rw10(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	lba_len_10(cdb, out);
+	return rw_flags(cdb, out);
+}
+
+enum svm_sense svm_cdb_parse_rw12(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	lba_len_12(cdb, out);
+	return rw_flags(cdb, out);
+}
+
+enum svm_sense svm_cdb_parse_rw16(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	lba_len_16(cdb, out);
+	return rw_flags(cdb, out);
+}
+
+/* SBC-4 5.34-5.36 VERIFY(10/12/16): BYTCHK 00b no compare, 01b compare, 11b one block; 10b reserved. */
+enum svm_sense svm_cdb_parse_verify(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	lba_len(cdb, out);
+	if (B1_PROTECT(cdb[1]))
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->bytchk = B1_BYTCHK(cdb[1]);
+	if (out->bytchk == 2)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
+/* SBC-4 5.45-5.47 WRITE AND VERIFY(10/12/16): BYTCHK 00b or 01b only. */
+enum svm_sense svm_cdb_parse_write_verify(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	lba_len(cdb, out);
+	if (B1_PROTECT(cdb[1]))
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->bytchk = B1_BYTCHK(cdb[1]);
+	if (out->bytchk > 1)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->fua = true; /* the verify needs the data on the medium */
+	return SVM_SENSE_OK;
+}
+
+/* SBC-4 5.8/5.9 PRE-FETCH(10/16): IMMED; PREFETCH LENGTH 0 = to the end. */
+enum svm_sense svm_cdb_parse_prefetch(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	lba_len(cdb, out);
+	out->immed = cdb[1] & B1_IMMED;
+	out->whole_lun = out->nblocks == 0;
+	return SVM_SENSE_OK;
+}
+
+/* SBC-4 5.32/5.33 SYNCHRONIZE CACHE(10/16): IMMED; NUMBER OF LOGICAL BLOCKS 0 = to the end. */
+enum svm_sense svm_cdb_parse_sync_cache(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	lba_len(cdb, out);
+	out->immed = cdb[1] & B1_IMMED;
+	out->whole_lun = out->nblocks == 0;
+	return SVM_SENSE_OK;
+}
+
+/* SBC-4 5.31 UNMAP: ANCHOR (byte 1 bit 0) is not supported; PARAMETER LIST LENGTH bytes 7-8. */
+enum svm_sense svm_cdb_parse_unmap(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	if (cdb[1] & 0x01)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->alloc_len = svm_get_be16(cdb + 7);
+	return SVM_SENSE_OK;
+}
+
+/* SPC-4 6.6 INQUIRY: EVPD; PAGE CODE only with EVPD; CMDDT (obsolete) must be 0. */
+enum svm_sense svm_cdb_parse_inquiry(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->evpd = cdb[1] & 0x01;
+	out->page = cdb[2];
+	out->alloc_len = svm_get_be16(cdb + 3);
+	if (cdb[1] & 0x02)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	if (!out->evpd && out->page)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
+/* SBC-4 5.20 READ CAPACITY(10): with PMI 0 the LOGICAL BLOCK ADDRESS must be 0. */
+enum svm_sense svm_cdb_parse_read_capacity10(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->lba = svm_get_be32(cdb + 2);
+	out->pmi = cdb[8] & 0x01;
+	out->alloc_len = 8;
+	if (!out->pmi && out->lba)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
+/* SPC-4 SERVICE ACTION IN(16): only READ CAPACITY(16) (SBC-4 5.21) for now. */
+enum svm_sense svm_cdb_parse_service_action_in16(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->service_action = cdb[1] & 0x1f;
+	if (out->service_action != SVM_SAI_READ_CAPACITY16)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->lba = svm_get_be64(cdb + 2);
+	out->alloc_len = svm_get_be32(cdb + 10);
+	out->pmi = cdb[14] & 0x01;
+	if (!out->pmi && out->lba)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
+/* SPC-4 6.11/6.12 MODE SENSE(6/10). */
+enum svm_sense svm_cdb_parse_mode_sense(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->dbd = cdb[1] & 0x08;
+	out->pc = cdb[2] >> 6;
+	out->page = cdb[2] & 0x3f;
+	out->subpage = cdb[3];
+	if (cdb[0] == SVM_OP_MODE_SENSE6) {
+		out->alloc_len = cdb[4];
+	} else {
+		out->llbaa = cdb[1] & 0x10;
+		out->alloc_len = svm_get_be16(cdb + 7);
+	}
+	if (out->pc == 3)
+		return SVM_SENSE_SAVING_PARAMS_UNSUP;
+	return SVM_SENSE_OK;
+}
+
+/* SPC-4 6.29 REQUEST SENSE: DESC selects descriptor format. */
+enum svm_sense svm_cdb_parse_request_sense(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->desc = cdb[1] & 0x01;
+	out->alloc_len = cdb[4];
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SBC-4 5.30 START STOP UNIT: no power conditions and no removable medium,
+ * so POWER CONDITION must be 0 and LOEJ must be 0.
+ */
+enum svm_sense svm_cdb_parse_start_stop(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->immed = cdb[1] & 0x01;
+	out->start = cdb[4] & 0x01;
+	out->loej = cdb[4] & 0x02;
+	out->no_flush = cdb[4] & 0x04;
+	if ((cdb[4] >> 4) || (cdb[3] & 0x0f))
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	if (out->loej)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
+enum svm_sense svm_cdb_parse_none(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SBC-4 5.31.2: header = UNMAP DATA LENGTH (n-2), UNMAP BLOCK DESCRIPTOR
+ * DATA LENGTH; then 16-byte descriptors. A trailing partial descriptor is
+ * ignored. Validation is complete before any descriptor is acted on.
+ */
+enum svm_sense svm_unmap_parse(const uint8_t *buf, size_t len, uint64_t num_lbas,
+			       struct svm_unmap_desc *descs, unsigned *count)
+{
+	uint32_t data_len, bd_len, n;
+	uint64_t total = 0;
+
+	*count = 0;
+	if (len == 0)
+		return SVM_SENSE_OK;
+	if (len < SVM_UNMAP_HEADER_LEN)
+		return SVM_SENSE_PARAM_LIST_LENGTH;
+	data_len = svm_get_be16(buf);
+	bd_len = svm_get_be16(buf + 2);
+	if (data_len > len - 2 || bd_len > len - SVM_UNMAP_HEADER_LEN)
+		return SVM_SENSE_PARAM_LIST_LENGTH;
+	n = bd_len / SVM_UNMAP_DESCRIPTOR_LEN;
+	if (n > SVM_UNMAP_MAX_DESCRIPTORS)
+		return SVM_SENSE_INVALID_FIELD_IN_PARAM;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *d = buf + SVM_UNMAP_HEADER_LEN + i * SVM_UNMAP_DESCRIPTOR_LEN;
+		uint64_t lba = svm_get_be64(d);
+		uint32_t nb = svm_get_be32(d + 8);
+
+		if (lba > num_lbas || nb > num_lbas - lba)
+			return SVM_SENSE_LBA_OUT_OF_RANGE;
+		total += nb;
+		if (total > SVM_UNMAP_MAX_LBAS)
+			return SVM_SENSE_INVALID_FIELD_IN_PARAM;
+		descs[i] = (struct svm_unmap_desc){.lba = lba, .nblocks = nb};
+	}
+	*count = n;
+	return SVM_SENSE_OK;
+}

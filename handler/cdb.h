@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * CDB and parameter-list parsing (SBC-4, SPC-4). Pure functions over bytes:
+ * no I/O, no allocation, never block. Each parser validates reserved and
+ * unsupported fields and returns SVM_SENSE_OK or the reason to reject.
+ * Range checks against the LUN's capacity happen at execution, not here.
+ */
+#ifndef SVM_CDB_H
+#define SVM_CDB_H
+
+#include "sense.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct svm_cdb {
+	uint8_t opcode;
+	uint8_t service_action;
+	uint64_t lba;
+	uint32_t nblocks;   /* TRANSFER / VERIFICATION / PREFETCH LENGTH, in blocks */
+	uint32_t alloc_len; /* ALLOCATION LENGTH or PARAMETER LIST LENGTH, in bytes */
+	uint8_t page;	    /* INQUIRY PAGE CODE, MODE SENSE PAGE CODE */
+	uint8_t subpage;    /* MODE SENSE SUBPAGE CODE */
+	uint8_t pc;	    /* MODE SENSE PAGE CONTROL */
+	uint8_t bytchk;	    /* VERIFY / WRITE AND VERIFY BYTCHK */
+	bool fua, immed, evpd, dbd, llbaa, desc, loej, start, no_flush, pmi;
+	bool whole_lun; /* SYNCHRONIZE CACHE: NUMBER OF LOGICAL BLOCKS 0 = to the end */
+};
+
+typedef enum svm_sense (*svm_cdb_parse_fn)(const uint8_t *cdb, struct svm_cdb *out);
+
+/* One parser per CDB format. */
+enum svm_sense svm_cdb_parse_rw6(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_rw10(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_rw12(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_rw16(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_verify(const uint8_t *cdb, struct svm_cdb *out);	    /* 10/12/16 */
+enum svm_sense svm_cdb_parse_write_verify(const uint8_t *cdb, struct svm_cdb *out); /* 10/12/16 */
+enum svm_sense svm_cdb_parse_prefetch(const uint8_t *cdb, struct svm_cdb *out);	    /* 10/16 */
+enum svm_sense svm_cdb_parse_sync_cache(const uint8_t *cdb, struct svm_cdb *out);   /* 10/16 */
+enum svm_sense svm_cdb_parse_unmap(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_inquiry(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_read_capacity10(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_service_action_in16(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_mode_sense(const uint8_t *cdb, struct svm_cdb *out); /* 6/10 */
+enum svm_sense svm_cdb_parse_request_sense(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_start_stop(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_none(const uint8_t *cdb, struct svm_cdb *out); /* TEST UNIT READY */
+
+/* SBC-4 5.31.2 UNMAP block descriptor */
+struct svm_unmap_desc {
+	uint64_t lba;
+	uint32_t nblocks;
+};
+
+/*
+ * Parse an UNMAP parameter list of len bytes (len = PARAMETER LIST LENGTH,
+ * already clipped to what the initiator sent). Validates every descriptor
+ * against num_lbas and the limits in limits.h before anything is executed.
+ * Fills descs (room for SVM_UNMAP_MAX_DESCRIPTORS) and *count.
+ */
+enum svm_sense svm_unmap_parse(const uint8_t *buf, size_t len, uint64_t num_lbas,
+			       struct svm_unmap_desc *descs, unsigned *count);
+
+/* SBC-4 opcodes used by the dispatch table and the tests. */
+enum {
+	SVM_OP_TEST_UNIT_READY = 0x00,
+	SVM_OP_REQUEST_SENSE = 0x03,
+	SVM_OP_READ6 = 0x08,
+	SVM_OP_WRITE6 = 0x0A,
+	SVM_OP_INQUIRY = 0x12,
+	SVM_OP_MODE_SENSE6 = 0x1A,
+	SVM_OP_START_STOP_UNIT = 0x1B,
+	SVM_OP_READ_CAPACITY10 = 0x25,
+	SVM_OP_READ10 = 0x28,
+	SVM_OP_WRITE10 = 0x2A,
+	SVM_OP_WRITE_VERIFY10 = 0x2E,
+	SVM_OP_VERIFY10 = 0x2F,
+	SVM_OP_PREFETCH10 = 0x34,
+	SVM_OP_SYNC_CACHE10 = 0x35,
+	SVM_OP_UNMAP = 0x42,
+	SVM_OP_MODE_SENSE10 = 0x5A,
+	SVM_OP_READ16 = 0x88,
+	SVM_OP_WRITE16 = 0x8A,
+	SVM_OP_WRITE_VERIFY16 = 0x8E,
+	SVM_OP_VERIFY16 = 0x8F,
+	SVM_OP_PREFETCH16 = 0x90,
+	SVM_OP_SYNC_CACHE16 = 0x91,
+	SVM_OP_SERVICE_ACTION_IN16 = 0x9E,
+	SVM_OP_READ12 = 0xA8,
+	SVM_OP_WRITE12 = 0xAA,
+	SVM_OP_WRITE_VERIFY12 = 0xAE,
+	SVM_OP_VERIFY12 = 0xAF,
+};
+#define SVM_SAI_READ_CAPACITY16 0x10
+
+static inline uint16_t svm_get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint32_t svm_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t svm_get_be64(const uint8_t *p)
+{
+	return (uint64_t)svm_get_be32(p) << 32 | svm_get_be32(p + 4);
+}
+static inline void svm_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+static inline void svm_put_be32(uint8_t *p, uint32_t v)
+{
+	svm_put_be16(p, v >> 16);
+	svm_put_be16(p + 2, v);
+}
+static inline void svm_put_be64(uint8_t *p, uint64_t v)
+{
+	svm_put_be32(p, v >> 32);
+	svm_put_be32(p + 4, v);
+}
+
+#endif

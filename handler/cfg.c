@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include "cfg.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int svm_reason(char **reason, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!reason)
+		return err;
+	va_start(ap, fmt);
+	if (vasprintf(reason, fmt, ap) < 0)
+		*reason = NULL;
+	va_end(ap);
+	return err;
+}
+
+static int parse_bool(const char *key, const char *val, bool *out, char **reason)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcmp(val, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcmp(val, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return svm_reason(reason, -EINVAL, "malformed value '%s' for key '%s': expected yes or no",
+			  val, key);
+}
+
+static int check_path_syntax(const char *what, const char *p, char **reason)
+{
+	if (!*p)
+		return svm_reason(reason, -EINVAL, "missing %s path", what);
+	if (p[0] != '/')
+		return svm_reason(reason, -EINVAL, "%s path '%s' is not absolute", what, p);
+	if (strlen(p) >= PATH_MAX)
+		return svm_reason(reason, -EINVAL, "%s path is longer than %d bytes", what,
+				  PATH_MAX - 1);
+	return 0;
+}
+
+int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
+{
+	char *copy, *tok, *save = NULL;
+	bool seen_create = false, seen_wce = false;
+	int ret;
+
+	*cfg = (struct svm_cfg){.create = true, .wce = true};
+	if (!str)
+		return svm_reason(reason, -EINVAL, "empty configuration string");
+	copy = strdup(str);
+	if (!copy)
+		return svm_reason(reason, -ENOMEM, "out of memory");
+
+	/* strtok would merge ",," and hide an empty element: walk by hand. */
+	tok = copy;
+	save = strchr(tok, ',');
+	if (save)
+		*save++ = '\0';
+	ret = check_path_syntax("source", tok, reason);
+	if (ret)
+		goto free_copy;
+	cfg->src = strdup(tok);
+	if (!cfg->src) {
+		ret = svm_reason(reason, -ENOMEM, "out of memory");
+		goto free_copy;
+	}
+
+	while (save) {
+		char *val;
+
+		tok = save;
+		save = strchr(tok, ',');
+		if (save)
+			*save++ = '\0';
+		val = strchr(tok, '=');
+		if (!*tok || !val || val == tok) {
+			ret = svm_reason(reason, -EINVAL,
+					 "malformed option '%s': expected key=value", tok);
+			goto free_cfg;
+		}
+		*val++ = '\0';
+		if (!strcmp(tok, "dst")) {
+			if (cfg->dst) {
+				ret = svm_reason(reason, -EINVAL, "key 'dst' given twice");
+				goto free_cfg;
+			}
+			ret = check_path_syntax("destination", val, reason);
+			if (ret)
+				goto free_cfg;
+			cfg->dst = strdup(val);
+			if (!cfg->dst) {
+				ret = svm_reason(reason, -ENOMEM, "out of memory");
+				goto free_cfg;
+			}
+		} else if (!strcmp(tok, "create") || !strcmp(tok, "wce")) {
+			bool *seen = tok[0] == 'c' ? &seen_create : &seen_wce;
+
+			if (*seen) {
+				ret = svm_reason(reason, -EINVAL, "key '%s' given twice", tok);
+				goto free_cfg;
+			}
+			*seen = true;
+			ret = parse_bool(tok, val, tok[0] == 'c' ? &cfg->create : &cfg->wce,
+					 reason);
+			if (ret)
+				goto free_cfg;
+		} else {
+			ret = svm_reason(reason, -EINVAL,
+					 "unknown key '%s' (known keys: dst, create, wce)", tok);
+			goto free_cfg;
+		}
+	}
+	free(copy);
+	return 0;
+
+free_cfg:
+	svm_cfg_free(cfg);
+free_copy:
+	free(copy);
+	return ret;
+}
+
+void svm_cfg_free(struct svm_cfg *cfg)
+{
+	free(cfg->src);
+	free(cfg->dst);
+	cfg->src = cfg->dst = NULL;
+}
+
+/*
+ * A canonical name for a path that may not exist yet: realpath() of its
+ * directory plus its last component. Returns malloc'd string or NULL.
+ */
+static char *canonical(const char *path)
+{
+	char *d = strdup(path), *b = strdup(path), *dir, *out = NULL;
+
+	if (d && b) {
+		dir = realpath(dirname(d), NULL);
+		if (dir && asprintf(&out, "%s/%s", strcmp(dir, "/") ? dir : "", basename(b)) < 0)
+			out = NULL;
+		free(dir);
+	}
+	free(d);
+	free(b);
+	return out;
+}
+
+static int check_store_path(const char *what, const char *path, bool may_create, char **reason)
+{
+	struct stat st;
+	char *d;
+	int ret = 0;
+
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+			return svm_reason(reason, -EINVAL,
+					  "%s '%s' is not a regular file or block device", what,
+					  path);
+		if (access(path, R_OK | W_OK))
+			return svm_reason(reason, -errno, "%s '%s' is not readable and writable: %s",
+					  what, path, strerror(errno));
+		return 0;
+	}
+	if (errno != ENOENT)
+		return svm_reason(reason, -errno, "cannot stat %s '%s': %s", what, path,
+				  strerror(errno));
+	if (!may_create)
+		return svm_reason(reason, -ENOENT, "%s '%s' does not exist (create=no)", what, path);
+
+	d = strdup(path);
+	if (!d)
+		return svm_reason(reason, -ENOMEM, "out of memory");
+	if (stat(dirname(d), &st) || !S_ISDIR(st.st_mode))
+		ret = svm_reason(reason, -ENOENT, "%s '%s' does not exist and neither does its directory",
+				 what, path);
+	else if (access(d, W_OK | X_OK))
+		ret = svm_reason(reason, -errno, "%s '%s' does not exist and its directory is not writable",
+				 what, path);
+	free(d);
+	return ret;
+}
+
+static bool same_store(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	char *ca, *cb;
+	bool same;
+
+	if (!stat(a, &sa) && !stat(b, &sb))
+		return S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode)
+			       ? sa.st_rdev == sb.st_rdev
+			       : sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	ca = canonical(a);
+	cb = canonical(b);
+	same = ca && cb ? !strcmp(ca, cb) : !strcmp(a, b);
+	free(ca);
+	free(cb);
+	return same;
+}
+
+int svm_cfg_check_paths(const struct svm_cfg *cfg, char **reason)
+{
+	int ret = check_store_path("source", cfg->src, cfg->create, reason);
+
+	if (ret || !cfg->dst)
+		return ret;
+	if (same_store(cfg->src, cfg->dst))
+		return svm_reason(reason, -EINVAL, "destination '%s' is the source store", cfg->dst);
+	return check_store_path("destination", cfg->dst, true, reason);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every limit the LUN advertises, in one place: the Block Limits VPD page
+ * (SBC-4 6.6.4) reports these and the CDB / parameter-list parsers enforce
+ * the same numbers. Later: the EXTENDED COPY limits reported by RECEIVE COPY
+ * RESULTS (SPC-4 6.18.4) join them here.
+ */
+#ifndef SVM_LIMITS_H
+#define SVM_LIMITS_H
+
+/* UNMAP (SBC-4 5.31): MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+#define SVM_UNMAP_MAX_DESCRIPTORS 256
+/* MAXIMUM UNMAP LBA COUNT: logical blocks one UNMAP command may deallocate in all */
+#define SVM_UNMAP_MAX_LBAS (1u << 22)
+/* OPTIMAL UNMAP GRANULARITY, in bytes (converted to blocks for the page) */
+#define SVM_UNMAP_GRANULARITY_BYTES 4096
+/* UNMAP parameter list: 8-byte header plus 16-byte descriptors */
+#define SVM_UNMAP_HEADER_LEN	 8
+#define SVM_UNMAP_DESCRIPTOR_LEN 16
+#define SVM_UNMAP_MAX_PARAM_LEN	 (SVM_UNMAP_HEADER_LEN + SVM_UNMAP_MAX_DESCRIPTORS * SVM_UNMAP_DESCRIPTOR_LEN)
+
+/* VERIFY with BYTCHK: compare in chunks of this many bytes (bounded memory) */
+#define SVM_VERIFY_CHUNK_BYTES (1u << 20)
+
+/* Longest VPD page or mode-parameter data this handler builds */
+#define SVM_EMUL_BUF_LEN 512
+
+#endif

@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "scsi.h"
+#include "cdb.h"
+#include "iov.h"
+#include "limits.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VENDOR	 "LIO-ORG"
+#define PRODUCT	 "tcmu-svm"
+#define REVISION "0001"
+
+typedef enum svm_sense (*exec_fn)(struct svm_lun *lun, struct svm_scsi_req *req,
+				  const struct svm_cdb *c);
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* SBC-4 4.5: the blocks [lba, lba + n) must lie within the capacity. */
+static enum svm_sense check_range(const struct svm_lun_geom *g, uint64_t lba, uint64_t n)
+{
+	if (lba > g->num_lbas || n > g->num_lbas - lba)
+		return SVM_SENSE_LBA_OUT_OF_RANGE;
+	return SVM_SENSE_OK;
+}
+
+/* Range, then the Block Limits VPD MAXIMUM TRANSFER LENGTH. */
+static enum svm_sense check_xfer(const struct svm_lun_geom *g, const struct svm_cdb *c)
+{
+	enum svm_sense s = check_range(g, c->lba, c->nblocks);
+
+	if (s)
+		return s;
+	if (g->max_xfer_blocks && c->nblocks > g->max_xfer_blocks)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
+static enum svm_sense io_error(int err, bool write, const struct svm_lun *lun, uint64_t off)
+{
+	svm_log(SVM_LOG_ERR, "%s of store %s at byte %llu failed: %s", write ? "write" : "read",
+		svm_lun_source(lun), (unsigned long long)off, strerror(-err));
+	return svm_sense_from_errno(-err, write);
+}
+
+/* Copy an emulated reply into the data-in buffer, clipped to ALLOCATION LENGTH. */
+static enum svm_sense reply(struct svm_scsi_req *req, const uint8_t *buf, size_t len,
+			    uint32_t alloc_len)
+{
+	svm_iov_from_buf(req->iov, req->iov_cnt, buf, len < alloc_len ? len : alloc_len);
+	return SVM_SENSE_OK;
+}
+
+/* ---- data commands ---------------------------------------------------- */
+
+static enum svm_sense exec_read(struct svm_lun *lun, struct svm_scsi_req *req,
+				const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	uint64_t off = c->lba * g->block_size;
+	size_t len = (size_t)c->nblocks * g->block_size, have;
+	enum svm_sense s = check_xfer(g, c);
+	int ret;
+
+	if (s)
+		return s;
+	/* A data-in buffer shorter than the transfer gets what fits (underflow). */
+	have = svm_iov_length(req->iov, req->iov_cnt);
+	if (have < len)
+		len = have;
+	if (!len)
+		return SVM_SENSE_OK;
+	ret = svm_lun_read(lun, req->iov, req->iov_cnt, off, len);
+	return ret ? io_error(ret, false, lun, off) : SVM_SENSE_OK;
+}
+
+/*
+ * WRITE and WRITE AND VERIFY (whose parser sets FUA: the data is on the
+ * medium before status, which is our verify). The data-out buffer must
+ * carry exactly the CDB's TRANSFER LENGTH, as LIO requires.
+ */
+static enum svm_sense exec_write(struct svm_lun *lun, struct svm_scsi_req *req,
+				   const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	uint64_t off = c->lba * g->block_size;
+	size_t len = (size_t)c->nblocks * g->block_size;
+	enum svm_sense s = check_xfer(g, c);
+	int ret;
+
+	if (s)
+		return s;
+	if (svm_iov_length(req->iov, req->iov_cnt) != len)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	if (!len)
+		return SVM_SENSE_OK;
+	ret = svm_lun_write(lun, req->iov, req->iov_cnt, off, len, c->fua);
+	return ret ? io_error(ret, true, lun, off) : SVM_SENSE_OK;
+}
+
+/*
+ * VERIFY with BYTCHK 01b compares the data-out buffer with the medium;
+ * 11b compares one data-out block with every block in the range. The
+ * INFORMATION field of a MISCOMPARE is the data-out offset of the first
+ * differing byte (SBC-4 5.34).
+ */
+static enum svm_sense exec_verify(struct svm_lun *lun, struct svm_scsi_req *req,
+				  const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	uint64_t total = (uint64_t)c->nblocks * g->block_size, done = 0;
+	size_t need = c->bytchk == 3 ? g->block_size : total;
+	enum svm_sense s = check_xfer(g, c);
+	uint8_t *medium, *expect;
+
+	if (s || c->bytchk == 0 || !total)
+		return s;
+	if (svm_iov_length(req->iov, req->iov_cnt) < need)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	medium = malloc(SVM_VERIFY_CHUNK_BYTES);
+	expect = malloc(SVM_VERIFY_CHUNK_BYTES);
+	if (!medium || !expect) {
+		s = SVM_SENSE_TASK_SET_FULL;
+		goto free_bufs;
+	}
+	while (done < total) {
+		size_t n = total - done < SVM_VERIFY_CHUNK_BYTES ? total - done
+								 : SVM_VERIFY_CHUNK_BYTES;
+		struct iovec v = {.iov_base = medium, .iov_len = n};
+		int ret = svm_lun_read(lun, &v, 1, c->lba * g->block_size + done, n);
+
+		if (ret) {
+			s = io_error(ret, false, lun, c->lba * g->block_size + done);
+			break;
+		}
+		if (c->bytchk == 3) {
+			/* chunks are whole blocks: tile the single block across them */
+			svm_iov_to_buf(req->iov, req->iov_cnt, 0, expect, g->block_size);
+			for (size_t o = g->block_size; o < n; o += g->block_size)
+				memcpy(expect + o, expect, g->block_size);
+		} else {
+			svm_iov_to_buf(req->iov, req->iov_cnt, done, expect, n);
+		}
+		if (memcmp(medium, expect, n)) {
+			size_t i = 0;
+
+			while (medium[i] == expect[i])
+				i++;
+			req->has_info = true;
+			req->info = c->bytchk == 3 ? (done + i) % g->block_size : done + i;
+			s = SVM_SENSE_MISCOMPARE_VERIFY;
+			break;
+		}
+		done += n;
+	}
+free_bufs:
+	free(medium);
+	free(expect);
+	return s;
+}
+
+static enum svm_sense exec_prefetch(struct svm_lun *lun, struct svm_scsi_req *req,
+				    const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	uint64_t n = c->whole_lun && c->lba <= g->num_lbas ? g->num_lbas - c->lba : c->nblocks;
+	enum svm_sense s = check_range(g, c->lba, n);
+
+	(void)req;
+	if (!s && n)
+		svm_lun_prefetch(lun, c->lba * g->block_size, n * g->block_size);
+	return s;
+}
+
+static enum svm_sense exec_sync_cache(struct svm_lun *lun, struct svm_scsi_req *req,
+				      const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	enum svm_sense s = check_range(g, c->lba, c->whole_lun ? 0 : c->nblocks);
+	int ret;
+
+	(void)req;
+	if (s)
+		return s;
+	ret = svm_lun_flush(lun);
+	return ret ? io_error(ret, true, lun, 0) : SVM_SENSE_OK;
+}
+
+static enum svm_sense exec_unmap(struct svm_lun *lun, struct svm_scsi_req *req,
+				 const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	struct svm_unmap_desc descs[SVM_UNMAP_MAX_DESCRIPTORS];
+	unsigned count;
+	enum svm_sense s;
+	uint8_t *buf;
+
+	if (!g->lbpu)
+		return SVM_SENSE_INVALID_OPCODE;
+	if (c->alloc_len > svm_iov_length(req->iov, req->iov_cnt))
+		return SVM_SENSE_PARAM_LIST_LENGTH;
+	buf = malloc(c->alloc_len ? c->alloc_len : 1);
+	if (!buf)
+		return SVM_SENSE_TASK_SET_FULL;
+	svm_iov_to_buf(req->iov, req->iov_cnt, 0, buf, c->alloc_len);
+	s = svm_unmap_parse(buf, c->alloc_len, g->num_lbas, descs, &count);
+	free(buf);
+	for (unsigned i = 0; !s && i < count; i++) {
+		uint64_t off = descs[i].lba * g->block_size;
+		int ret = svm_lun_discard(lun, off, (uint64_t)descs[i].nblocks * g->block_size);
+
+		if (ret)
+			s = io_error(ret, true, lun, off);
+	}
+	return s;
+}
+
+/* ---- emulated commands ------------------------------------------------ */
+
+static enum svm_sense exec_tur(struct svm_lun *lun, struct svm_scsi_req *req,
+			       const struct svm_cdb *c)
+{
+	(void)lun, (void)req, (void)c;
+	return SVM_SENSE_OK;
+}
+
+/* SPC-4 6.29: no deferred errors are kept, so the answer is always NO SENSE. */
+static enum svm_sense exec_request_sense(struct svm_lun *lun, struct svm_scsi_req *req,
+					 const struct svm_cdb *c)
+{
+	uint8_t buf[SVM_SENSE_FIXED_LEN] = {0};
+	size_t len;
+
+	(void)lun;
+	if (c->desc) {
+		buf[0] = 0x72; /* descriptor format, NO SENSE, no descriptors */
+		len = 8;
+	} else {
+		buf[0] = 0x70;
+		buf[7] = SVM_SENSE_FIXED_LEN - 8;
+		len = SVM_SENSE_FIXED_LEN;
+	}
+	return reply(req, buf, len, c->alloc_len);
+}
+
+static enum svm_sense exec_start_stop(struct svm_lun *lun, struct svm_scsi_req *req,
+				      const struct svm_cdb *c)
+{
+	int ret;
+
+	(void)req;
+	/* Stopping: the medium keeps spinning, but the cache is written out first. */
+	if (c->start || c->no_flush)
+		return SVM_SENSE_OK;
+	ret = svm_lun_flush(lun);
+	return ret ? io_error(ret, true, lun, 0) : SVM_SENSE_OK;
+}
+
+static void pad_copy(uint8_t *dst, const char *src, size_t len)
+{
+	size_t n = strlen(src);
+
+	memset(dst, ' ', len);
+	memcpy(dst, src, n < len ? n : len);
+}
+
+/* SPC-4 6.6.2 standard INQUIRY data, with version descriptors SAM-5, SPC-4, SBC-3. */
+static size_t inquiry_standard(const struct svm_lun_geom *g, uint8_t *b)
+{
+	static const uint16_t versions[] = {0x00A0, 0x0460, 0x04C0};
+
+	(void)g;
+	b[0] = 0x00; /* PERIPHERAL QUALIFIER 0, DEVICE TYPE 0 (direct access block) */
+	b[2] = 0x06; /* VERSION: SPC-4 */
+	b[3] = 0x12; /* HISUP, RESPONSE DATA FORMAT 2 */
+	b[7] = 0x02; /* CMDQUE */
+	pad_copy(b + 8, VENDOR, 8);
+	pad_copy(b + 16, PRODUCT, 16);
+	pad_copy(b + 32, REVISION, 4);
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		svm_put_be16(b + 58 + 2 * i, versions[i]);
+	b[4] = 66 - 5; /* ADDITIONAL LENGTH */
+	return 66;
+}
+
+static const uint8_t vpd_pages[] = {0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2};
+
+static size_t vpd_supported(const struct svm_lun_geom *g, uint8_t *b)
+{
+	(void)g;
+	memcpy(b + 4, vpd_pages, sizeof(vpd_pages));
+	return 4 + sizeof(vpd_pages);
+}
+
+static size_t vpd_serial(const struct svm_lun_geom *g, uint8_t *b)
+{
+	size_t n = strlen(g->serial);
+
+	memcpy(b + 4, g->serial, n);
+	return 4 + n;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * SPC-4 7.8.6 Device Identification: an NAA IEEE Registered Extended
+ * designator (NAA 6, the OUI LIO uses, then the serial's hex digits) and a
+ * T10 vendor ID designator (vendor + serial). Both for the logical unit.
+ */
+static size_t vpd_devid(const struct svm_lun_geom *g, uint8_t *b)
+{
+	static const uint8_t naa_prefix[] = {6, 0, 0, 1, 4, 0, 5}; /* NAA 6, OUI 00-14-05 */
+	uint8_t nib[32] = {0}, *d = b + 4;
+	size_t k = sizeof(naa_prefix), sl = strlen(g->serial), tl;
+
+	memcpy(nib, naa_prefix, sizeof(naa_prefix));
+	for (const char *p = g->serial; *p && k < 32; p++)
+		if (hexval(*p) >= 0)
+			nib[k++] = hexval(*p);
+	d[0] = 0x01; /* PROTOCOL IDENTIFIER 0, CODE SET binary */
+	d[1] = 0x03; /* PIV 0, ASSOCIATION logical unit, TYPE NAA */
+	d[3] = 16;
+	for (int i = 0; i < 16; i++)
+		d[4 + i] = nib[2 * i] << 4 | nib[2 * i + 1];
+	d += 20;
+
+	tl = 8 + sl;
+	d[0] = 0x02; /* CODE SET ASCII */
+	d[1] = 0x01; /* TYPE T10 vendor ID */
+	d[3] = tl;
+	pad_copy(d + 4, VENDOR, 8);
+	memcpy(d + 12, g->serial, sl);
+	d += 4 + tl;
+	return d - b;
+}
+
+/* SBC-4 6.6.4 Block Limits */
+static size_t vpd_block_limits(const struct svm_lun_geom *g, uint8_t *b)
+{
+	uint32_t gran = SVM_UNMAP_GRANULARITY_BYTES / g->block_size;
+
+	svm_put_be16(b + 6, 1); /* OPTIMAL TRANSFER LENGTH GRANULARITY */
+	svm_put_be32(b + 8, g->max_xfer_blocks);
+	svm_put_be32(b + 12, g->max_xfer_blocks);
+	if (g->lbpu) {
+		svm_put_be32(b + 20, SVM_UNMAP_MAX_LBAS);
+		svm_put_be32(b + 24, SVM_UNMAP_MAX_DESCRIPTORS);
+		svm_put_be32(b + 28, gran ? gran : 1);
+	}
+	return 64;
+}
+
+/* SBC-4 6.6.2 Block Device Characteristics: rotation rate and form factor not reported. */
+static size_t vpd_block_dev_chars(const struct svm_lun_geom *g, uint8_t *b)
+{
+	(void)g, (void)b;
+	return 64;
+}
+
+/* SBC-4 6.6.5 Logical Block Provisioning: LBPU; LBPRZ 001b; PROVISIONING TYPE thin. */
+static size_t vpd_lbp(const struct svm_lun_geom *g, uint8_t *b)
+{
+	if (g->lbpu) {
+		b[5] = 0x80 | (g->lbprz ? 0x04 : 0);
+		b[6] = 0x02;
+	}
+	return 8;
+}
+
+static const struct {
+	uint8_t page;
+	size_t (*build)(const struct svm_lun_geom *g, uint8_t *b);
+} vpd_table[] = {
+	{0x00, vpd_supported},	     {0x80, vpd_serial},	  {0x83, vpd_devid},
+	{0xB0, vpd_block_limits},    {0xB1, vpd_block_dev_chars}, {0xB2, vpd_lbp},
+};
+
+static enum svm_sense exec_inquiry(struct svm_lun *lun, struct svm_scsi_req *req,
+				   const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	uint8_t b[SVM_EMUL_BUF_LEN] = {0};
+	size_t len;
+
+	if (!c->evpd)
+		return reply(req, b, inquiry_standard(g, b), c->alloc_len);
+	for (size_t i = 0; i < sizeof(vpd_table) / sizeof(vpd_table[0]); i++) {
+		if (vpd_table[i].page != c->page)
+			continue;
+		len = vpd_table[i].build(g, b);
+		b[1] = c->page;
+		svm_put_be16(b + 2, len - 4); /* PAGE LENGTH */
+		return reply(req, b, len, c->alloc_len);
+	}
+	return SVM_SENSE_INVALID_FIELD_IN_CDB;
+}
+
+static enum svm_sense exec_read_capacity10(struct svm_lun *lun, struct svm_scsi_req *req,
+					   const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	uint8_t b[8];
+
+	svm_put_be32(b, g->num_lbas - 1 > UINT32_MAX ? UINT32_MAX : g->num_lbas - 1);
+	svm_put_be32(b + 4, g->block_size);
+	return reply(req, b, sizeof(b), c->alloc_len);
+}
+
+static enum svm_sense exec_service_action_in16(struct svm_lun *lun, struct svm_scsi_req *req,
+					       const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	uint8_t b[32] = {0};
+
+	/* SBC-4 5.21.2 READ CAPACITY(16) parameter data */
+	svm_put_be64(b, g->num_lbas - 1);
+	svm_put_be32(b + 8, g->block_size);
+	if (g->lbpu)
+		b[14] = 0x80 | (g->lbprz ? 0x40 : 0); /* LBPME, LBPRZ */
+	return reply(req, b, sizeof(b), c->alloc_len);
+}
+
+/* SBC-4 6.5.5 Caching mode page; changeable values report nothing changeable. */
+static size_t mode_caching(const struct svm_lun_geom *g, uint8_t pc, uint8_t *b)
+{
+	b[0] = 0x08;
+	b[1] = 0x12;
+	if (pc != 1 && g->wce)
+		b[2] = 0x04; /* WCE */
+	return 20;
+}
+
+/* SPC-4 7.5.8 Control mode page: unrestricted reordering, descriptor sense off. */
+static size_t mode_control(const struct svm_lun_geom *g, uint8_t pc, uint8_t *b)
+{
+	(void)g;
+	b[0] = 0x0A;
+	b[1] = 0x0A;
+	if (pc != 1)
+		b[3] = 0x10; /* QUEUE ALGORITHM MODIFIER 1 */
+	svm_put_be16(b + 8, 0xFFFF); /* BUSY TIMEOUT PERIOD: unlimited */
+	return 12;
+}
+
+static const struct {
+	uint8_t page;
+	size_t (*build)(const struct svm_lun_geom *g, uint8_t pc, uint8_t *b);
+} mode_table[] = {
+	{0x08, mode_caching},
+	{0x0A, mode_control},
+};
+
+static enum svm_sense exec_mode_sense(struct svm_lun *lun, struct svm_scsi_req *req,
+				      const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	bool ten = c->opcode == SVM_OP_MODE_SENSE10, all = c->page == 0x3F;
+	size_t hdr = ten ? 8 : 4, bd = c->dbd ? 0 : (c->llbaa ? 16 : 8), len, found = 0;
+	uint8_t b[SVM_EMUL_BUF_LEN] = {0}, *p;
+
+	if (c->subpage && !(all && c->subpage == 0xFF))
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	/* mode parameter block descriptor (SPC-4 7.5.5, SBC-4 6.5.2) */
+	p = b + hdr;
+	if (bd == 8) {
+		uint64_t n = g->num_lbas > 0xFFFFFF ? 0xFFFFFF : g->num_lbas;
+
+		svm_put_be32(p, n);
+		svm_put_be32(p + 4, g->block_size);
+	} else if (bd == 16) {
+		svm_put_be64(p, g->num_lbas);
+		svm_put_be32(p + 12, g->block_size);
+	}
+	len = hdr + bd;
+	for (size_t i = 0; i < sizeof(mode_table) / sizeof(mode_table[0]); i++) {
+		if (!all && mode_table[i].page != c->page)
+			continue;
+		len += mode_table[i].build(g, c->pc, b + len);
+		found++;
+	}
+	if (!found)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	/* mode parameter header (SPC-4 7.5.4): DPOFUA in the device-specific byte */
+	if (ten) {
+		svm_put_be16(b, len - 2);
+		b[3] = 0x10;
+		b[4] = c->llbaa && bd == 16 ? 0x01 : 0; /* LONGLBA */
+		svm_put_be16(b + 6, bd);
+	} else {
+		b[0] = len - 1;
+		b[2] = 0x10;
+		b[3] = bd;
+	}
+	return reply(req, b, len, c->alloc_len);
+}
+
+/* ---- dispatch --------------------------------------------------------- */
+
+static const struct scsi_op {
+	const char *name;
+	svm_cdb_parse_fn parse;
+	exec_fn exec;
+} scsi_ops[256] = {
+	[SVM_OP_TEST_UNIT_READY] = {"TEST UNIT READY", svm_cdb_parse_none, exec_tur},
+	[SVM_OP_REQUEST_SENSE] = {"REQUEST SENSE", svm_cdb_parse_request_sense,
+				  exec_request_sense},
+	[SVM_OP_READ6] = {"READ(6)", svm_cdb_parse_rw6, exec_read},
+	[SVM_OP_WRITE6] = {"WRITE(6)", svm_cdb_parse_rw6, exec_write},
+	[SVM_OP_INQUIRY] = {"INQUIRY", svm_cdb_parse_inquiry, exec_inquiry},
+	[SVM_OP_MODE_SENSE6] = {"MODE SENSE(6)", svm_cdb_parse_mode_sense, exec_mode_sense},
+	[SVM_OP_START_STOP_UNIT] = {"START STOP UNIT", svm_cdb_parse_start_stop,
+				    exec_start_stop},
+	[SVM_OP_READ_CAPACITY10] = {"READ CAPACITY(10)", svm_cdb_parse_read_capacity10,
+				    exec_read_capacity10},
+	[SVM_OP_READ10] = {"READ(10)", svm_cdb_parse_rw10, exec_read},
+	[SVM_OP_WRITE10] = {"WRITE(10)", svm_cdb_parse_rw10, exec_write},
+	[SVM_OP_WRITE_VERIFY10] = {"WRITE AND VERIFY(10)", svm_cdb_parse_write_verify,
+				   exec_write},
+	[SVM_OP_VERIFY10] = {"VERIFY(10)", svm_cdb_parse_verify, exec_verify},
+	[SVM_OP_PREFETCH10] = {"PRE-FETCH(10)", svm_cdb_parse_prefetch, exec_prefetch},
+	[SVM_OP_SYNC_CACHE10] = {"SYNCHRONIZE CACHE(10)", svm_cdb_parse_sync_cache,
+				 exec_sync_cache},
+	[SVM_OP_UNMAP] = {"UNMAP", svm_cdb_parse_unmap, exec_unmap},
+	[SVM_OP_MODE_SENSE10] = {"MODE SENSE(10)", svm_cdb_parse_mode_sense, exec_mode_sense},
+	[SVM_OP_READ16] = {"READ(16)", svm_cdb_parse_rw16, exec_read},
+	[SVM_OP_WRITE16] = {"WRITE(16)", svm_cdb_parse_rw16, exec_write},
+	[SVM_OP_WRITE_VERIFY16] = {"WRITE AND VERIFY(16)", svm_cdb_parse_write_verify,
+				   exec_write},
+	[SVM_OP_VERIFY16] = {"VERIFY(16)", svm_cdb_parse_verify, exec_verify},
+	[SVM_OP_PREFETCH16] = {"PRE-FETCH(16)", svm_cdb_parse_prefetch, exec_prefetch},
+	[SVM_OP_SYNC_CACHE16] = {"SYNCHRONIZE CACHE(16)", svm_cdb_parse_sync_cache,
+				 exec_sync_cache},
+	[SVM_OP_SERVICE_ACTION_IN16] = {"SERVICE ACTION IN(16)",
+					svm_cdb_parse_service_action_in16,
+					exec_service_action_in16},
+	[SVM_OP_READ12] = {"READ(12)", svm_cdb_parse_rw12, exec_read},
+	[SVM_OP_WRITE12] = {"WRITE(12)", svm_cdb_parse_rw12, exec_write},
+	[SVM_OP_WRITE_VERIFY12] = {"WRITE AND VERIFY(12)", svm_cdb_parse_write_verify,
+				   exec_write},
+	[SVM_OP_VERIFY12] = {"VERIFY(12)", svm_cdb_parse_verify, exec_verify},
+};
+
+enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
+{
+	const struct scsi_op *op = &scsi_ops[req->cdb[0]];
+	struct svm_cdb c;
+	enum svm_sense s;
+
+	req->has_info = false;
+	if (!op->exec)
+		return SVM_SENSE_INVALID_OPCODE;
+	s = op->parse(req->cdb, &c);
+	if (s)
+		return s;
+	return op->exec(lun, req, &c);
+}
+
+const char *svm_scsi_op_name(uint8_t opcode)
+{
+	return scsi_ops[opcode].name;
+}

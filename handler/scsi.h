@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SCSI command execution for one LUN: a const table maps each opcode to a
+ * parser (cdb.h, no I/O) and an executor (I/O through lun.h). Unknown
+ * opcodes take one path: INVALID COMMAND OPERATION CODE. No tcmu dependency.
+ */
+#ifndef SVM_SCSI_H
+#define SVM_SCSI_H
+
+#include "lun.h"
+#include "sense.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct svm_scsi_req {
+	const uint8_t *cdb;
+	struct iovec *iov; /* data-in or data-out buffer */
+	size_t iov_cnt;
+	/* out: sense INFORMATION field, e.g. the offset of a miscompare */
+	bool has_info;
+	uint64_t info;
+};
+
+/*
+ * Parse and execute one command. Blocks on the LUN's stores; safe to call
+ * from many threads at once. Returns SVM_SENSE_OK or why it failed.
+ */
+enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req);
+
+/* "READ(10)" etc., or NULL for an opcode the table does not know. */
+const char *svm_scsi_op_name(uint8_t opcode);
+
+#endif

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include "store.h"
+#include "cfg.h"
+#include "iov.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct svm_store {
+	int fd;
+	unsigned caps;
+	uint64_t size;
+	char *path;
+};
+
+static int open_file(struct svm_store *st, const struct svm_store_open_args *a, char **reason)
+{
+	struct stat sb;
+	bool created = false;
+
+	st->fd = open(st->path, O_RDWR | O_CLOEXEC);
+	if (st->fd < 0 && errno == ENOENT && a->create) {
+		/* O_EXCL: if someone else made it meanwhile, we do not touch theirs. */
+		st->fd = open(st->path, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0600);
+		created = st->fd >= 0;
+	}
+	if (st->fd < 0)
+		return svm_reason(reason, -errno, "cannot open store '%s': %s", st->path,
+				  strerror(errno));
+	if (flock(st->fd, LOCK_EX | LOCK_NB))
+		return svm_reason(reason, -EBUSY, "store '%s' is in use by another LUN or process",
+				  st->path);
+	if (created && ftruncate(st->fd, a->min_bytes)) {
+		int err = errno;
+
+		unlink(st->path);
+		return svm_reason(reason, -err, "cannot size new store '%s': %s", st->path,
+				  strerror(err));
+	}
+	if (fstat(st->fd, &sb))
+		return svm_reason(reason, -errno, "cannot stat store '%s': %s", st->path,
+				  strerror(errno));
+	st->size = sb.st_size;
+	st->caps = SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_DISCARD_ZEROES;
+	return 0;
+}
+
+static int open_blockdev(struct svm_store *st, char **reason)
+{
+	st->fd = open(st->path, O_RDWR | O_CLOEXEC | O_EXCL);
+	if (st->fd < 0)
+		return svm_reason(reason, -errno, "cannot open block device '%s' exclusively: %s",
+				  st->path, strerror(errno));
+	if (ioctl(st->fd, BLKGETSIZE64, &st->size))
+		return svm_reason(reason, -errno, "cannot size block device '%s': %s", st->path,
+				  strerror(errno));
+	/* Discarded blocks of a device may read back as anything: no DISCARD_ZEROES. */
+	st->caps = SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_BLOCKDEV;
+	return 0;
+}
+
+int svm_store_open(const char *path, const struct svm_store_open_args *args,
+		   struct svm_store **out, char **reason)
+{
+	struct svm_store *st = calloc(1, sizeof(*st));
+	struct stat sb;
+	int ret;
+
+	if (!st)
+		return svm_reason(reason, -ENOMEM, "out of memory");
+	st->fd = -1;
+	st->path = strdup(path);
+	if (!st->path) {
+		ret = svm_reason(reason, -ENOMEM, "out of memory");
+		goto free_store;
+	}
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode)) {
+		ret = svm_reason(reason, -EINVAL, "store '%s' is not a regular file or block device",
+				 path);
+		goto free_store;
+	}
+	ret = stat(path, &sb) == 0 && S_ISBLK(sb.st_mode) ? open_blockdev(st, reason)
+							  : open_file(st, args, reason);
+	if (ret)
+		goto free_store;
+	if (st->size < args->min_bytes) {
+		ret = svm_reason(reason, -ENOSPC,
+				 "store '%s' holds %llu bytes, less than the LUN's %llu bytes", path,
+				 (unsigned long long)st->size, (unsigned long long)args->min_bytes);
+		goto free_store;
+	}
+	*out = st;
+	return 0;
+
+free_store:
+	svm_store_close(st);
+	return ret;
+}
+
+void svm_store_close(struct svm_store *st)
+{
+	if (!st)
+		return;
+	if (st->fd >= 0)
+		close(st->fd);
+	free(st->path);
+	free(st);
+}
+
+/*
+ * One loop for both directions. The common case is one syscall on the
+ * caller's own iovec; a clipped or short transfer continues on a copy.
+ */
+static int xfer(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		size_t len, bool write, int flags)
+{
+	struct svm_iov_window w;
+	bool sync_after = false;
+	int ret;
+
+	ret = svm_iov_window_init(&w, iov, iov_cnt, len);
+	if (ret)
+		return ret;
+	while (len) {
+		ssize_t n = write ? pwritev2(st->fd, w.iov, w.cnt, off, flags)
+				  : preadv(st->fd, w.iov, w.cnt, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (write && flags && errno == EOPNOTSUPP) {
+				/* RWF_DSYNC unsupported: write, then sync. */
+				flags = 0;
+				sync_after = true;
+				continue;
+			}
+			ret = -errno;
+			break;
+		}
+		if (n == 0) {
+			ret = -EIO; /* the store shrank under us */
+			break;
+		}
+		off += n;
+		len -= n;
+		if (len) {
+			ret = svm_iov_window_advance(&w, n);
+			if (ret)
+				break;
+		}
+	}
+	svm_iov_window_free(&w);
+	if (!ret && sync_after && fdatasync(st->fd))
+		ret = -errno;
+	return ret;
+}
+
+int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		    size_t len)
+{
+	return xfer(st, iov, iov_cnt, off, len, false, 0);
+}
+
+int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		     size_t len, bool fua)
+{
+	return xfer(st, iov, iov_cnt, off, len, true, fua ? RWF_DSYNC : 0);
+}
+
+int svm_store_flush(struct svm_store *st)
+{
+	return fdatasync(st->fd) ? -errno : 0;
+}
+
+int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len)
+{
+	if (!len)
+		return 0;
+	if (st->caps & SVM_STORE_CAP_BLOCKDEV) {
+		uint64_t range[2] = {off, len};
+
+		return ioctl(st->fd, BLKDISCARD, range) ? -errno : 0;
+	}
+	return fallocate(st->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
+}
+
+void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len)
+{
+	(void)posix_fadvise(st->fd, off, len, POSIX_FADV_WILLNEED);
+}
+
+uint64_t svm_store_size(const struct svm_store *st)
+{
+	return st->size;
+}
+
+unsigned svm_store_caps(const struct svm_store *st)
+{
+	return st->caps;
+}
+
+const char *svm_store_path(const struct svm_store *st)
+{
+	return st->path;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A store is where a LUN's blocks live: a regular file or a block device
+ * (later: an RBD image). Every call here blocks on the store's I/O and is
+ * safe to call from many threads at once on one store. Offsets and lengths
+ * are in bytes. Setup returns -errno (and a reason); I/O returns 0 or -errno.
+ */
+#ifndef SVM_STORE_H
+#define SVM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct svm_store;
+
+/* Capability bits, svm_store_caps() */
+#define SVM_STORE_CAP_DISCARD	     (1u << 0) /* discard deallocates */
+#define SVM_STORE_CAP_DISCARD_ZEROES (1u << 1) /* and reads of discarded blocks return zeroes */
+#define SVM_STORE_CAP_BLOCKDEV	     (1u << 2) /* a block device, not a file */
+
+struct svm_store_open_args {
+	uint64_t min_bytes; /* the store must hold at least this many bytes */
+	bool create;	    /* create a missing file of min_bytes (never truncates) */
+};
+
+/*
+ * Open path as a store. A block device is opened O_EXCL (fails if mounted
+ * or held); a file is locked (flock) so two LUNs never share one. An
+ * existing file or device smaller than min_bytes is refused, never grown.
+ * Returns 0 and *out, or -errno with *reason malloc'd.
+ */
+int svm_store_open(const char *path, const struct svm_store_open_args *args,
+		   struct svm_store **out, char **reason);
+void svm_store_close(struct svm_store *st);
+
+/* Transfer exactly len bytes at off, gathering from/scattering into iov (which may hold more). */
+int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		    size_t len);
+/* As readv; fua: the data is on stable media when this returns. */
+int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		     size_t len, bool fua);
+int svm_store_flush(struct svm_store *st);
+/* Deallocate: punch a hole in a file, BLKDISCARD on a device. -EOPNOTSUPP if unsupported. */
+int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len);
+/* Read-ahead hint for PRE-FETCH; never fails the command. */
+void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len);
+
+uint64_t svm_store_size(const struct svm_store *st);
+unsigned svm_store_caps(const struct svm_store *st);
+const char *svm_store_path(const struct svm_store *st);
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Check the built plugin against the ABI of Debian's tcmu-runner 1.5.4:
+#  - it exports exactly one symbol, handler_init;
+#  - every symbol it needs is exported by the installed tcmu-runner binary,
+#    libtcmu.so.2 or glibc.
+# Prints "abi: N passed, N failed". Fails loudly if tcmu-runner is not installed.
+set -u
+so=${1:?usage: abi_check.sh build/handler_svm.so}
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL abi: $*" >&2; }
+
+runner=$(command -v tcmu-runner || true)
+libtcmu=$(ldconfig -p 2>/dev/null | awk '/libtcmu\.so\.2 /{print $NF; exit}')
+[ -n "$libtcmu" ] || libtcmu=$(ls /usr/lib/*/libtcmu.so.2 2>/dev/null | head -n1)
+if [ -z "$runner" ] || [ -z "$libtcmu" ]; then
+	bad "tcmu-runner and libtcmu2 must be installed (run 'make deps')"
+	echo "abi: $pass passed, $fail failed"
+	exit 1
+fi
+
+exported=$(nm -D --defined-only "$so" | awk '$2 ~ /[TDBRVW]/ {print $3}')
+if [ "$exported" = "handler_init" ]; then ok; else bad "exports: $(echo $exported)"; fi
+
+provided=$( { nm -D --defined-only "$runner"; nm -D --defined-only "$libtcmu"; } |
+	awk '{print $3}' | sort -u)
+for sym in $(nm -D --undefined-only "$so" | awk '$1 == "U" {print $2}'); do
+	case $sym in
+	*@GLIBC_*) ok ;;
+	*) if grep -qx "$sym" <<<"$provided"; then ok; else bad "$sym is provided by neither $runner nor $libtcmu"; fi ;;
+	esac
+done
+echo "abi: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

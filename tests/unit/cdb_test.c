@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "test.h"
+#include "../../handler/cdb.h"
+#include "../../handler/limits.h"
+
+void cdb_test(void)
+{
+	struct svm_cdb c;
+	uint8_t cdb[16] = {0};
+	uint8_t pl[8 + 16 * 3] = {0};
+	struct svm_unmap_desc d[SVM_UNMAP_MAX_DESCRIPTORS];
+	unsigned n;
+
+	/* READ(6): 21-bit LBA, length 0 = 256 */
+	uint8_t r6[6] = {SVM_OP_READ6, 0xff, 0x12, 0x34, 0, 0};
+	CHECK_EQ(svm_cdb_parse_rw6(r6, &c), SVM_SENSE_OK);
+	CHECK_EQ(c.lba, 0x1f1234);
+	CHECK_EQ(c.nblocks, 256);
+
+	/* WRITE(10) with FUA */
+	uint8_t w10[10] = {SVM_OP_WRITE10, 0x08, 0, 0, 0x10, 0, 0, 0x01, 0x00, 0};
+	CHECK_EQ(svm_cdb_parse_rw10(w10, &c), SVM_SENSE_OK);
+	CHECK(c.fua && c.lba == 0x1000 && c.nblocks == 256);
+	w10[1] = 0x20; /* WRPROTECT */
+	CHECK_EQ(svm_cdb_parse_rw10(w10, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* READ(16): 64-bit LBA */
+	cdb[0] = SVM_OP_READ16;
+	svm_put_be64(cdb + 2, 0x0102030405060708ull);
+	svm_put_be32(cdb + 10, 0x11223344);
+	CHECK_EQ(svm_cdb_parse_rw16(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.lba == 0x0102030405060708ull && c.nblocks == 0x11223344 && !c.fua);
+
+	/* READ(12) */
+	uint8_t r12[12] = {SVM_OP_READ12, 0, 0, 0, 0, 9, 0, 0, 0, 3, 0, 0};
+	CHECK_EQ(svm_cdb_parse_rw12(r12, &c), SVM_SENSE_OK);
+	CHECK(c.lba == 9 && c.nblocks == 3);
+
+	/* VERIFY(16): BYTCHK 01b ok, 10b reserved; layout follows the group code */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = SVM_OP_VERIFY16;
+	cdb[1] = 0x02;
+	svm_put_be64(cdb + 2, 77);
+	svm_put_be32(cdb + 10, 5);
+	CHECK_EQ(svm_cdb_parse_verify(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.bytchk == 1 && c.lba == 77 && c.nblocks == 5);
+	cdb[1] = 0x04;
+	CHECK_EQ(svm_cdb_parse_verify(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	uint8_t v12[12] = {SVM_OP_VERIFY12, 0x06, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0};
+	CHECK_EQ(svm_cdb_parse_verify(v12, &c), SVM_SENSE_OK);
+	CHECK(c.bytchk == 3 && c.lba == 4 && c.nblocks == 2);
+
+	/* SYNCHRONIZE CACHE(10) with 0 blocks = to the end */
+	uint8_t s10[10] = {SVM_OP_SYNC_CACHE10, 0x02, 0, 0, 0, 8, 0, 0, 0, 0};
+	CHECK_EQ(svm_cdb_parse_sync_cache(s10, &c), SVM_SENSE_OK);
+	CHECK(c.immed && c.whole_lun && c.lba == 8);
+
+	/* INQUIRY: page code without EVPD, CMDDT */
+	uint8_t inq[6] = {SVM_OP_INQUIRY, 0, 0x80, 0, 0xff, 0};
+	CHECK_EQ(svm_cdb_parse_inquiry(inq, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	inq[1] = 1;
+	CHECK_EQ(svm_cdb_parse_inquiry(inq, &c), SVM_SENSE_OK);
+	CHECK(c.evpd && c.page == 0x80 && c.alloc_len == 0xff);
+	inq[1] = 2;
+	CHECK_EQ(svm_cdb_parse_inquiry(inq, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* READ CAPACITY(10): LBA without PMI */
+	uint8_t rc10[10] = {SVM_OP_READ_CAPACITY10, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+	CHECK_EQ(svm_cdb_parse_read_capacity10(rc10, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	rc10[5] = 0;
+	CHECK_EQ(svm_cdb_parse_read_capacity10(rc10, &c), SVM_SENSE_OK);
+
+	/* SERVICE ACTION IN(16): only READ CAPACITY(16) */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = SVM_OP_SERVICE_ACTION_IN16;
+	cdb[1] = SVM_SAI_READ_CAPACITY16;
+	cdb[13] = 32;
+	CHECK_EQ(svm_cdb_parse_service_action_in16(cdb, &c), SVM_SENSE_OK);
+	CHECK_EQ(c.alloc_len, 32);
+	cdb[1] = 0x12;
+	CHECK_EQ(svm_cdb_parse_service_action_in16(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* MODE SENSE: saved values are not supported */
+	uint8_t ms6[6] = {SVM_OP_MODE_SENSE6, 0x08, 0xC8, 0, 0xff, 0};
+	CHECK_EQ(svm_cdb_parse_mode_sense(ms6, &c), SVM_SENSE_SAVING_PARAMS_UNSUP);
+	ms6[2] = 0x08;
+	CHECK_EQ(svm_cdb_parse_mode_sense(ms6, &c), SVM_SENSE_OK);
+	CHECK(c.dbd && c.page == 8 && c.pc == 0 && c.alloc_len == 0xff);
+
+	/* START STOP UNIT: power conditions and LOEJ are refused */
+	uint8_t ssu[6] = {SVM_OP_START_STOP_UNIT, 0, 0, 0, 0x01, 0};
+	CHECK_EQ(svm_cdb_parse_start_stop(ssu, &c), SVM_SENSE_OK);
+	ssu[4] = 0x10;
+	CHECK_EQ(svm_cdb_parse_start_stop(ssu, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	ssu[4] = 0x02;
+	CHECK_EQ(svm_cdb_parse_start_stop(ssu, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* UNMAP CDB: ANCHOR refused */
+	uint8_t um[10] = {SVM_OP_UNMAP, 1, 0, 0, 0, 0, 0, 0, 24, 0};
+	CHECK_EQ(svm_cdb_parse_unmap(um, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	um[1] = 0;
+	CHECK_EQ(svm_cdb_parse_unmap(um, &c), SVM_SENSE_OK);
+	CHECK_EQ(c.alloc_len, 24);
+
+	/* UNMAP parameter list */
+	CHECK_EQ(svm_unmap_parse(pl, 0, 100, d, &n), SVM_SENSE_OK);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(svm_unmap_parse(pl, 7, 100, d, &n), SVM_SENSE_PARAM_LIST_LENGTH);
+	svm_put_be16(pl, 6 + 32);
+	svm_put_be16(pl + 2, 32);
+	svm_put_be64(pl + 8, 10);
+	svm_put_be32(pl + 16, 5);
+	svm_put_be64(pl + 24, 95);
+	svm_put_be32(pl + 32, 5);
+	CHECK_EQ(svm_unmap_parse(pl, 40, 100, d, &n), SVM_SENSE_OK);
+	CHECK(n == 2 && d[0].lba == 10 && d[0].nblocks == 5 && d[1].lba == 95);
+	/* header claims more than was sent */
+	CHECK_EQ(svm_unmap_parse(pl, 39, 100, d, &n), SVM_SENSE_PARAM_LIST_LENGTH);
+	/* one block past the end, in the second descriptor: nothing is accepted */
+	svm_put_be32(pl + 32, 6);
+	CHECK_EQ(svm_unmap_parse(pl, 40, 100, d, &n), SVM_SENSE_LBA_OUT_OF_RANGE);
+	CHECK_EQ(n, 0);
+	/* a trailing partial descriptor is ignored (SBC-4 5.31.2) */
+	svm_put_be32(pl + 32, 5);
+	svm_put_be16(pl + 2, 20);
+	CHECK_EQ(svm_unmap_parse(pl, 40, 100, d, &n), SVM_SENSE_OK);
+	CHECK_EQ(n, 1);
+	/* more LBAs than MAXIMUM UNMAP LBA COUNT */
+	svm_put_be16(pl + 2, 16);
+	svm_put_be64(pl + 8, 0);
+	svm_put_be32(pl + 16, SVM_UNMAP_MAX_LBAS + 1);
+	CHECK_EQ(svm_unmap_parse(pl, 40, 1ull << 40, d, &n), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include "test.h"
+#include "../../handler/cfg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Parse str; expect err; if reason_has, the reason must contain it. */
+static void expect_parse(const char *str, int err, const char *reason_has)
+{
+	struct svm_cfg cfg;
+	char *reason = NULL;
+	int ret = svm_cfg_parse(str, &cfg, &reason);
+
+	CHECK_EQ(ret, err);
+	if (ret) {
+		CHECK(reason && (!reason_has || strstr(reason, reason_has)));
+		if (reason && reason_has && !strstr(reason, reason_has))
+			fprintf(stderr, "  reason was: %s\n", reason);
+		CHECK(cfg.src == NULL);
+	} else {
+		svm_cfg_free(&cfg);
+	}
+	free(reason);
+}
+
+static int check_paths(const char *str, char **reason)
+{
+	struct svm_cfg cfg;
+	int ret = svm_cfg_parse(str, &cfg, reason);
+
+	if (ret)
+		return ret;
+	ret = svm_cfg_check_paths(&cfg, reason);
+	svm_cfg_free(&cfg);
+	return ret;
+}
+
+void cfg_test(void)
+{
+	struct svm_cfg cfg;
+	char *reason = NULL, path[128], link[128], s[512];
+	int fd;
+
+	CHECK_EQ(svm_cfg_parse("/a/b.img", &cfg, NULL), 0);
+	CHECK(!strcmp(cfg.src, "/a/b.img") && !cfg.dst && cfg.create && cfg.wce);
+	svm_cfg_free(&cfg);
+	CHECK_EQ(svm_cfg_parse("/a/b.img,dst=/c/d.img,create=no,wce=off", &cfg, NULL), 0);
+	CHECK(!strcmp(cfg.dst, "/c/d.img") && !cfg.create && !cfg.wce);
+	svm_cfg_free(&cfg);
+
+	expect_parse("", -EINVAL, "missing source");
+	expect_parse(NULL, -EINVAL, "empty");
+	expect_parse("rel/path.img", -EINVAL, "not absolute");
+	expect_parse("/a.img,bogus=1", -EINVAL, "unknown key 'bogus'");
+	expect_parse("/a.img,create=maybe", -EINVAL, "malformed value 'maybe'");
+	expect_parse("/a.img,wce=", -EINVAL, "malformed value");
+	expect_parse("/a.img,,wce=1", -EINVAL, "malformed option");
+	expect_parse("/a.img,dst", -EINVAL, "malformed option 'dst'");
+	expect_parse("/a.img,=x", -EINVAL, "malformed option");
+	expect_parse("/a.img,dst=", -EINVAL, "missing destination");
+	expect_parse("/a.img,dst=/b,dst=/c", -EINVAL, "given twice");
+	expect_parse("/a.img,wce=1,wce=0", -EINVAL, "given twice");
+
+	/* filesystem checks */
+	snprintf(path, sizeof(path), "%s/cfg.img", test_dir);
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(check_paths(path, NULL), 0);
+
+	snprintf(s, sizeof(s), "%s/new.img", test_dir);
+	CHECK_EQ(check_paths(s, NULL), 0); /* may be created */
+	snprintf(s, sizeof(s), "%s/new.img,create=no", test_dir);
+	CHECK_EQ(check_paths(s, &reason), -ENOENT);
+	CHECK(reason && strstr(reason, "does not exist"));
+	free(reason);
+	reason = NULL;
+
+	CHECK_EQ(check_paths("/nonexistent-dir-svm/x.img", &reason), -ENOENT);
+	CHECK(reason && strstr(reason, "neither does its directory"));
+	free(reason);
+	reason = NULL;
+
+	CHECK_EQ(check_paths("/dev/null", &reason), -EINVAL);
+	CHECK(reason && strstr(reason, "not a regular file or block device"));
+	free(reason);
+	reason = NULL;
+	CHECK_EQ(check_paths(test_dir, NULL), -EINVAL); /* a directory */
+
+	/* dst equal to src: same string, through a symlink, or a not-yet-existing alias */
+	snprintf(s, sizeof(s), "%s,dst=%s", path, path);
+	CHECK_EQ(check_paths(s, &reason), -EINVAL);
+	CHECK(reason && strstr(reason, "is the source"));
+	free(reason);
+	reason = NULL;
+	snprintf(link, sizeof(link), "%s/link.img", test_dir);
+	CHECK_EQ(symlink(path, link), 0);
+	snprintf(s, sizeof(s), "%s,dst=%s", path, link);
+	CHECK_EQ(check_paths(s, NULL), -EINVAL);
+	snprintf(s, sizeof(s), "%s/n1.img,dst=%s/./n1.img", test_dir, test_dir);
+	CHECK_EQ(check_paths(s, NULL), -EINVAL);
+	snprintf(s, sizeof(s), "%s,dst=%s/other.img", path, test_dir);
+	CHECK_EQ(check_paths(s, NULL), 0);
+}

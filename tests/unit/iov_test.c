@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "test.h"
+#include "../../handler/iov.h"
+
+#include <errno.h>
+
+void iov_test(void)
+{
+	char a[4] = "abcd", b[3] = "efg", c[5] = "hijkl", out[16] = {0};
+	struct iovec v[3] = {{a, 4}, {b, 3}, {c, 5}};
+	struct svm_iov_window w;
+
+	CHECK_EQ(svm_iov_length(v, 3), 12);
+	CHECK_EQ(svm_iov_to_buf(v, 3, 2, out, 6), 6);
+	CHECK(!memcmp(out, "cdefgh", 6));
+
+	/* exact cover borrows the caller's array */
+	CHECK_EQ(svm_iov_window_init(&w, v, 3, 7), 0);
+	CHECK(w.iov == v && w.cnt == 2);
+	/* advancing copies, and never touches the caller's array */
+	CHECK_EQ(svm_iov_window_advance(&w, 5), 0);
+	CHECK(w.cnt == 1 && w.iov[0].iov_base == b + 1 && w.iov[0].iov_len == 2);
+	CHECK(v[1].iov_base == b && v[1].iov_len == 3);
+	svm_iov_window_free(&w);
+
+	/* clipping in the middle of an entry */
+	CHECK_EQ(svm_iov_window_init(&w, v, 3, 9), 0);
+	CHECK(w.iov != v && w.cnt == 3 && w.iov[2].iov_len == 2);
+	CHECK_EQ(svm_iov_length(w.iov, w.cnt), 9);
+	svm_iov_window_free(&w);
+
+	/* too little data is refused */
+	CHECK_EQ(svm_iov_window_init(&w, v, 3, 13), -EINVAL);
+
+	memset(out, 'x', sizeof(out));
+	CHECK_EQ(svm_iov_from_buf(v, 3, "0123456789", 10), 10);
+	CHECK(!memcmp(a, "0123", 4) && !memcmp(b, "456", 3) && !memcmp(c, "789kl", 5));
+}

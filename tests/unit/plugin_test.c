@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The handler as tcmu-runner sees it: handler_init registers one ops table,
+ * then check_config / open / handle_cmd / close are called with real CDBs
+ * through the fake runner (fake_tcmu.c).
+ */
+#define _GNU_SOURCE
+#include "test.h"
+#include "fake_tcmu.h"
+#include "../../handler/cdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int handler_init(void);
+
+#define BS    512
+#define NLBAS 2048
+
+static struct tcmu_device dev;
+
+struct reply {
+	int sts;
+	uint8_t key, asc, ascq;
+	uint8_t *sense;
+};
+
+/* Run one CDB through handle_cmd with a single data buffer. */
+static struct reply run(const uint8_t *cdb, void *data, size_t len)
+{
+	static struct tcmulib_cmd lc;
+	struct tcmur_cmd rc = {.lib_cmd = &lc};
+	struct iovec v = {data, len};
+	struct reply r;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.cdb = (uint8_t *)cdb;
+	lc.iovec = &v;
+	lc.iov_cnt = len ? 1 : 0;
+	r.sts = fake_handler->handle_cmd(&dev, &rc);
+	r.key = lc.sense_buf[2] & 0xf;
+	r.asc = lc.sense_buf[12];
+	r.ascq = lc.sense_buf[13];
+	r.sense = lc.sense_buf;
+	return r;
+}
+
+#define CHECK_GOOD(r)          CHECK_EQ((r).sts, TCMU_STS_OK)
+#define CHECK_SENSE(r, k, a)   CHECK((r).sts == TCMU_STS_PASSTHROUGH_ERR && (r).key == (k) && (r).asc == (a))
+
+static void rw10(uint8_t *cdb, uint8_t op, uint32_t lba, uint16_t n)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	svm_put_be32(cdb + 2, lba);
+	svm_put_be16(cdb + 7, n);
+}
+
+static void rw16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t n)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	svm_put_be64(cdb + 2, lba);
+	svm_put_be32(cdb + 10, n);
+}
+
+static bool check(const char *cfg, const char *want)
+{
+	char *reason = NULL;
+	bool ok = fake_handler->check_config(cfg, &reason);
+
+	if (!ok && want && (!reason || !strstr(reason, want))) {
+		fprintf(stderr, "  check_config(%s) reason: %s\n", cfg, reason ? reason : "(none)");
+		ok = true; /* wrong reason counts as a failure below */
+	}
+	free(reason);
+	return ok;
+}
+
+static void ops_table(void)
+{
+	CHECK_EQ(handler_init(), 0);
+	CHECK(fake_handler && !strcmp(fake_handler->subtype, "svm"));
+	/* passthrough only: the runner must send every CDB to handle_cmd */
+	CHECK(!fake_handler->read && !fake_handler->write && !fake_handler->flush);
+	CHECK(fake_handler->handle_cmd && fake_handler->open && fake_handler->close);
+	CHECK(fake_handler->check_config && fake_handler->cfg_desc);
+	CHECK(fake_handler->nr_threads > 1);
+}
+
+static void config(void)
+{
+	char s[512];
+
+	snprintf(s, sizeof(s), "svm/%s/lun.img", test_dir);
+	CHECK(check(s, NULL));
+	CHECK(!check("svm/", "missing source"));
+	CHECK(!check("svm//no/such/dir/x.img", "neither does its directory"));
+	CHECK(!check("svm//dev/null", "not a regular file"));
+	snprintf(s, sizeof(s), "svm/%s/lun.img,dst=%s/lun.img", test_dir, test_dir);
+	CHECK(!check(s, "is the source"));
+	snprintf(s, sizeof(s), "svm/%s/lun.img,speed=fast", test_dir);
+	CHECK(!check(s, "unknown key"));
+	snprintf(s, sizeof(s), "svm/%s/lun.img,wce=2", test_dir);
+	CHECK(!check(s, "malformed value"));
+}
+
+static void open_refusals(void)
+{
+	char path[256];
+	int fd;
+
+	/* existing store smaller than the LUN */
+	snprintf(path, sizeof(path), "%s/small.img", test_dir);
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	CHECK(fd >= 0 && ftruncate(fd, BS * NLBAS / 2) == 0);
+	close(fd);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s", path);
+	fake_last_err[0] = 0;
+	CHECK_EQ(fake_handler->open(&dev, false), -ENOSPC);
+	CHECK(strstr(fake_last_err, "less than the LUN") != NULL);
+	CHECK(dev.hm_private == NULL);
+	struct stat sb;
+	CHECK(stat(path, &sb) == 0 && sb.st_size == BS * NLBAS / 2);
+
+	/* missing store with create=no */
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s/absent.img,create=no", test_dir);
+	CHECK_EQ(fake_handler->open(&dev, false), -ENOENT);
+	CHECK(strstr(fake_last_err, "does not exist") != NULL);
+}
+
+static void io(void)
+{
+	static uint8_t buf[BS * 256], back[BS * 256];
+	uint8_t cdb[16];
+	struct reply r;
+	struct stat sb;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/lun.img", test_dir);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s", path);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	CHECK(dev.hm_private != NULL && dev.wce && dev.unmap);
+	CHECK(stat(path, &sb) == 0 && sb.st_size == BS * NLBAS);
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i ^ (i >> 9));
+
+	/* WRITE(10) then READ(10), READ(16), READ(12) of the same blocks */
+	rw10(cdb, SVM_OP_WRITE10, 100, 8);
+	CHECK_GOOD(run(cdb, buf, 8 * BS));
+	rw10(cdb, SVM_OP_READ10, 100, 8);
+	memset(back, 0, sizeof(back));
+	CHECK_GOOD(run(cdb, back, 8 * BS));
+	CHECK(!memcmp(buf, back, 8 * BS));
+	rw16(cdb, SVM_OP_READ16, 104, 4);
+	memset(back, 0, sizeof(back));
+	CHECK_GOOD(run(cdb, back, 4 * BS));
+	CHECK(!memcmp(buf + 4 * BS, back, 4 * BS));
+	uint8_t r12[12] = {SVM_OP_READ12, 0, 0, 0, 0, 101, 0, 0, 0, 1, 0, 0};
+	CHECK_GOOD(run(r12, back, BS));
+	CHECK(!memcmp(buf + BS, back, BS));
+
+	/* WRITE(16) with FUA at the last block; WRITE(6)/READ(6) with length 0 = 256 */
+	rw16(cdb, SVM_OP_WRITE16, NLBAS - 1, 1);
+	cdb[1] = 0x08;
+	CHECK_GOOD(run(cdb, buf, BS));
+	uint8_t w6[6] = {SVM_OP_WRITE6, 0, 0x02, 0x00, 0, 0};
+	CHECK_GOOD(run(w6, buf, 256 * BS));
+	uint8_t r6[6] = {SVM_OP_READ6, 0, 0x02, 0x00, 0, 0};
+	memset(back, 0, sizeof(back));
+	CHECK_GOOD(run(r6, back, 256 * BS));
+	CHECK(!memcmp(buf, back, 256 * BS));
+
+	/* out of range: LBA OUT OF RANGE; wrapping LBA; data-out of the wrong size */
+	rw16(cdb, SVM_OP_READ16, NLBAS - 1, 2);
+	CHECK_SENSE(run(cdb, back, 2 * BS), 5, 0x21);
+	rw16(cdb, SVM_OP_WRITE16, UINT64_MAX, 2);
+	CHECK_SENSE(run(cdb, buf, 2 * BS), 5, 0x21);
+	rw16(cdb, SVM_OP_READ16, NLBAS, 0);
+	CHECK_GOOD(run(cdb, back, 0)); /* zero blocks at the end is fine */
+	rw16(cdb, SVM_OP_READ16, NLBAS + 1, 0);
+	CHECK_SENSE(run(cdb, back, 0), 5, 0x21);
+	rw10(cdb, SVM_OP_WRITE10, 0, 8);
+	CHECK_SENSE(run(cdb, buf, 7 * BS), 5, 0x24);
+	rw10(cdb, SVM_OP_READ10, 0, 8);
+	cdb[1] = 0x20; /* RDPROTECT without protection information */
+	CHECK_SENSE(run(cdb, back, 8 * BS), 5, 0x24);
+	/* more than MAXIMUM TRANSFER LENGTH */
+	rw10(cdb, SVM_OP_READ10, 0, dev.max_xfer_len + 1);
+	CHECK_SENSE(run(cdb, back, sizeof(back)), 5, 0x24);
+
+	/* unknown opcode: one path */
+	uint8_t unk[16] = {0xC7};
+	CHECK_SENSE(run(unk, NULL, 0), 5, 0x20);
+
+	/* VERIFY(10) BYTCHK=1: match, then a miscompare at byte 517 */
+	rw10(cdb, SVM_OP_VERIFY10, 100, 2);
+	cdb[1] = 0x02;
+	CHECK_GOOD(run(cdb, buf, 2 * BS));
+	memcpy(back, buf, 2 * BS);
+	back[517] ^= 1;
+	r = run(cdb, back, 2 * BS);
+	CHECK_SENSE(r, 0x0E, 0x1D);
+	CHECK((r.sense[0] & 0x80) && svm_get_be32(r.sense + 3) == 517);
+	cdb[1] = 0;
+	CHECK_GOOD(run(cdb, NULL, 0)); /* BYTCHK=0: medium verification only */
+
+	/* WRITE AND VERIFY(16) */
+	rw16(cdb, SVM_OP_WRITE_VERIFY16, 200, 2);
+	CHECK_GOOD(run(cdb, buf, 2 * BS));
+
+	/* SYNCHRONIZE CACHE(10/16), PRE-FETCH(10) */
+	rw10(cdb, SVM_OP_SYNC_CACHE10, 0, 0);
+	CHECK_GOOD(run(cdb, NULL, 0));
+	rw16(cdb, SVM_OP_SYNC_CACHE16, NLBAS + 1, 0);
+	CHECK_SENSE(run(cdb, NULL, 0), 5, 0x21);
+	rw10(cdb, SVM_OP_PREFETCH10, 10, 10);
+	CHECK_GOOD(run(cdb, NULL, 0));
+
+	/* UNMAP 16 blocks at LBA 1024 (aligned to 4 KiB): hole, reads zero */
+	uint8_t big[BS * 16];
+	memset(big, 0x5a, sizeof(big));
+	rw10(cdb, SVM_OP_WRITE10, 1024, 16);
+	CHECK_GOOD(run(cdb, big, sizeof(big)));
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && fsync(fd) == 0); /* allocate before counting blocks */
+	close(fd);
+	CHECK(stat(path, &sb) == 0);
+	blkcnt_t before = sb.st_blocks;
+	uint8_t pl[24] = {0}, um[10] = {SVM_OP_UNMAP, 0, 0, 0, 0, 0, 0, 0, 24, 0};
+	svm_put_be16(pl, 22);
+	svm_put_be16(pl + 2, 16);
+	svm_put_be64(pl + 8, 1024);
+	svm_put_be32(pl + 16, 16);
+	CHECK_GOOD(run(um, pl, sizeof(pl)));
+	CHECK(stat(path, &sb) == 0 && sb.st_blocks < before);
+	rw10(cdb, SVM_OP_READ10, 1024, 16);
+	CHECK_GOOD(run(cdb, big, sizeof(big)));
+	CHECK(big[0] == 0 && !memcmp(big, big + 1, sizeof(big) - 1));
+	svm_put_be64(pl + 8, NLBAS - 8); /* past the end: nothing unmapped */
+	CHECK_SENSE(run(um, pl, sizeof(pl)), 5, 0x21);
+	um[8] = 4; /* parameter list shorter than its header */
+	CHECK_SENSE(run(um, pl, 4), 5, 0x1A);
+
+	fake_handler->close(&dev);
+	CHECK(dev.hm_private == NULL);
+}
+
+static void emulation(void)
+{
+	uint8_t b[512], cdb[16] = {0};
+	struct reply r;
+
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+
+	uint8_t inq[6] = {SVM_OP_INQUIRY, 0, 0, 0, 255, 0};
+	memset(b, 0, sizeof(b));
+	CHECK_GOOD(run(inq, b, 255));
+	CHECK(b[0] == 0 && (b[3] & 0x0f) == 2 && !memcmp(b + 8, "LIO-ORG ", 8));
+	CHECK_EQ(b[4] + 5, 66);
+	inq[4] = 5; /* ALLOCATION LENGTH clips */
+	memset(b, 0xEE, sizeof(b));
+	CHECK_GOOD(run(inq, b, 255));
+	CHECK(b[4] == 61 && b[5] == 0xEE);
+
+	/* VPD pages: supported list, serial, device id (NAA 6), block limits, LBP */
+	uint8_t vpd[6] = {SVM_OP_INQUIRY, 1, 0x00, 0, 255, 0};
+	memset(b, 0, sizeof(b));
+	CHECK_GOOD(run(vpd, b, 255));
+	CHECK(b[1] == 0 && b[3] == 6 && b[4] == 0 && b[9] == 0xB2);
+	vpd[2] = 0x80;
+	CHECK_GOOD(run(vpd, b, 255));
+	CHECK(b[3] == strlen(dev.wwn) && !memcmp(b + 4, dev.wwn, b[3]));
+	vpd[2] = 0x83;
+	CHECK_GOOD(run(vpd, b, 255));
+	CHECK(b[5] == 0x03 && b[7] == 16 && b[8] == 0x60 && b[9] == 0x01 && b[10] == 0x40 &&
+	      (b[11] >> 4) == 5);
+	vpd[2] = 0xB0;
+	CHECK_GOOD(run(vpd, b, 255));
+	CHECK(svm_get_be16(b + 2) == 0x3C && svm_get_be32(b + 8) == dev.max_xfer_len &&
+	      svm_get_be32(b + 24) > 0);
+	vpd[2] = 0xB2;
+	CHECK_GOOD(run(vpd, b, 255));
+	CHECK((b[5] & 0x80) && (b[5] & 0x04));
+	vpd[2] = 0x99;
+	CHECK_SENSE(run(vpd, b, 255), 5, 0x24);
+
+	/* READ CAPACITY(10/16) */
+	uint8_t rc10[10] = {SVM_OP_READ_CAPACITY10};
+	CHECK_GOOD(run(rc10, b, 8));
+	CHECK(svm_get_be32(b) == NLBAS - 1 && svm_get_be32(b + 4) == BS);
+	cdb[0] = SVM_OP_SERVICE_ACTION_IN16;
+	cdb[1] = SVM_SAI_READ_CAPACITY16;
+	cdb[13] = 32;
+	CHECK_GOOD(run(cdb, b, 32));
+	CHECK(svm_get_be64(b) == NLBAS - 1 && svm_get_be32(b + 8) == BS && (b[14] & 0xC0) == 0xC0);
+
+	/* MODE SENSE(6) caching page: WCE, DPOFUA, block descriptor */
+	uint8_t ms6[6] = {SVM_OP_MODE_SENSE6, 0, 0x08, 0, 255, 0};
+	memset(b, 0, sizeof(b));
+	CHECK_GOOD(run(ms6, b, 255));
+	CHECK(b[0] == 3 + 8 + 20 && b[2] == 0x10 && b[3] == 8);
+	CHECK(b[12] == 0x08 && (b[14] & 0x04));
+	ms6[2] = 0x3F; /* all pages */
+	CHECK_GOOD(run(ms6, b, 255));
+	CHECK_EQ(b[0], 3 + 8 + 20 + 12);
+	ms6[2] = 0x01; /* page we do not have */
+	CHECK_SENSE(run(ms6, b, 255), 5, 0x24);
+	uint8_t ms10[10] = {SVM_OP_MODE_SENSE10, 0x08, 0x0A, 0, 0, 0, 0, 0, 255, 0};
+	CHECK_GOOD(run(ms10, b, 255));
+	CHECK(svm_get_be16(b) == 6 + 12 && svm_get_be16(b + 6) == 0 && b[8] == 0x0A);
+
+	/* TEST UNIT READY, REQUEST SENSE, START STOP UNIT */
+	uint8_t tur[6] = {0};
+	CHECK_GOOD(run(tur, NULL, 0));
+	uint8_t rs[6] = {SVM_OP_REQUEST_SENSE, 0, 0, 0, 18, 0};
+	CHECK_GOOD(run(rs, b, 18));
+	CHECK(b[0] == 0x70 && (b[2] & 0xf) == 0);
+	uint8_t ssu[6] = {SVM_OP_START_STOP_UNIT, 0, 0, 0, 0x01, 0};
+	CHECK_GOOD(run(ssu, NULL, 0));
+	ssu[4] = 0x00; /* stop: flush, still good */
+	CHECK_GOOD(run(ssu, NULL, 0));
+	ssu[4] = 0x03;
+	r = run(ssu, NULL, 0);
+	CHECK_SENSE(r, 5, 0x24);
+
+	fake_handler->close(&dev);
+}
+
+void plugin_test(void)
+{
+	dev.num_lbas = NLBAS;
+	dev.block_size = BS;
+	dev.max_xfer_len = 1024;
+	dev.wwn = "0123456789abcdef-svm";
+	ops_table();
+	config();
+	open_refusals();
+	io();
+	emulation();
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A minimal unit-test harness: CHECK counts, main prints "N passed, N failed". */
+#ifndef SVM_TEST_H
+#define SVM_TEST_H
+
+#include <stdio.h>
+#include <string.h>
+
+extern int test_passed, test_failed;
+
+#define CHECK(cond)                                                                        \
+	do {                                                                               \
+		if (cond) {                                                                \
+			test_passed++;                                                     \
+		} else {                                                                   \
+			test_failed++;                                                     \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
+		}                                                                          \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                                     \
+	do {                                                                               \
+		long long a_ = (long long)(a), b_ = (long long)(b);                        \
+		if (a_ == b_) {                                                            \
+			test_passed++;                                                     \
+		} else {                                                                   \
+			test_failed++;                                                     \
+			fprintf(stderr, "FAIL %s:%d: %s == %s (%lld != %lld)\n", __FILE__,  \
+				__LINE__, #a, #b, a_, b_);                                 \
+		}                                                                          \
+	} while (0)
+
+/* Suites, one per source module (tests/unit/<module>_test.c). */
+void sense_test(void);
+void iov_test(void);
+void cfg_test(void);
+void cdb_test(void);
+void store_test(void);
+void plugin_test(void); /* drives handler/plugin.c + scsi.c through the fake runner */
+
+/* A scratch directory per run (created by main). */
+extern char test_dir[];
+
+#endif
