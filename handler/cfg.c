@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include "cfg.h"
+#include "state.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -185,6 +186,17 @@ static int check_store_path(const char *what, const char *path, bool may_create,
 				  strerror(errno));
 	if (!may_create)
 		return svm_reason(reason, -ENOENT, "%s '%s' does not exist (create=no)", what, path);
+	if (svm_state_store_known(path)) {
+		char *rec = svm_state_store_record_path(path);
+
+		ret = svm_reason(reason, -ENOENT,
+				 "%s '%s' served a LUN before and is now missing (filesystem not "
+				 "mounted?); refusing to create an empty one. Restore it, or remove "
+				 "%s to start from an empty store",
+				 what, path, rec ? rec : "its record");
+		free(rec);
+		return ret;
+	}
 
 	d = strdup(path);
 	if (!d)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include "lun.h"
+#include "state.h"
 #include "store.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +35,13 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 	ret = svm_store_open(p->cfg->src, &sa, &lun->src, reason);
 	if (ret)
 		goto free_lun;
+	if (!(svm_store_caps(lun->src) & SVM_STORE_CAP_BLOCKDEV)) {
+		int err = svm_state_store_record(p->cfg->src);
+
+		if (err)
+			svm_log(SVM_LOG_WARN, "cannot record store %s in the state directory: %s",
+				p->cfg->src, strerror(-err));
+	}
 	if (p->cfg->dst) {
 		lun->dst_path = strdup(p->cfg->dst);
 		if (!lun->dst_path) {

@@ -23,6 +23,8 @@ int main(void)
 		perror("mkdtemp");
 		return 2;
 	}
+	snprintf(cmd, sizeof(cmd), "%s/state", test_dir);
+	setenv("SVM_STATE_DIR", cmd, 1);
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
 		int p = test_passed, f = test_failed;
 

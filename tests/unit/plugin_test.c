@@ -248,6 +248,15 @@ static void io(void)
 
 	fake_handler->close(&dev);
 	CHECK(dev.hm_private == NULL);
+
+	/* A store that served the LUN and then vanished is not re-created empty. */
+	CHECK_EQ(rename(path, "/tmp/svm-unit-moved.img"), 0);
+	fake_last_err[0] = 0;
+	CHECK_EQ(fake_handler->open(&dev, false), -ENOENT);
+	CHECK(strstr(fake_last_err, "served a LUN before and is now missing") != NULL);
+	CHECK(access(path, F_OK) != 0);
+	CHECK(!check(dev.cfgstring, "served a LUN before"));
+	CHECK_EQ(rename("/tmp/svm-unit-moved.img", path), 0);
 }
 
 static void emulation(void)
