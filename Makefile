@@ -49,15 +49,20 @@ install: $(BUILD)/handler_svm.so
 	install -D -m 0755 $(BUILD)/handler_svm.so $(DESTDIR)$(HANDLER_DIR)/handler_svm.so
 	install -D -m 0644 systemd/tcmu-runner-svm.conf \
 		$(DESTDIR)$(SYSTEMD_DIR)/tcmu-runner.service.d/svm.conf
+	install -D -m 0644 systemd/targetctl-svm.conf \
+		$(DESTDIR)$(SYSTEMD_DIR)/rtslib-fb-targetctl.service.d/svm.conf
 	install -D -m 0644 systemd/target_core_user.conf \
 		$(DESTDIR)$(MODULES_LOAD_DIR)/tcmu-svm.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(HANDLER_DIR)/handler_svm.so \
 		$(DESTDIR)$(SYSTEMD_DIR)/tcmu-runner.service.d/svm.conf \
+		$(DESTDIR)$(SYSTEMD_DIR)/rtslib-fb-targetctl.service.d/svm.conf \
 		$(DESTDIR)$(MODULES_LOAD_DIR)/tcmu-svm.conf
 
-check: check-unit check-e2e check-conformance
+# The one test command: every tier, one closing "check: N passed, N failed" line.
+check: $(BUILD)/unit_tests $(BUILD)/handler_svm.so
+	tests/check
 
 check-unit: $(BUILD)/unit_tests $(BUILD)/handler_svm.so
 	$(BUILD)/unit_tests
