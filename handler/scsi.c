@@ -558,6 +558,8 @@ enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 	enum svm_sense s;
 
 	req->has_info = false;
+	if (!lun)
+		return SVM_SENSE_INTERNAL_TARGET_FAILURE; /* never opened */
 	if (!op->exec)
 		return SVM_SENSE_INVALID_OPCODE;
 	s = op->parse(req->cdb, &c);
