@@ -1,26 +1,34 @@
 #!/bin/bash
-# e2e: data integrity under concurrent load (queue depth 2 x 32), UNMAP deallocating on a file and on a block device, FUA/SYNCHRONIZE
+# e2e: data integrity under concurrent load (queue depth 2 x 32), many
+# commands in flight at the store at once, UNMAP deallocating on a file and on a block device, FUA/SYNCHRONIZE
 # CACHE, and sense data for bad CDBs — all through tcm_loop /dev/sdX.
 # shellcheck disable=SC2317
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
-vm_require targetcli fio sg_raw sg_unmap sg_sync losetup blkdiscard
-trap 'vm_cleanup; losetup -D' EXIT
+vm_require targetcli fio sg_raw sg_unmap sg_sync losetup blkdiscard dmsetup
+trap 'vm_cleanup; dmsetup remove svm-slow 2>/dev/null; losetup -D' EXIT
 vm_on_fail() { vm_dump_state; }
 
 vm_start_services || fail "services did not start"
-vm_modprobe loop
+vm_modprobe loop dm_mod dm_delay
 mkdir -p /var/lib/svm
 
-# Stores: a file, and a block device (loop over a file) for UNMAP.
-truncate -s 64M /var/lib/svm/blk.raw
+# Stores: a file; a block device (loop over a file) for UNMAP; a dm-delay
+# device that holds every I/O for 100 ms, to count commands in flight.
+# (No udev in the guest: use /dev/dm-N, not the /dev/mapper name.)
+truncate -s 64M /var/lib/svm/blk.raw /var/lib/svm/slow.raw
 loopb=$(losetup --find --show /var/lib/svm/blk.raw)
+loops=$(losetup --find --show /var/lib/svm/slow.raw)
+echo "0 $((64 << 11)) delay $loops 0 100" | dmsetup create svm-slow
+slow=/dev/$(dmsetup info -c --noheadings -o blkdevname svm-slow | tr -d ' ')
 vm_tcli "/backstores/user:svm create name=io0 size=256M cfgstring=/var/lib/svm/io0.img" \
-	"/backstores/user:svm create name=blk0 size=64M cfgstring=$loopb" ||
+	"/backstores/user:svm create name=blk0 size=64M cfgstring=$loopb" \
+	"/backstores/user:svm create name=slow0 size=64M cfgstring=$slow" ||
 	fail "could not create the backstores"
 d_file=$(vm_loop_lun /backstores/user:svm/io0)
 d_blk=$(vm_loop_lun /backstores/user:svm/blk0)
-vm_log "file store: $d_file, block store: $d_blk"
+d_slow=$(vm_loop_lun /backstores/user:svm/slow0)
+vm_log "file store: $d_file, block store: $d_blk, 100 ms store ($slow): $d_slow"
 
 fio_verify() {
 	fio --name=verify --filename="$d_file" --direct=1 --ioengine=libaio --iodepth=32 \
@@ -32,6 +40,33 @@ fio_verify() {
 }
 vm_step "fio randwrite + crc32c verify, iodepth 32 x 2 jobs" 500 fio_verify
 
+
+# Concurrency: every write to the slow store is FUA (fio --sync=1 makes the
+# initiator set it, and the handler writes it through with RWF_DSYNC), so
+# each one waits 100 ms for the device. One command at a time could finish
+# at most 10 per second; 16 queued must do several times that. The bound is
+# physical (a slower machine only lowers the concurrent figure), and the
+# runner threads caught waiting on the device at once are shown too.
+concurrency() {
+	local iops max=0 n
+	fio --name=qd --filename="$d_slow" --direct=1 --sync=1 --ioengine=libaio --iodepth=16 \
+		--rw=randwrite --bs=4k --size=64M --runtime=10 --time_based --norandommap \
+		--output=/tmp/qd.out &
+	local pid=$!
+	sleep 3
+	for _ in $(seq 30); do
+		n=$( (grep -l '^State:.*D' /proc/"$SVM_TCMU_PID"/task/*/status 2>/dev/null || true) | wc -l)
+		[ "$n" -gt $max ] && max=$n
+		sleep 0.1
+	done
+	wait $pid
+	iops=$(sed -n 's/^ *write: IOPS=\([0-9.k]*\),.*/\1/p' /tmp/qd.out)
+	echo "4 KiB FUA writes at queue depth 16 on a 100 ms store: $iops IOPS (one at a time: <= 10)"
+	echo "most runner threads seen waiting on the store at once: $max"
+	case $iops in *k) iops=${iops%k}; iops=${iops%.*}000 ;; esac
+	[ "${iops%.*}" -ge 40 ]
+}
+vm_step "16 queued commands are served concurrently" 120 concurrency
 
 alloc_kib() { du -k "$1" | cut -f1; }
 
