@@ -25,6 +25,7 @@ struct svm_cdb {
 	uint8_t pc;	    /* MODE SENSE PAGE CONTROL */
 	uint8_t bytchk;	    /* VERIFY / WRITE AND VERIFY BYTCHK */
 	bool fua, immed, evpd, dbd, llbaa, desc, loej, start, no_flush, pmi;
+	bool unmap, ndob; /* WRITE SAME */
 	bool whole_lun; /* SYNCHRONIZE CACHE: NUMBER OF LOGICAL BLOCKS 0 = to the end */
 };
 
@@ -39,6 +40,7 @@ enum svm_sense svm_cdb_parse_verify(const uint8_t *cdb, struct svm_cdb *out);	  
 enum svm_sense svm_cdb_parse_write_verify(const uint8_t *cdb, struct svm_cdb *out); /* 10/12/16 */
 enum svm_sense svm_cdb_parse_prefetch(const uint8_t *cdb, struct svm_cdb *out);	    /* 10/16 */
 enum svm_sense svm_cdb_parse_sync_cache(const uint8_t *cdb, struct svm_cdb *out);   /* 10/16 */
+enum svm_sense svm_cdb_parse_write_same(const uint8_t *cdb, struct svm_cdb *out); /* 10/16 */
 enum svm_sense svm_cdb_parse_unmap(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_inquiry(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_read_capacity10(const uint8_t *cdb, struct svm_cdb *out);
@@ -79,6 +81,7 @@ enum {
 	SVM_OP_VERIFY10 = 0x2F,
 	SVM_OP_PREFETCH10 = 0x34,
 	SVM_OP_SYNC_CACHE10 = 0x35,
+	SVM_OP_WRITE_SAME10 = 0x41,
 	SVM_OP_UNMAP = 0x42,
 	SVM_OP_MODE_SENSE10 = 0x5A,
 	SVM_OP_READ16 = 0x88,
@@ -87,6 +90,7 @@ enum {
 	SVM_OP_VERIFY16 = 0x8F,
 	SVM_OP_PREFETCH16 = 0x90,
 	SVM_OP_SYNC_CACHE16 = 0x91,
+	SVM_OP_WRITE_SAME16 = 0x93,
 	SVM_OP_SERVICE_ACTION_IN16 = 0x9E,
 	SVM_OP_READ12 = 0xA8,
 	SVM_OP_WRITE12 = 0xAA,

@@ -29,6 +29,20 @@ size_t svm_iov_from_buf(const struct iovec *iov, size_t cnt, const void *buf, si
 	return done;
 }
 
+void svm_iov_zero_from(const struct iovec *iov, size_t cnt, size_t skip)
+{
+	for (size_t i = 0; i < cnt; i++) {
+		size_t l = iov[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		memset((char *)iov[i].iov_base + skip, 0, l - skip);
+		skip = 0;
+	}
+}
+
 size_t svm_iov_to_buf(const struct iovec *iov, size_t cnt, size_t skip, void *buf, size_t len)
 {
 	size_t done = 0;

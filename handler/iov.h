@@ -10,6 +10,8 @@
 size_t svm_iov_length(const struct iovec *iov, size_t cnt);
 /* Copy up to len bytes of buf into the iovec; returns bytes copied. */
 size_t svm_iov_from_buf(const struct iovec *iov, size_t cnt, const void *buf, size_t len);
+/* Zero the iovec from byte skip to its end. */
+void svm_iov_zero_from(const struct iovec *iov, size_t cnt, size_t skip);
 /* Copy up to len bytes from the iovec, starting skip bytes in, into buf; returns bytes copied. */
 size_t svm_iov_to_buf(const struct iovec *iov, size_t cnt, size_t skip, void *buf, size_t len);
 

@@ -19,6 +19,11 @@
 #define SVM_UNMAP_DESCRIPTOR_LEN 16
 #define SVM_UNMAP_MAX_PARAM_LEN	 (SVM_UNMAP_HEADER_LEN + SVM_UNMAP_MAX_DESCRIPTORS * SVM_UNMAP_DESCRIPTOR_LEN)
 
+/* WRITE SAME (SBC-4 5.48/5.49): MAXIMUM WRITE SAME LENGTH, in blocks; WSNZ is set */
+#define SVM_WRITE_SAME_MAX_BLOCKS (1u << 22)
+/* WRITE SAME of a non-zero block: the repeated pattern is written in chunks of this size */
+#define SVM_WRITE_SAME_CHUNK_BYTES (1u << 20)
+
 /* VERIFY with BYTCHK: compare in chunks of this many bytes (bounded memory) */
 #define SVM_VERIFY_CHUNK_BYTES (1u << 20)
 

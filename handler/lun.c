@@ -110,6 +110,16 @@ int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len)
 	return svm_store_discard(lun->src, off, len);
 }
 
+int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len)
+{
+	int ret = svm_store_write_zeroes(lun->src, off, len);
+
+	/* like a write: with no volatile cache reported it must be stable now */
+	if (!ret && !lun->geom.wce)
+		ret = svm_store_flush(lun->src);
+	return ret;
+}
+
 void svm_lun_prefetch(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
 	svm_store_prefetch(lun->src, off, len);

@@ -50,6 +50,8 @@ int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint
 		  size_t len, bool fua);
 int svm_lun_flush(struct svm_lun *lun);
 int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len);
+/* Zeroes without data transfer; -EOPNOTSUPP if the store cannot (caller writes zeroes). */
+int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len);
 void svm_lun_prefetch(struct svm_lun *lun, uint64_t off, uint64_t len);
 
 #endif

@@ -26,16 +26,14 @@ static enum svm_sense check_range(const struct svm_lun_geom *g, uint64_t lba, ui
 	return SVM_SENSE_OK;
 }
 
-/* Range, then the Block Limits VPD MAXIMUM TRANSFER LENGTH. */
+/*
+ * The range of a data command. A transfer longer than the Block Limits
+ * MAXIMUM TRANSFER LENGTH is not refused: the data is already in the TCMU
+ * data area, and LIO's own backstores accept it too.
+ */
 static enum svm_sense check_xfer(const struct svm_lun_geom *g, const struct svm_cdb *c)
 {
-	enum svm_sense s = check_range(g, c->lba, c->nblocks);
-
-	if (s)
-		return s;
-	if (g->max_xfer_blocks && c->nblocks > g->max_xfer_blocks)
-		return SVM_SENSE_INVALID_FIELD_IN_CDB;
-	return SVM_SENSE_OK;
+	return check_range(g, c->lba, c->nblocks);
 }
 
 static enum svm_sense io_error(int err, bool write, const struct svm_lun *lun, uint64_t off)
@@ -45,11 +43,18 @@ static enum svm_sense io_error(int err, bool write, const struct svm_lun *lun, u
 	return svm_sense_from_errno(-err, write);
 }
 
-/* Copy an emulated reply into the data-in buffer, clipped to ALLOCATION LENGTH. */
+/*
+ * Copy an emulated reply into the data-in buffer, clipped to ALLOCATION
+ * LENGTH, and zero the rest of the buffer: libtcmu 1.5.4 cannot report a
+ * residual, so the initiator receives the whole buffer, which must not carry
+ * another command's data.
+ */
 static enum svm_sense reply(struct svm_scsi_req *req, const uint8_t *buf, size_t len,
 			    uint32_t alloc_len)
 {
-	svm_iov_from_buf(req->iov, req->iov_cnt, buf, len < alloc_len ? len : alloc_len);
+	size_t n = svm_iov_from_buf(req->iov, req->iov_cnt, buf, len < alloc_len ? len : alloc_len);
+
+	svm_iov_zero_from(req->iov, req->iov_cnt, n);
 	return SVM_SENSE_OK;
 }
 
@@ -159,6 +164,57 @@ free_bufs:
 	free(medium);
 	free(expect);
 	return s;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
+}
+
+/*
+ * WRITE SAME: one block (or zeroes with NDOB) repeated over the range. A
+ * zero block is deallocated when UNMAP is set and deallocated blocks read
+ * as zero, else zeroed without transfer where the store can; any other
+ * block is tiled into a bounded buffer and written in chunks.
+ */
+static enum svm_sense exec_write_same(struct svm_lun *lun, struct svm_scsi_req *req,
+				      const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	uint64_t off = c->lba * g->block_size, total = (uint64_t)c->nblocks * g->block_size;
+	size_t chunk = total < SVM_WRITE_SAME_CHUNK_BYTES ? total : SVM_WRITE_SAME_CHUNK_BYTES;
+	enum svm_sense s = check_range(g, c->lba, c->nblocks);
+	uint8_t *buf;
+	int ret = 0;
+
+	if (s)
+		return s;
+	if (!c->ndob && svm_iov_length(req->iov, req->iov_cnt) != g->block_size)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	chunk -= chunk % g->block_size;
+	buf = calloc(1, chunk);
+	if (!buf)
+		return SVM_SENSE_TASK_SET_FULL;
+	if (!c->ndob)
+		svm_iov_to_buf(req->iov, req->iov_cnt, 0, buf, g->block_size);
+	if (all_zero(buf, g->block_size)) {
+		ret = c->unmap && g->lbprz ? svm_lun_discard(lun, off, total)
+					   : svm_lun_write_zeroes(lun, off, total);
+		if (ret != -EOPNOTSUPP)
+			goto done;
+		ret = 0;
+	}
+	for (size_t o = g->block_size; o < chunk; o += g->block_size)
+		memcpy(buf + o, buf, g->block_size);
+	for (uint64_t done = 0; !ret && done < total; done += chunk) {
+		size_t n = total - done < chunk ? total - done : chunk;
+		struct iovec v = {.iov_base = buf, .iov_len = n};
+
+		ret = svm_lun_write(lun, &v, 1, off + done, n, false);
+	}
+done:
+	free(buf);
+	return ret ? io_error(ret, true, lun, off) : SVM_SENSE_OK;
 }
 
 static enum svm_sense exec_prefetch(struct svm_lun *lun, struct svm_scsi_req *req,
@@ -350,6 +406,7 @@ static size_t vpd_block_limits(const struct svm_lun_geom *g, uint8_t *b)
 {
 	uint32_t gran = SVM_UNMAP_GRANULARITY_BYTES / g->block_size;
 
+	b[4] = 0x01;		/* WSNZ: WRITE SAME of 0 blocks is refused */
 	svm_put_be16(b + 6, 1); /* OPTIMAL TRANSFER LENGTH GRANULARITY */
 	svm_put_be32(b + 8, g->max_xfer_blocks);
 	svm_put_be32(b + 12, g->max_xfer_blocks);
@@ -358,6 +415,7 @@ static size_t vpd_block_limits(const struct svm_lun_geom *g, uint8_t *b)
 		svm_put_be32(b + 24, SVM_UNMAP_MAX_DESCRIPTORS);
 		svm_put_be32(b + 28, gran ? gran : 1);
 	}
+	svm_put_be64(b + 36, SVM_WRITE_SAME_MAX_BLOCKS);
 	return 64;
 }
 
@@ -368,11 +426,14 @@ static size_t vpd_block_dev_chars(const struct svm_lun_geom *g, uint8_t *b)
 	return 64;
 }
 
-/* SBC-4 6.6.5 Logical Block Provisioning: LBPU; LBPRZ 001b; PROVISIONING TYPE thin. */
+/*
+ * SBC-4 6.6.5 Logical Block Provisioning: LBPU, LBPWS, LBPWS10 (UNMAP and
+ * WRITE SAME with UNMAP deallocate); LBPRZ 001b; PROVISIONING TYPE thin.
+ */
 static size_t vpd_lbp(const struct svm_lun_geom *g, uint8_t *b)
 {
 	if (g->lbpu) {
-		b[5] = 0x80 | (g->lbprz ? 0x04 : 0);
+		b[5] = 0xE0 | (g->lbprz ? 0x04 : 0);
 		b[6] = 0x02;
 	}
 	return 8;
@@ -531,6 +592,7 @@ static const struct scsi_op {
 	[SVM_OP_PREFETCH10] = {"PRE-FETCH(10)", svm_cdb_parse_prefetch, exec_prefetch},
 	[SVM_OP_SYNC_CACHE10] = {"SYNCHRONIZE CACHE(10)", svm_cdb_parse_sync_cache,
 				 exec_sync_cache},
+	[SVM_OP_WRITE_SAME10] = {"WRITE SAME(10)", svm_cdb_parse_write_same, exec_write_same},
 	[SVM_OP_UNMAP] = {"UNMAP", svm_cdb_parse_unmap, exec_unmap},
 	[SVM_OP_MODE_SENSE10] = {"MODE SENSE(10)", svm_cdb_parse_mode_sense, exec_mode_sense},
 	[SVM_OP_READ16] = {"READ(16)", svm_cdb_parse_rw16, exec_read},
@@ -541,6 +603,7 @@ static const struct scsi_op {
 	[SVM_OP_PREFETCH16] = {"PRE-FETCH(16)", svm_cdb_parse_prefetch, exec_prefetch},
 	[SVM_OP_SYNC_CACHE16] = {"SYNCHRONIZE CACHE(16)", svm_cdb_parse_sync_cache,
 				 exec_sync_cache},
+	[SVM_OP_WRITE_SAME16] = {"WRITE SAME(16)", svm_cdb_parse_write_same, exec_write_same},
 	[SVM_OP_SERVICE_ACTION_IN16] = {"SERVICE ACTION IN(16)",
 					svm_cdb_parse_service_action_in16,
 					exec_service_action_in16},

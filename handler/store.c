@@ -193,6 +193,18 @@ int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len)
 	return fallocate(st->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
 }
 
+int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
+{
+	if (!len)
+		return 0;
+	if (st->caps & SVM_STORE_CAP_BLOCKDEV) {
+		uint64_t range[2] = {off, len};
+
+		return ioctl(st->fd, BLKZEROOUT, range) ? -errno : 0;
+	}
+	return fallocate(st->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
+}
+
 void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len)
 {
 	(void)posix_fadvise(st->fd, off, len, POSIX_FADV_WILLNEED);

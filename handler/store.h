@@ -44,6 +44,9 @@ int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_c
 int svm_store_flush(struct svm_store *st);
 /* Deallocate: punch a hole in a file, BLKDISCARD on a device. -EOPNOTSUPP if unsupported. */
 int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len);
+/* Make [off, off+len) read as zeroes, without data transfer where the store can
+ * (ZERO_RANGE on a file, BLKZEROOUT on a device); -EOPNOTSUPP if it cannot. */
+int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len);
 /* Read-ahead hint for PRE-FETCH; never fails the command. */
 void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len);
 

@@ -95,6 +95,20 @@ void cdb_test(void)
 	ssu[4] = 0x02;
 	CHECK_EQ(svm_cdb_parse_start_stop(ssu, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
 
+	/* WRITE SAME(16): UNMAP, NDOB; WRPROTECT refused */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = SVM_OP_WRITE_SAME16;
+	cdb[1] = 0x09;
+	svm_put_be64(cdb + 2, 5);
+	svm_put_be32(cdb + 10, 7);
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.unmap && c.ndob && c.lba == 5 && c.nblocks == 7);
+	cdb[1] = 0x20;
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	cdb[1] = 0;
+	svm_put_be32(cdb + 10, SVM_WRITE_SAME_MAX_BLOCKS + 1);
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
 	/* UNMAP CDB: ANCHOR refused */
 	uint8_t um[10] = {SVM_OP_UNMAP, 1, 0, 0, 0, 0, 0, 0, 24, 0};
 	CHECK_EQ(svm_cdb_parse_unmap(um, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);

@@ -49,7 +49,11 @@ static struct reply run(const uint8_t *cdb, void *data, size_t len)
 }
 
 #define CHECK_GOOD(r)          CHECK_EQ((r).sts, TCMU_STS_OK)
-#define CHECK_SENSE(r, k, a)   CHECK((r).sts == TCMU_STS_PASSTHROUGH_ERR && (r).key == (k) && (r).asc == (a))
+#define CHECK_SENSE(r, k, a)                                                               \
+	do {                                                                               \
+		struct reply r_ = (r);                                                     \
+		CHECK(r_.sts == TCMU_STS_PASSTHROUGH_ERR && r_.key == (k) && r_.asc == (a)); \
+	} while (0)
 
 static void rw10(uint8_t *cdb, uint8_t op, uint32_t lba, uint16_t n)
 {
@@ -189,9 +193,10 @@ static void io(void)
 	rw10(cdb, SVM_OP_READ10, 0, 8);
 	cdb[1] = 0x20; /* RDPROTECT without protection information */
 	CHECK_SENSE(run(cdb, back, 8 * BS), 5, 0x24);
-	/* more than MAXIMUM TRANSFER LENGTH */
-	rw10(cdb, SVM_OP_READ10, 0, dev.max_xfer_len + 1);
-	CHECK_SENSE(run(cdb, back, sizeof(back)), 5, 0x24);
+	/* more than MAXIMUM TRANSFER LENGTH is served, as LIO's backstores do */
+	CHECK(dev.max_xfer_len < 256);
+	rw10(cdb, SVM_OP_READ10, 0, 256);
+	CHECK_GOOD(run(cdb, back, sizeof(back)));
 
 	/* unknown opcode: one path */
 	uint8_t unk[16] = {0xC7};
@@ -246,6 +251,39 @@ static void io(void)
 	um[8] = 4; /* parameter list shorter than its header */
 	CHECK_SENSE(run(um, pl, 4), 5, 0x1A);
 
+	/* WRITE SAME(10): one block tiled over 40 blocks (more than one chunk is not
+	 * needed to test the tiling; the chunk loop is the same code) */
+	uint8_t ws[16] = {0}, blk[BS];
+	memset(blk, 0xC3, sizeof(blk));
+	blk[7] = 1;
+	rw10(ws, SVM_OP_WRITE_SAME10, 300, 40);
+	CHECK_GOOD(run(ws, blk, BS));
+	rw10(cdb, SVM_OP_READ10, 300, 40);
+	CHECK_GOOD(run(cdb, buf, 40 * BS));
+	bool tiled = true;
+	for (int i = 0; i < 40; i++)
+		tiled &= !memcmp(buf + i * BS, blk, BS);
+	CHECK(tiled);
+	CHECK_SENSE(run(ws, blk, BS - 1), 5, 0x24); /* data-out not one block */
+	ws[1] = 0x10;				   /* ANCHOR */
+	CHECK_SENSE(run(ws, blk, BS), 5, 0x24);
+	rw10(ws, SVM_OP_WRITE_SAME10, 300, 0); /* WSNZ */
+	CHECK_SENSE(run(ws, blk, BS), 5, 0x24);
+	rw10(ws, SVM_OP_WRITE_SAME10, NLBAS - 1, 2);
+	CHECK_SENSE(run(ws, blk, BS), 5, 0x21);
+	/* WRITE SAME(16) NDOB + UNMAP: no data-out, blocks read back as zero */
+	rw16(ws, SVM_OP_WRITE_SAME16, 300, 40);
+	ws[1] = 0x09;
+	CHECK_GOOD(run(ws, NULL, 0));
+	rw10(cdb, SVM_OP_READ10, 300, 40);
+	memset(buf, 0xFF, 40 * BS);
+	CHECK_GOOD(run(cdb, buf, 40 * BS));
+	CHECK(buf[0] == 0 && !memcmp(buf, buf + 1, 40 * BS - 1));
+	/* a zero block without UNMAP zeroes too */
+	memset(blk, 0, sizeof(blk));
+	rw10(ws, SVM_OP_WRITE_SAME10, 0, 8);
+	CHECK_GOOD(run(ws, blk, BS));
+
 	fake_handler->close(&dev);
 	CHECK(dev.hm_private == NULL);
 
@@ -271,10 +309,10 @@ static void emulation(void)
 	CHECK_GOOD(run(inq, b, 255));
 	CHECK(b[0] == 0 && (b[3] & 0x0f) == 2 && !memcmp(b + 8, "LIO-ORG ", 8));
 	CHECK_EQ(b[4] + 5, 66);
-	inq[4] = 5; /* ALLOCATION LENGTH clips */
+	inq[4] = 5; /* ALLOCATION LENGTH clips; the rest of the buffer is zeroed, not leaked */
 	memset(b, 0xEE, sizeof(b));
 	CHECK_GOOD(run(inq, b, 255));
-	CHECK(b[4] == 61 && b[5] == 0xEE);
+	CHECK(b[4] == 61 && b[5] == 0 && b[254] == 0 && b[255] == 0xEE);
 
 	/* VPD pages: supported list, serial, device id (NAA 6), block limits, LBP */
 	uint8_t vpd[6] = {SVM_OP_INQUIRY, 1, 0x00, 0, 255, 0};
@@ -294,7 +332,7 @@ static void emulation(void)
 	      svm_get_be32(b + 24) > 0);
 	vpd[2] = 0xB2;
 	CHECK_GOOD(run(vpd, b, 255));
-	CHECK((b[5] & 0x80) && (b[5] & 0x04));
+	CHECK((b[5] & 0xE0) == 0xE0 && (b[5] & 0x04));
 	vpd[2] = 0x99;
 	CHECK_SENSE(run(vpd, b, 255), 5, 0x24);
 
@@ -344,7 +382,7 @@ void plugin_test(void)
 {
 	dev.num_lbas = NLBAS;
 	dev.block_size = BS;
-	dev.max_xfer_len = 1024;
+	dev.max_xfer_len = 128; /* tcmu's default hw_max_sectors */
 	dev.wwn = "0123456789abcdef-svm";
 	ops_table();
 	config();
