@@ -23,7 +23,7 @@ UNIT_OBJS   := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
 # Everything `make check` and the VM rig need on Debian 12.
 DEPS := gcc make libc6-dev tcmu-runner libtcmu2 targetcli-fb python3-rtslib-fb sg3-utils \
-        libiscsi-bin fio qemu-system-x86 linux-image-amd64 busybox-static dbus kmod \
+        libiscsi-bin fio qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dbus kmod \
         iproute2 cpio util-linux e2fsprogs procps python3
 
 .PHONY: all deps install uninstall check check-unit check-e2e check-conformance demo bench \
