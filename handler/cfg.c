@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include "cfg.h"
+#include "limits.h"
 #include "state.h"
 
 #include <errno.h>
@@ -43,6 +44,28 @@ static int parse_bool(const char *key, const char *val, bool *out, char **reason
 	}
 	return svm_reason(reason, -EINVAL, "malformed value '%s' for key '%s': expected yes or no",
 			  val, key);
+}
+
+int svm_cfg_parse_threads(const char *str, unsigned *out, char **reason)
+{
+	unsigned long v = 0;
+	const char *p = str ? str : "";
+
+	if (!*p)
+		return svm_reason(reason, -EINVAL, "SVM_THREADS is empty: expected 1 to %d",
+				  SVM_THREADS_MAX);
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || v > SVM_THREADS_MAX)
+			return svm_reason(reason, -EINVAL,
+					  "SVM_THREADS='%s' is not a number from 1 to %d", str,
+					  SVM_THREADS_MAX);
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v < 1 || v > SVM_THREADS_MAX)
+		return svm_reason(reason, -EINVAL, "SVM_THREADS='%s' is not a number from 1 to %d",
+				  str, SVM_THREADS_MAX);
+	*out = (unsigned)v;
+	return 0;
 }
 
 static int check_path_syntax(const char *what, const char *p, char **reason)

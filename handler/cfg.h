@@ -38,6 +38,13 @@ int svm_cfg_check_paths(const struct svm_cfg *cfg, char **reason);
 
 void svm_cfg_free(struct svm_cfg *cfg);
 
+/*
+ * Parse the SVM_THREADS setting (worker threads per LUN): a decimal number
+ * from 1 to SVM_THREADS_MAX. Pure, never blocks. Returns 0 with *out set,
+ * or -EINVAL with *reason set to a malloc'd sentence.
+ */
+int svm_cfg_parse_threads(const char *str, unsigned *out, char **reason);
+
 /* asprintf into *reason (if reason is non-NULL); returns err, for one-line error exits. */
 int svm_reason(char **reason, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -27,6 +27,15 @@
 /* VERIFY with BYTCHK: compare in chunks of this many bytes (bounded memory) */
 #define SVM_VERIFY_CHUNK_BYTES (1u << 20)
 
+/*
+ * tcmu-runner worker threads per LUN (struct tcmur_handler.nr_threads): the
+ * most commands of one LUN that execute at once. More threads keep a slow
+ * store busy; each one idle costs a wake-up per command on a fast store.
+ * Overridden by tcmu-runner's environment SVM_THREADS (docs/tuning.md).
+ */
+#define SVM_THREADS_DEFAULT 16
+#define SVM_THREADS_MAX	    256
+
 /* Longest VPD page or mode-parameter data this handler builds */
 #define SVM_EMUL_BUF_LEN 512
 

@@ -2,12 +2,14 @@
 /*
  * The tcmu-runner glue: one ops table, one exported symbol (handler_init).
  * The handler is "passthrough only" (no read/write/flush callouts), so the
- * runner hands every CDB to svm_handle_cmd from nr_threads worker threads,
- * which execute it synchronously through handler/scsi.c.
+ * runner hands every CDB to svm_handle_cmd from nr_threads worker threads
+ * (SVM_THREADS_DEFAULT, or tcmu-runner's environment SVM_THREADS), which
+ * execute it synchronously through handler/scsi.c.
  */
 #define _GNU_SOURCE
 #include "tcmu_abi.h"
 #include "cfg.h"
+#include "limits.h"
 #include "log.h"
 #include "lun.h"
 #include "scsi.h"
@@ -16,9 +18,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Worker threads per LUN: enough for a queue depth of 32 without queueing in the runner. */
-#define SVM_NR_THREADS 32
 
 static const char svm_cfg_desc[] =
 	"<source-path>[,dst=<dest-path>][,create=yes|no][,wce=yes|no]: absolute path of a "
@@ -147,12 +146,28 @@ static struct tcmur_handler svm_handler = {
 	.check_config = svm_check_config,
 	.open = svm_open,
 	.close = svm_close,
-	.nr_threads = SVM_NR_THREADS,
+	.nr_threads = SVM_THREADS_DEFAULT,
 	.handle_cmd = svm_handle_cmd,
 };
 
 __attribute__((visibility("default"))) int handler_init(void)
 {
+	const char *env = getenv("SVM_THREADS");
+	char *reason = NULL;
+	unsigned n;
+
 	svm_log_set_sink(svm_log_to_runner);
+	svm_handler.nr_threads = SVM_THREADS_DEFAULT;
+	if (env) {
+		if (svm_cfg_parse_threads(env, &n, &reason)) {
+			tcmu_err_message(NULL, __func__, __LINE__, "svm: %s; using %d\n",
+					 reason ? reason : "bad SVM_THREADS", SVM_THREADS_DEFAULT);
+			free(reason);
+		} else {
+			svm_handler.nr_threads = (int)n;
+		}
+	}
+	tcmu_info_message(NULL, __func__, __LINE__, "svm: %d worker threads per LUN\n",
+			  svm_handler.nr_threads);
 	return tcmur_register_handler(&svm_handler);
 }

@@ -44,6 +44,8 @@
 #                       backstores (svm, qcow), in 512-byte sectors
 #   SVM_BENCH_SVM_SO    handler_svm.so to load instead of build/'s (to
 #                       compare a variant build; outside /tmp and /run)
+#   SVM_THREADS         worker threads per svm LUN (docs/tuning.md); unset:
+#                       the handler's default
 #   SVM_BENCH_PROFILE   1 (default): after the measurements, a perf
 #                       profile (8 s, cpu-clock, whole guest) of each LUN
 #                       under 4k randwrite; 0: none
@@ -151,6 +153,8 @@ cmds=(
 	"/backstores/user:qcow create name=qcow0 size=$size_bytes cfgstring=$STORE/qcow.qcow2${HWMAX:+ hw_max_sectors=$HWMAX}"
 )
 vm_tcli "${cmds[@]}" || fail "targetcli could not create the three backstores"
+# the handler logs its worker threads per LUN when tcmu-runner loads it
+echo "svm_threads: $(sed -n 's/.*svm: \([0-9]*\) worker threads per LUN.*/\1/p' "$SVM_TCMU_LOG" | tail -n1)" >>"$RES/guest.txt"
 declare -A BS=([svm]=/backstores/user:svm/svm0 [fileio]=/backstores/fileio/fileio0
 	[qcow]=/backstores/user:qcow/qcow0)
 declare -A DEV=()

@@ -8,6 +8,7 @@
 #include "test.h"
 #include "fake_tcmu.h"
 #include "../../handler/cdb.h"
+#include "../../handler/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +93,22 @@ static void ops_table(void)
 	CHECK(!fake_handler->read && !fake_handler->write && !fake_handler->flush);
 	CHECK(fake_handler->handle_cmd && fake_handler->open && fake_handler->close);
 	CHECK(fake_handler->check_config && fake_handler->cfg_desc);
-	CHECK(fake_handler->nr_threads > 1);
+	CHECK_EQ(fake_handler->nr_threads, SVM_THREADS_DEFAULT);
+
+	/* tcmu-runner's environment SVM_THREADS sets the worker threads per LUN */
+	setenv("SVM_THREADS", "4", 1);
+	fake_last_err[0] = 0;
+	CHECK_EQ(handler_init(), 0);
+	CHECK_EQ(fake_handler->nr_threads, 4);
+	CHECK(!fake_last_err[0]);
+	/* a bad value is logged as an error and the default is kept */
+	setenv("SVM_THREADS", "lots", 1);
+	CHECK_EQ(handler_init(), 0);
+	CHECK_EQ(fake_handler->nr_threads, SVM_THREADS_DEFAULT);
+	CHECK(strstr(fake_last_err, "SVM_THREADS='lots'") != NULL);
+	unsetenv("SVM_THREADS");
+	CHECK_EQ(handler_init(), 0);
+	CHECK_EQ(fake_handler->nr_threads, SVM_THREADS_DEFAULT);
 }
 
 static void config(void)
