@@ -14,7 +14,9 @@
 # steady state, not first-touch allocation.
 #
 # fio (libaio, direct=1) then measures, in ROUNDS rounds: 1 MiB sequential
-# write, 1 MiB sequential read and 4 KiB random write on each LUN.  One fio
+# write, 1 MiB sequential read and 4 KiB random write on each LUN.  Last,
+# three more LUNs on new, sparse stores get one 4 KiB random write run each
+# ("newwrite": the cost of first writes, qcow2 cluster allocation included).  One fio
 # process per phase and round runs the three LUNs one after the other
 # (stonewall; a fio start costs 5-10 s under TCG); odd rounds go
 # seqwrite, seqread, randwrite with the LUNs svm, fileio, qcow, even rounds
@@ -83,6 +85,7 @@ declare -A FIO_PHASE=(
 	[seqwrite]="rw=write bs=1M iodepth=8 time_based ramp_time=$SEQ_RAMP runtime=$SEQ_TIME"
 	[seqread]="rw=read bs=1M iodepth=8 time_based ramp_time=$SEQ_RAMP runtime=$SEQ_TIME"
 	[randwrite]="rw=randwrite bs=4k iodepth=16 time_based ramp_time=$RW_RAMP runtime=$RW_TIME norandommap randrepeat=0"
+	[newwrite]="rw=randwrite bs=4k iodepth=16 time_based ramp_time=$RW_RAMP runtime=$RW_TIME norandommap randrepeat=0"
 )
 
 {
@@ -97,7 +100,7 @@ declare -A FIO_PHASE=(
 	echo "rounds: $ROUNDS"
 	echo "hw_max_sectors_override: ${HWMAX:-none}"
 	echo "fio_global: ${FIO_GLOBAL[*]}"
-	for p in seqwrite seqread randwrite; do echo "fio_$p: ${FIO_PHASE[$p]}"; done
+	for p in seqwrite seqread randwrite newwrite; do echo "fio_$p: ${FIO_PHASE[$p]}"; done
 	echo "clk_tck: $(getconf CLK_TCK)"
 } >"$RES/guest.txt"
 
@@ -114,7 +117,9 @@ vm_start_services "$HDIR" || fail "services did not start"
 # A RAM block device, so that no host disk (and no other VM's I/O on it)
 # enters the numbers; ext4 with its inode tables and journal initialised now
 # rather than by a background thread during the runs.
-brd_kib=$(((3 * size_bytes + (size_bytes / 4) + (256 << 20)) / 1024))
+# three preallocated stores, then three new ones that grow during one
+# random-write run each (a new qcow2 by up to the LUN size, 64 KiB clusters)
+brd_kib=$(((5 * size_bytes + (size_bytes / 4) + (256 << 20)) / 1024))
 setup_fs() {
 	modprobe brd rd_nr=1 rd_size="$brd_kib" max_part=0
 	[ -b /dev/ram0 ]
@@ -220,7 +225,7 @@ fio_phase() {
 step_limit() {
 	# generous: fio's own time, start-up and a loaded host
 	local t=$SEQ_TIME r=$SEQ_RAMP
-	[ "$1" != randwrite ] || { t=$RW_TIME; r=$RW_RAMP; }
+	case $1 in randwrite | newwrite) t=$RW_TIME r=$RW_RAMP ;; esac
 	echo $((3 * (t + r + 30) + 120))
 }
 
@@ -280,6 +285,39 @@ if [ "$PROFILE" = 1 ]; then
 		vm_log "perf not usable: no profile"
 	fi
 fi
+
+# --- new stores: a LUN as it is first created --------------------------------
+# The same three kinds on new, sparse stores made the default way: svm
+# creates its missing file (sparse, create=yes), fileio on a sparse file made
+# by truncate, qcow2 by
+# qemu-img without preallocation.  One 4 KiB random write run each ("newwrite"),
+# so the first write to a block (qcow: to a 64 KiB cluster) allocates it.
+new_luns() {
+	qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=65536 "$STORE/qcow-new.qcow2" "$size_bytes"
+	# a file targetcli's fileio create makes itself came out fully allocated
+	# (du), even with sparse=true: give it an existing sparse one instead
+	truncate -s "$size_bytes" "$STORE/fileio-new.img"
+	vm_tcli \
+		"/backstores/fileio create name=fileio1 file_or_dev=$STORE/fileio-new.img write_back=true" \
+		"/backstores/user:svm create name=svm1 size=$size_bytes cfgstring=$STORE/svm-new.img${HWMAX:+ hw_max_sectors=$HWMAX}" \
+		"/backstores/user:qcow create name=qcow1 size=$size_bytes cfgstring=$STORE/qcow-new.qcow2${HWMAX:+ hw_max_sectors=$HWMAX}"
+}
+vm_step "new, sparse stores for svm, fileio and qcow" 300 new_luns
+BS=([svm]=/backstores/user:svm/svm1 [fileio]=/backstores/fileio/fileio1 [qcow]=/backstores/user:qcow/qcow1)
+for lun in "${LUNS[@]}"; do
+	DEV[$lun]=$(vm_loop_lun "${BS[$lun]}") || fail "no disk for the new $lun LUN"
+	echo none >"/sys/block/${DEV[$lun]#/dev/}/queue/scheduler" 2>/dev/null || true
+done
+{
+	echo "# new stores before the run: du -k (allocated KiB)"
+	du -k "$STORE"/*-new.*
+} >>"$RES/stores.txt"
+vm_step "new stores: newwrite on ${LUNS[*]}" "$(step_limit newwrite)" \
+	fio_phase newwrite 1 "${LUNS[@]}"
+{
+	echo "# new stores after the run: du -k (allocated KiB)"
+	du -k "$STORE"/*-new.*
+} >>"$RES/stores.txt"
 
 cp "$SVM_TCMU_LOG" "$RES/tcmu-runner.log" 2>/dev/null || true
 vm_tcmu_alive || fail "tcmu-runner died"

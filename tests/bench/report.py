@@ -30,6 +30,7 @@ METRICS = [
     ("randwrite", "write", "IOPS", "4 KiB random write, iodepth 16"),
     ("seqwrite", "write", "MiB/s", "1 MiB sequential write, iodepth 8"),
     ("seqread", "read", "MiB/s", "1 MiB sequential read, iodepth 8"),
+    ("newwrite", "write", "IOPS", "4 KiB random write on new, sparse stores, iodepth 16"),
 ]
 TARGET_FILEIO = 0.8
 TARGET_QCOW = 2.0
@@ -203,6 +204,9 @@ def main():
     r_q = ratio(rw["svm"], rw["qcow"])
     met_f = r_f is not None and r_f >= TARGET_FILEIO
     met_q = r_q is not None and r_q >= TARGET_QCOW
+    nw = {lun: results[("newwrite", lun)][0] for lun in LUNS}
+    n_f = ratio(nw["svm"], nw["fileio"])
+    n_q = ratio(nw["svm"], nw["qcow"])
 
     # ---- markdown ----
     L = []
@@ -238,16 +242,27 @@ def main():
     w("")
     rounds = sorted({d["round"] for d in detail if d["round"] > 0})
     w("Each value is the total over %d measured round(s) (I/Os or bytes divided by "
-      "measured time); the per-round values are in *Every run* below." % len(rounds))
+      "measured time; `newwrite`: one run); the per-round values are in *Every run* below."
+      % len(rounds))
     w("")
     w("**Targets** (issue; 4 KiB random write IOPS), in this run:")
     w("")
-    w("| target | ratio | met? |")
-    w("| --- | ---: | --- |")
-    w("| svm ≥ %.1f× fileio | %s | %s |" % (TARGET_FILEIO, fmt_ratio(r_f),
-                                           "**yes**" if met_f else "**no**"))
-    w("| svm ≥ %.0f× qcow | %s | %s |" % (TARGET_QCOW, fmt_ratio(r_q),
-                                         "**yes**" if met_q else "**no**"))
+    w("| target | stores | ratio | met? |")
+    w("| --- | --- | ---: | --- |")
+    for name, tgt, rf in (("fileio", TARGET_FILEIO, r_f), ("qcow", TARGET_QCOW, r_q)):
+        w("| svm ≥ %s× %s | preallocated (steady state) | %s | %s |" % (
+            ("%.1f" if tgt < 1 else "%.0f") % tgt, name, fmt_ratio(rf),
+            "**yes**" if rf is not None and rf >= tgt else "**no**"))
+    for name, tgt, rf in (("fileio", TARGET_FILEIO, n_f), ("qcow", TARGET_QCOW, n_q)):
+        w("| svm ≥ %s× %s | new, sparse | %s | %s |" % (
+            ("%.1f" if tgt < 1 else "%.0f") % tgt, name, fmt_ratio(rf),
+            "**yes**" if rf is not None and rf >= tgt else "**no**"))
+    w("")
+    w("*Preallocated*: the `randwrite` row, stores fully written before the runs (every "
+      "write an overwrite; qcow2 with every cluster allocated, its best case). *New, "
+      "sparse*: the `newwrite` row, one run on three further LUNs made the default way "
+      "(see *Set-up*), so first writes allocate — for qcow2 a 64 KiB cluster with its "
+      "metadata. Which one the issue's target means it does not say; both are shown.")
     w("")
 
     # max transfer size
@@ -431,7 +446,16 @@ def main():
       "buffered `pwritev`; tcmu-runner runs it with one worker thread (`nr_threads = 1`)."
       % hwtxt)
     w("")
-    w("The I/O scheduler of the three `/dev/sdX` is set to `none` (the comparison is about "
+    w("**New, sparse stores** (`newwrite`, after everything else, one run each): "
+      "`/backstores/user:svm create name=svm1 size=<bytes> cfgstring=/var/lib/svm-bench/"
+      "svm-new.img` (the handler creates the missing file, sparse); `truncate -s <bytes> "
+      "fileio-new.img` and `/backstores/fileio create name=fileio1 file_or_dev=... "
+      "write_back=true` (a file targetcli makes itself came out fully allocated); `qemu-img create -f qcow2 -o "
+      "compat=0.10,cluster_size=65536` (no preallocation) and `/backstores/user:qcow create "
+      "name=qcow1 ...`. Their allocation before and after the run is in "
+      "`build/bench/results/stores.txt`.")
+    w("")
+    w("The I/O scheduler of every `/dev/sdX` is set to `none` (the comparison is about "
       "the targets, not the initiator's queueing).")
     w("")
     w("**fio** %s, job file per phase and round (kept as `build/bench/results/"
@@ -441,7 +465,7 @@ def main():
     w("")
     w("| phase | options |")
     w("| --- | --- |")
-    for p in ("seqwrite", "seqread", "randwrite"):
+    for p in ("seqwrite", "seqread", "randwrite", "newwrite"):
         w("| %s | `%s` |" % (p, guest.get("fio_" + p, "?")))
     w("")
     w("**Order.** %s round(s). One fio process per phase and round runs the three LUNs "
