@@ -519,7 +519,8 @@ def main():
     w("- To change the run: `SVM_BENCH_SIZE` (LUN size, default 1G), `SVM_BENCH_ROUNDS` "
       "(default 2), `SVM_BENCH_RW_TIME` / `SVM_BENCH_SEQ_TIME` (seconds per run, default "
       "20 / 10), `SVM_BENCH_HW_MAX_SECTORS` (hw_max_sectors of both user: backstores), "
-      "`SVM_BENCH_PROFILE=0` (no perf profiles), `SVM_THREADS` (the handler's worker threads "
+      "`SVM_BENCH_PROFILE=1` (perf profiles per LUN; their attribution is not yet to be trusted, "
+      "see tests/bench/guest.sh), `SVM_THREADS` (the handler's worker threads "
       "per LUN, docs/tuning.md); `tests/bench/run -n` leaves this file "
       "alone and writes `build/bench/benchmarks.md`. Raw fio JSON: "
       "`build/bench/results/`.")
