@@ -48,22 +48,14 @@ static int parse_bool(const char *key, const char *val, bool *out, char **reason
 
 int svm_cfg_parse_threads(const char *str, unsigned *out, char **reason)
 {
-	unsigned long v = 0;
-	const char *p = str ? str : "";
+	/* digits only, at most three of them: no sign, blank or overflow to reject later */
+	_Static_assert(SVM_THREADS_MAX < 1000, "SVM_THREADS_MAX must have at most 3 digits");
+	size_t len = str ? strspn(str, "0123456789") : 0;
+	unsigned long v = len && len <= 3 && !str[len] ? strtoul(str, NULL, 10) : 0;
 
-	if (!*p)
-		return svm_reason(reason, -EINVAL, "SVM_THREADS is empty: expected 1 to %d",
-				  SVM_THREADS_MAX);
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9' || v > SVM_THREADS_MAX)
-			return svm_reason(reason, -EINVAL,
-					  "SVM_THREADS='%s' is not a number from 1 to %d", str,
-					  SVM_THREADS_MAX);
-		v = v * 10 + (unsigned long)(*p - '0');
-	}
 	if (v < 1 || v > SVM_THREADS_MAX)
 		return svm_reason(reason, -EINVAL, "SVM_THREADS='%s' is not a number from 1 to %d",
-				  str, SVM_THREADS_MAX);
+				  str ? str : "", SVM_THREADS_MAX);
 	*out = (unsigned)v;
 	return 0;
 }
