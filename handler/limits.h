@@ -28,13 +28,15 @@
 #define SVM_VERIFY_CHUNK_BYTES (1u << 20)
 
 /*
- * tcmu-runner worker threads per LUN (struct tcmur_handler.nr_threads): the
- * most commands of one LUN that execute at once. More threads keep a slow
- * store busy; each one idle costs a wake-up per command on a fast store.
- * Overridden by tcmu-runner's environment SVM_THREADS (docs/tuning.md).
+ * Worker threads per LUN (handler/pool.h): the most commands of one LUN
+ * that block on its store at once. Threads sleep until a slow store needs
+ * them; on a fast one a single awake worker does the work. Overridden by
+ * tcmu-runner's environment SVM_THREADS (docs/tuning.md).
  */
 #define SVM_THREADS_DEFAULT 16
 #define SVM_THREADS_MAX	    256
+/* A queued command that waited this long with no command started wakes more workers */
+#define SVM_POOL_STALL_US 2000
 
 /* Longest VPD page or mode-parameter data this handler builds */
 #define SVM_EMUL_BUF_LEN 512

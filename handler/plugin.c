@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The tcmu-runner glue: one ops table, one exported symbol (handler_init).
- * The handler is "passthrough only" (no read/write/flush callouts), so the
- * runner hands every CDB to svm_handle_cmd from nr_threads worker threads
- * (SVM_THREADS_DEFAULT, or tcmu-runner's environment SVM_THREADS), which
- * execute it synchronously through handler/scsi.c.
+ *
+ * nr_threads is 0: the runner calls us on its one command thread per LUN
+ * (cmdproc) and we choose where each command runs (svm_scsi_route):
+ *   - emulated commands execute at once, on cmdproc;
+ *   - READ/WRITE/SYNCHRONIZE CACHE that pass their checks are declined
+ *     (TCMU_STS_NOT_HANDLED), so the runner's generic path calls svm_read /
+ *     svm_write / svm_flush, which queue them on the LUN's worker pool
+ *     (handler/pool.h); the worker completes them with tcmur_cmd_complete();
+ *   - other commands that block on a store are queued on the pool too,
+ *     completed through the same callback the runner sets for its generic
+ *     path (see queue_blocking).
+ * Every command executes through handler/scsi.c, whichever thread runs it.
  */
 #define _GNU_SOURCE
 #include "tcmu_abi.h"
@@ -12,6 +20,7 @@
 #include "limits.h"
 #include "log.h"
 #include "lun.h"
+#include "pool.h"
 #include "scsi.h"
 #include "sense.h"
 
@@ -33,6 +42,14 @@ static const char *user_cfg(const char *cfgstring)
 	return slash ? slash + 1 : cfgstring;
 }
 
+/* What the runner's private pointer holds for an open LUN. */
+struct svm_dev {
+	struct svm_lun *lun;
+	struct svm_pool *pool;
+};
+
+static unsigned svm_threads = SVM_THREADS_DEFAULT; /* workers per LUN, set by handler_init */
+
 static bool svm_check_config(const char *cfgstring, char **reason)
 {
 	struct svm_cfg cfg;
@@ -53,7 +70,7 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 		.num_lbas = tcmu_dev_get_num_lbas(dev),
 		.max_xfer_blocks = tcmu_dev_get_max_xfer_len(dev),
 	};
-	struct svm_lun *lun;
+	struct svm_dev *d;
 	struct svm_cfg cfg;
 	char *reason = NULL, *serial;
 	int ret;
@@ -65,23 +82,34 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 	ret = svm_cfg_check_paths(&cfg, &reason);
 	if (ret)
 		goto free_cfg;
+	ret = -ENOMEM;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		goto free_cfg;
 	serial = tcmu_cfgfs_dev_get_wwn(dev);
 	p.cfg = &cfg;
 	p.serial = serial;
-	ret = svm_lun_open(&p, &lun, &reason);
+	ret = svm_lun_open(&p, &d->lun, &reason);
 	free(serial);
 	if (ret)
-		goto free_cfg;
+		goto free_dev;
+	ret = svm_pool_create(svm_threads, "lun", &d->pool);
+	if (ret)
+		goto close_lun;
 
 	tcmu_dev_set_write_cache_enabled(dev, cfg.wce);
-	tcmu_dev_set_unmap_enabled(dev, svm_lun_geom(lun)->lbpu);
-	tcmur_dev_set_private(dev, lun);
+	tcmu_dev_set_unmap_enabled(dev, svm_lun_geom(d->lun)->lbpu);
+	tcmur_dev_set_private(dev, d);
 	tcmu_dev_info(dev, "svm: LUN open on %s (%llu blocks of %u bytes%s%s)\n", cfg.src,
 		      (unsigned long long)p.num_lbas, p.block_size, cfg.dst ? ", destination " : "",
 		      cfg.dst ? cfg.dst : "");
 	svm_cfg_free(&cfg);
 	return 0;
 
+close_lun:
+	svm_lun_close(d->lun);
+free_dev:
+	free(d);
 free_cfg:
 	svm_cfg_free(&cfg);
 log_reason:
@@ -93,18 +121,24 @@ log_reason:
 
 static void svm_close(struct tcmu_device *dev)
 {
-	struct svm_lun *lun = tcmur_dev_get_private(dev);
+	struct svm_dev *d = tcmur_dev_get_private(dev);
 
-	tcmu_dev_info(dev, "svm: LUN on %s closed\n", lun ? svm_lun_source(lun) : "?");
-	svm_lun_close(lun);
+	if (!d)
+		return;
 	tcmur_dev_set_private(dev, NULL);
+	svm_pool_destroy(d->pool); /* the runner waited for our commands; this joins the threads */
+	tcmu_dev_info(dev, "svm: LUN on %s closed\n", svm_lun_source(d->lun));
+	svm_lun_close(d->lun);
+	free(d);
 }
 
-static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+/* Execute one command here and now; returns the runner status. */
+static int run_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 {
+	struct svm_dev *d = tcmur_dev_get_private(dev);
 	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
 	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
-	enum svm_sense s = svm_scsi_execute(tcmur_dev_get_private(dev), &req);
+	enum svm_sense s = svm_scsi_execute(d ? d->lun : NULL, &req);
 
 	switch (svm_sense_build(cmd->sense_buf, sizeof(cmd->sense_buf), s, req.has_info,
 				req.info)) {
@@ -119,6 +153,106 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 			tcmu_dev_dbg(dev, "svm: opcode 0x%02x not supported\n", cmd->cdb[0]);
 		return TCMU_STS_PASSTHROUGH_ERR;
 	}
+}
+
+typedef void (*svm_done_fn)(struct tcmu_device *dev, struct tcmur_cmd *cmd, int ret);
+
+/*
+ * The completion callback tcmu-runner 1.5.4 puts in tcmur_cmd.done before it
+ * calls our read/write/flush: handle_generic_cbk, which finishes any command
+ * (status to the ring, in-flight accounting, kernel kick). The runner uses
+ * the very same callback for handle_cmd when it runs handlers on its own
+ * threads (handle_passthrough), so commands of handle_cmd may complete
+ * through it as well. Learned from the first read/write/flush call.
+ */
+static svm_done_fn runner_done;
+
+struct cmd_job {
+	struct svm_pool_job job; /* first: the pool hands this back */
+	struct tcmu_device *dev;
+	struct tcmur_cmd *rcmd;
+};
+
+static void cmd_job_run(struct svm_pool_job *job)
+{
+	struct cmd_job *j = (struct cmd_job *)job;
+	struct tcmu_device *dev = j->dev;
+	struct tcmur_cmd *rcmd = j->rcmd;
+	int sts = run_cmd(dev, rcmd);
+
+	free(j);
+	tcmur_cmd_complete(dev, rcmd, sts); /* calls rcmd->done */
+}
+
+/* Queue rcmd on the LUN's pool. TCMU_STS_OK, or NO_RESOURCE (the initiator retries). */
+static int queue_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+{
+	struct svm_dev *d = tcmur_dev_get_private(dev);
+	struct cmd_job *j = malloc(sizeof(*j));
+
+	if (!j)
+		return TCMU_STS_NO_RESOURCE;
+	j->job.fn = cmd_job_run;
+	j->dev = dev;
+	j->rcmd = rcmd;
+	svm_pool_submit(d->pool, &j->job);
+	return TCMU_STS_OK;
+}
+
+static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+{
+	struct svm_dev *d = tcmur_dev_get_private(dev);
+	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
+	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
+	svm_done_fn done;
+	int sts;
+
+	switch (svm_scsi_route(d ? d->lun : NULL, &req)) {
+	case SVM_SCSI_ROUTE_RW:
+		return TCMU_STS_NOT_HANDLED; /* to svm_read / svm_write / svm_flush */
+	case SVM_SCSI_ROUTE_BLOCKING:
+		done = __atomic_load_n(&runner_done, __ATOMIC_ACQUIRE);
+		if (!done)
+			break; /* no read/write seen yet: run it here */
+		rcmd->done = done;
+		sts = queue_cmd(dev, rcmd);
+		return sts == TCMU_STS_OK ? TCMU_STS_ASYNC_HANDLED : sts;
+	case SVM_SCSI_ROUTE_INLINE:
+		break;
+	}
+	return run_cmd(dev, rcmd);
+}
+
+/*
+ * The runner's generic callouts, reached only for commands svm_handle_cmd
+ * declined (SVM_SCSI_ROUTE_RW): the command itself says what to do, so the
+ * arguments the runner derived from it are not used again. Returning 0 means
+ * "completes later" to the runner.
+ */
+static int generic_callout(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+{
+	if (rcmd->done)
+		__atomic_store_n(&runner_done, rcmd->done, __ATOMIC_RELEASE);
+	return queue_cmd(dev, rcmd);
+}
+
+static int svm_read(struct tcmu_device *dev, struct tcmur_cmd *rcmd, struct iovec *iov,
+		    size_t iov_cnt, size_t len, off_t off)
+{
+	(void)iov, (void)iov_cnt, (void)len, (void)off;
+	return generic_callout(dev, rcmd);
+}
+
+static int svm_write(struct tcmu_device *dev, struct tcmur_cmd *rcmd, struct iovec *iov,
+		     size_t iov_cnt, size_t len, off_t off)
+{
+	(void)iov, (void)iov_cnt, (void)len, (void)off;
+	return generic_callout(dev, rcmd);
+}
+
+static int svm_flush(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+{
+	return generic_callout(dev, rcmd);
 }
 
 static void svm_log_to_runner(enum svm_log_level level, const char *msg)
@@ -146,8 +280,11 @@ static struct tcmur_handler svm_handler = {
 	.check_config = svm_check_config,
 	.open = svm_open,
 	.close = svm_close,
-	.nr_threads = SVM_THREADS_DEFAULT,
+	.nr_threads = 0, /* our own pool: see the top of this file */
 	.handle_cmd = svm_handle_cmd,
+	.read = svm_read,
+	.write = svm_write,
+	.flush = svm_flush,
 };
 
 __attribute__((visibility("default"))) int handler_init(void)
@@ -157,17 +294,17 @@ __attribute__((visibility("default"))) int handler_init(void)
 	unsigned n;
 
 	svm_log_set_sink(svm_log_to_runner);
-	svm_handler.nr_threads = SVM_THREADS_DEFAULT;
+	svm_threads = SVM_THREADS_DEFAULT;
 	if (env) {
 		if (svm_cfg_parse_threads(env, &n, &reason)) {
 			tcmu_err_message(NULL, __func__, __LINE__, "svm: %s; using %d\n",
 					 reason ? reason : "bad SVM_THREADS", SVM_THREADS_DEFAULT);
 			free(reason);
 		} else {
-			svm_handler.nr_threads = (int)n;
+			svm_threads = n;
 		}
 	}
-	tcmu_info_message(NULL, __func__, __LINE__, "svm: %d worker threads per LUN\n",
-			  svm_handler.nr_threads);
+	tcmu_info_message(NULL, __func__, __LINE__, "svm: up to %u worker threads per LUN\n",
+			  svm_threads);
 	return tcmur_register_handler(&svm_handler);
 }

@@ -568,47 +568,55 @@ static enum svm_sense exec_mode_sense(struct svm_lun *lun, struct svm_scsi_req *
 
 /* ---- dispatch --------------------------------------------------------- */
 
+/* Where a command may run (svm_scsi_route). */
+enum run_on {
+	RUN_BLOCKING = 0, /* store I/O: a worker thread */
+	RUN_INLINE,	  /* emulated, no I/O: the caller's thread */
+	RUN_RW,		  /* READ / WRITE / SYNCHRONIZE CACHE: also the runner's generic path */
+};
+
 static const struct scsi_op {
 	const char *name;
 	svm_cdb_parse_fn parse;
 	exec_fn exec;
+	enum run_on run;
 } scsi_ops[256] = {
-	[SVM_OP_TEST_UNIT_READY] = {"TEST UNIT READY", svm_cdb_parse_none, exec_tur},
+	[SVM_OP_TEST_UNIT_READY] = {"TEST UNIT READY", svm_cdb_parse_none, exec_tur, RUN_INLINE},
 	[SVM_OP_REQUEST_SENSE] = {"REQUEST SENSE", svm_cdb_parse_request_sense,
-				  exec_request_sense},
+				  exec_request_sense, RUN_INLINE},
 	[SVM_OP_READ6] = {"READ(6)", svm_cdb_parse_rw6, exec_read},
 	[SVM_OP_WRITE6] = {"WRITE(6)", svm_cdb_parse_rw6, exec_write},
-	[SVM_OP_INQUIRY] = {"INQUIRY", svm_cdb_parse_inquiry, exec_inquiry},
-	[SVM_OP_MODE_SENSE6] = {"MODE SENSE(6)", svm_cdb_parse_mode_sense, exec_mode_sense},
+	[SVM_OP_INQUIRY] = {"INQUIRY", svm_cdb_parse_inquiry, exec_inquiry, RUN_INLINE},
+	[SVM_OP_MODE_SENSE6] = {"MODE SENSE(6)", svm_cdb_parse_mode_sense, exec_mode_sense, RUN_INLINE},
 	[SVM_OP_START_STOP_UNIT] = {"START STOP UNIT", svm_cdb_parse_start_stop,
 				    exec_start_stop},
 	[SVM_OP_READ_CAPACITY10] = {"READ CAPACITY(10)", svm_cdb_parse_read_capacity10,
-				    exec_read_capacity10},
-	[SVM_OP_READ10] = {"READ(10)", svm_cdb_parse_rw10, exec_read},
-	[SVM_OP_WRITE10] = {"WRITE(10)", svm_cdb_parse_rw10, exec_write},
+				    exec_read_capacity10, RUN_INLINE},
+	[SVM_OP_READ10] = {"READ(10)", svm_cdb_parse_rw10, exec_read, RUN_RW},
+	[SVM_OP_WRITE10] = {"WRITE(10)", svm_cdb_parse_rw10, exec_write, RUN_RW},
 	[SVM_OP_WRITE_VERIFY10] = {"WRITE AND VERIFY(10)", svm_cdb_parse_write_verify,
 				   exec_write},
 	[SVM_OP_VERIFY10] = {"VERIFY(10)", svm_cdb_parse_verify, exec_verify},
 	[SVM_OP_PREFETCH10] = {"PRE-FETCH(10)", svm_cdb_parse_prefetch, exec_prefetch},
 	[SVM_OP_SYNC_CACHE10] = {"SYNCHRONIZE CACHE(10)", svm_cdb_parse_sync_cache,
-				 exec_sync_cache},
+				 exec_sync_cache, RUN_RW},
 	[SVM_OP_WRITE_SAME10] = {"WRITE SAME(10)", svm_cdb_parse_write_same, exec_write_same},
 	[SVM_OP_UNMAP] = {"UNMAP", svm_cdb_parse_unmap, exec_unmap},
-	[SVM_OP_MODE_SENSE10] = {"MODE SENSE(10)", svm_cdb_parse_mode_sense, exec_mode_sense},
-	[SVM_OP_READ16] = {"READ(16)", svm_cdb_parse_rw16, exec_read},
-	[SVM_OP_WRITE16] = {"WRITE(16)", svm_cdb_parse_rw16, exec_write},
+	[SVM_OP_MODE_SENSE10] = {"MODE SENSE(10)", svm_cdb_parse_mode_sense, exec_mode_sense, RUN_INLINE},
+	[SVM_OP_READ16] = {"READ(16)", svm_cdb_parse_rw16, exec_read, RUN_RW},
+	[SVM_OP_WRITE16] = {"WRITE(16)", svm_cdb_parse_rw16, exec_write, RUN_RW},
 	[SVM_OP_WRITE_VERIFY16] = {"WRITE AND VERIFY(16)", svm_cdb_parse_write_verify,
 				   exec_write},
 	[SVM_OP_VERIFY16] = {"VERIFY(16)", svm_cdb_parse_verify, exec_verify},
 	[SVM_OP_PREFETCH16] = {"PRE-FETCH(16)", svm_cdb_parse_prefetch, exec_prefetch},
 	[SVM_OP_SYNC_CACHE16] = {"SYNCHRONIZE CACHE(16)", svm_cdb_parse_sync_cache,
-				 exec_sync_cache},
+				 exec_sync_cache, RUN_RW},
 	[SVM_OP_WRITE_SAME16] = {"WRITE SAME(16)", svm_cdb_parse_write_same, exec_write_same},
 	[SVM_OP_SERVICE_ACTION_IN16] = {"SERVICE ACTION IN(16)",
 					svm_cdb_parse_service_action_in16,
-					exec_service_action_in16},
-	[SVM_OP_READ12] = {"READ(12)", svm_cdb_parse_rw12, exec_read},
-	[SVM_OP_WRITE12] = {"WRITE(12)", svm_cdb_parse_rw12, exec_write},
+					exec_service_action_in16, RUN_INLINE},
+	[SVM_OP_READ12] = {"READ(12)", svm_cdb_parse_rw12, exec_read, RUN_RW},
+	[SVM_OP_WRITE12] = {"WRITE(12)", svm_cdb_parse_rw12, exec_write, RUN_RW},
 	[SVM_OP_WRITE_VERIFY12] = {"WRITE AND VERIFY(12)", svm_cdb_parse_write_verify,
 				   exec_write},
 	[SVM_OP_VERIFY12] = {"VERIFY(12)", svm_cdb_parse_verify, exec_verify},
@@ -629,6 +637,30 @@ enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 	if (s)
 		return s;
 	return op->exec(lun, req, &c);
+}
+
+enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, const struct svm_scsi_req *req)
+{
+	const struct scsi_op *op = &scsi_ops[req->cdb[0]];
+	const struct svm_lun_geom *g;
+	struct svm_cdb c;
+
+	if (!lun || !op->exec || op->run == RUN_INLINE || op->parse(req->cdb, &c))
+		return SVM_SCSI_ROUTE_INLINE; /* emulated, or refused before any I/O */
+	if (op->run == RUN_BLOCKING)
+		return SVM_SCSI_ROUTE_BLOCKING;
+	/* The checks of exec_read / exec_write / exec_sync_cache, without the I/O. */
+	g = svm_lun_geom(lun);
+	if (check_range(g, c.lba, c.whole_lun ? 0 : c.nblocks))
+		return SVM_SCSI_ROUTE_INLINE;
+	if (op->exec == exec_sync_cache)
+		return SVM_SCSI_ROUTE_RW;
+	if (!c.nblocks)
+		return SVM_SCSI_ROUTE_INLINE;
+	if (svm_iov_length(req->iov, req->iov_cnt) != (size_t)c.nblocks * g->block_size)
+		/* a short data-out is refused; a short data-in is an underflow exec_read serves */
+		return op->exec == exec_write ? SVM_SCSI_ROUTE_INLINE : SVM_SCSI_ROUTE_BLOCKING;
+	return SVM_SCSI_ROUTE_RW;
 }
 
 const char *svm_scsi_op_name(uint8_t opcode)

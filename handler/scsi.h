@@ -29,6 +29,21 @@ struct svm_scsi_req {
  */
 enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req);
 
+/* Where a command may execute (handler/plugin.c decides the thread). */
+enum svm_scsi_route {
+	SVM_SCSI_ROUTE_INLINE,	 /* no store I/O: emulated, or refused by its checks */
+	SVM_SCSI_ROUTE_BLOCKING, /* blocks on a store */
+	/*
+	 * Blocks on a store, and is a READ or WRITE (10/12/16) or SYNCHRONIZE
+	 * CACHE that passes every check, with a buffer of exactly the transfer
+	 * length: tcmu-runner's generic read/write/flush path takes it as is.
+	 */
+	SVM_SCSI_ROUTE_RW,
+};
+
+/* Classify req without I/O (parses the CDB). Never blocks. */
+enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, const struct svm_scsi_req *req);
+
 /* "READ(10)" etc., or NULL for an opcode the table does not know. */
 const char *svm_scsi_op_name(uint8_t opcode);
 

@@ -163,7 +163,7 @@ cmds=(
 )
 vm_tcli "${cmds[@]}" || fail "targetcli could not create the three backstores"
 # the handler logs its worker threads per LUN when tcmu-runner loads it
-echo "svm_threads: $(sed -n 's/.*svm: \([0-9]*\) worker threads per LUN.*/\1/p' "$SVM_TCMU_LOG" | tail -n1)" >>"$RES/guest.txt"
+echo "svm_threads: $(sed -n 's/.*svm: up to \([0-9]*\) worker threads per LUN.*/\1/p' "$SVM_TCMU_LOG" | tail -n1)" >>"$RES/guest.txt"
 declare -A BS=([svm]=/backstores/user:svm/svm0 [fileio]=/backstores/fileio/fileio0
 	[qcow]=/backstores/user:qcow/qcow0)
 declare -A DEV=()

@@ -431,8 +431,8 @@ def main():
       "`/backstores/user:svm create name=svm0 size=<bytes> "
       "cfgstring=/var/lib/svm-bench/svm.img%s` — buffered I/O through the page cache, a "
       "volatile write cache reported (`wce=yes`, the default; FUA → `RWF_DSYNC`, "
-      "SYNCHRONIZE CACHE → `fdatasync`); the handler (`%s`) runs %s tcmu-runner worker "
-      "threads per LUN (its log line; `SVM_THREADS`, docs/tuning.md);" % (
+      "SYNCHRONIZE CACHE → `fdatasync`); the handler (`%s`) runs up to %s worker "
+      "threads per LUN of its own (its log line; `SVM_THREADS`, docs/tuning.md);" % (
           hwtxt, guest.get("svm_so", "?"), guest.get("svm_threads", "?")))
     w("- fileio: the file written with zeros the same way, then `/backstores/fileio create "
       "name=fileio0 file_or_dev=/var/lib/svm-bench/fileio.img size=<bytes> write_back=true` "

@@ -20,6 +20,21 @@ struct tcmu_device {
 };
 
 extern struct tcmur_handler *fake_handler; /* what handler_init registered */
+
+/*
+ * Hand one command to the handler the way tcmu-runner 1.5.4's command
+ * thread does for a handler with read/write/flush callouts
+ * (tcmur_generic_handle_cmd): handle_cmd first; if it declines a READ,
+ * WRITE or SYNCHRONIZE CACHE, the matching callout with done set. A command
+ * that goes asynchronous is waited for (up to 10 s). Returns its final
+ * status; FAKE_STS_BAD_DECLINE if handle_cmd declined any other command,
+ * FAKE_STS_LOST if it never completed. *async_out (may be NULL): whether it
+ * completed asynchronously.
+ */
+#define FAKE_STS_BAD_DECLINE (-100)
+#define FAKE_STS_LOST	     (-101)
+int fake_submit(struct tcmu_device *dev, struct tcmur_cmd *rcmd, bool *async_out);
 extern char fake_last_err[1024];	   /* last error-level log line */
+extern char fake_last_info[1024];	   /* last info-level log line */
 
 #endif

@@ -15,7 +15,8 @@ int main(void)
 		void (*fn)(void);
 	} suites[] = {
 		{"sense", sense_test}, {"iov", iov_test},     {"cfg", cfg_test},
-		{"cdb", cdb_test},     {"store", store_test}, {"plugin", plugin_test},
+		{"cdb", cdb_test},     {"store", store_test}, {"pool", pool_test},
+		{"plugin", plugin_test},
 	};
 	char cmd[128];
 

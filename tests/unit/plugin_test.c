@@ -29,7 +29,9 @@ struct reply {
 	uint8_t *sense;
 };
 
-/* Run one CDB through handle_cmd with a single data buffer. */
+static bool last_async; /* whether the last run() completed asynchronously */
+
+/* Run one CDB through the fake runner (fake_submit) with a single data buffer. */
 static struct reply run(const uint8_t *cdb, void *data, size_t len)
 {
 	static struct tcmulib_cmd lc;
@@ -41,7 +43,7 @@ static struct reply run(const uint8_t *cdb, void *data, size_t len)
 	lc.cdb = (uint8_t *)cdb;
 	lc.iovec = &v;
 	lc.iov_cnt = len ? 1 : 0;
-	r.sts = fake_handler->handle_cmd(&dev, &rc);
+	r.sts = fake_submit(&dev, &rc, &last_async);
 	r.key = lc.sense_buf[2] & 0xf;
 	r.asc = lc.sense_buf[12];
 	r.ascq = lc.sense_buf[13];
@@ -85,30 +87,41 @@ static bool check(const char *cfg, const char *want)
 	return ok;
 }
 
+/* Whether handler_init's last info line announced n workers per LUN. */
+static bool announced(unsigned n)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "up to %u worker threads per LUN", n);
+	return strstr(fake_last_info, want) != NULL;
+}
+
 static void ops_table(void)
 {
 	CHECK_EQ(handler_init(), 0);
 	CHECK(fake_handler && !strcmp(fake_handler->subtype, "svm"));
-	/* passthrough only: the runner must send every CDB to handle_cmd */
-	CHECK(!fake_handler->read && !fake_handler->write && !fake_handler->flush);
+	/* handle_cmd sees every CDB first; read/write/flush get what it declines */
+	CHECK(fake_handler->read && fake_handler->write && fake_handler->flush);
 	CHECK(fake_handler->handle_cmd && fake_handler->open && fake_handler->close);
 	CHECK(fake_handler->check_config && fake_handler->cfg_desc);
-	CHECK_EQ(fake_handler->nr_threads, SVM_THREADS_DEFAULT);
+	/* no runner threads: the handler's own pool runs what blocks */
+	CHECK_EQ(fake_handler->nr_threads, 0);
+	CHECK(announced(SVM_THREADS_DEFAULT));
 
 	/* tcmu-runner's environment SVM_THREADS sets the worker threads per LUN */
 	setenv("SVM_THREADS", "4", 1);
 	fake_last_err[0] = 0;
 	CHECK_EQ(handler_init(), 0);
-	CHECK_EQ(fake_handler->nr_threads, 4);
+	CHECK(announced(4));
 	CHECK(!fake_last_err[0]);
 	/* a bad value is logged as an error and the default is kept */
 	setenv("SVM_THREADS", "lots", 1);
 	CHECK_EQ(handler_init(), 0);
-	CHECK_EQ(fake_handler->nr_threads, SVM_THREADS_DEFAULT);
+	CHECK(announced(SVM_THREADS_DEFAULT));
 	CHECK(strstr(fake_last_err, "SVM_THREADS='lots'") != NULL);
 	unsetenv("SVM_THREADS");
 	CHECK_EQ(handler_init(), 0);
-	CHECK_EQ(fake_handler->nr_threads, SVM_THREADS_DEFAULT);
+	CHECK(announced(SVM_THREADS_DEFAULT));
 }
 
 static void config(void)
@@ -169,9 +182,26 @@ static void io(void)
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i ^ (i >> 9));
 
-	/* WRITE(10) then READ(10), READ(16), READ(12) of the same blocks */
+	/*
+	 * Where commands run. Before the runner has called read/write/flush
+	 * once, a blocking command (here PRE-FETCH) executes on the calling
+	 * thread: there is no completion callback to finish it later.
+	 */
+	rw10(cdb, SVM_OP_PREFETCH10, 0, 8);
+	CHECK_GOOD(run(cdb, NULL, 0));
+	CHECK(!last_async);
+
+	/* WRITE(10) then READ(10), READ(16), READ(12) of the same blocks: pool, async */
 	rw10(cdb, SVM_OP_WRITE10, 100, 8);
 	CHECK_GOOD(run(cdb, buf, 8 * BS));
+	CHECK(last_async);
+	/* emulated: at once; blocking, now that the callback is known: pool, async */
+	uint8_t tur[6] = {SVM_OP_TEST_UNIT_READY};
+	CHECK_GOOD(run(tur, NULL, 0));
+	CHECK(!last_async);
+	rw10(cdb, SVM_OP_PREFETCH10, 0, 8);
+	CHECK_GOOD(run(cdb, NULL, 0));
+	CHECK(last_async);
 	rw10(cdb, SVM_OP_READ10, 100, 8);
 	memset(back, 0, sizeof(back));
 	CHECK_GOOD(run(cdb, back, 8 * BS));
@@ -198,6 +228,7 @@ static void io(void)
 	/* out of range: LBA OUT OF RANGE; wrapping LBA; data-out of the wrong size */
 	rw16(cdb, SVM_OP_READ16, NLBAS - 1, 2);
 	CHECK_SENSE(run(cdb, back, 2 * BS), 5, 0x21);
+	CHECK(!last_async); /* refused by its checks, before any I/O */
 	rw16(cdb, SVM_OP_WRITE16, UINT64_MAX, 2);
 	CHECK_SENSE(run(cdb, buf, 2 * BS), 5, 0x21);
 	rw16(cdb, SVM_OP_READ16, NLBAS, 0);

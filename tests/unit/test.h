@@ -36,6 +36,7 @@ void iov_test(void);
 void cfg_test(void);
 void cdb_test(void);
 void store_test(void);
+void pool_test(void);
 void plugin_test(void); /* drives handler/plugin.c + scsi.c through the fake runner */
 
 /* A scratch directory per run (created by main). */
