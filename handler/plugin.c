@@ -229,8 +229,19 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
  * arguments the runner derived from it are not used again. Returning 0 means
  * "completes later" to the runner.
  */
-static int generic_callout(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+static int generic_callout(struct tcmu_device *dev, struct tcmur_cmd *rcmd,
+			   const struct iovec *iov)
 {
+	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
+
+	if (iov != cmd->iovec) {
+		/* the runner emulating something with our read/write: never declined to it */
+		tcmu_dev_err(dev, "svm: unexpected %s callout for opcode 0x%02x\n",
+			     iov ? "read/write" : "flush", cmd->cdb[0]);
+		svm_sense_build(cmd->sense_buf, sizeof(cmd->sense_buf),
+				SVM_SENSE_INTERNAL_TARGET_FAILURE, false, 0);
+		return TCMU_STS_PASSTHROUGH_ERR;
+	}
 	if (rcmd->done)
 		__atomic_store_n(&runner_done, rcmd->done, __ATOMIC_RELEASE);
 	return queue_cmd(dev, rcmd);
@@ -239,20 +250,20 @@ static int generic_callout(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 static int svm_read(struct tcmu_device *dev, struct tcmur_cmd *rcmd, struct iovec *iov,
 		    size_t iov_cnt, size_t len, off_t off)
 {
-	(void)iov, (void)iov_cnt, (void)len, (void)off;
-	return generic_callout(dev, rcmd);
+	(void)iov_cnt, (void)len, (void)off;
+	return generic_callout(dev, rcmd, iov);
 }
 
 static int svm_write(struct tcmu_device *dev, struct tcmur_cmd *rcmd, struct iovec *iov,
 		     size_t iov_cnt, size_t len, off_t off)
 {
-	(void)iov, (void)iov_cnt, (void)len, (void)off;
-	return generic_callout(dev, rcmd);
+	(void)iov_cnt, (void)len, (void)off;
+	return generic_callout(dev, rcmd, iov);
 }
 
 static int svm_flush(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 {
-	return generic_callout(dev, rcmd);
+	return generic_callout(dev, rcmd, rcmd->lib_cmd->iovec);
 }
 
 static void svm_log_to_runner(enum svm_log_level level, const char *msg)

@@ -69,10 +69,15 @@ struct tcmur_cmd {
 };
 
 /*
- * tcmu-runner.h: struct tcmur_handler. Field order is the ABI; a handler
- * that leaves read, write and flush NULL is "passthrough only": the runner
- * sends every CDB to handle_cmd, from one of nr_threads worker threads when
- * nr_threads > 0.
+ * tcmu-runner.h: struct tcmur_handler. Field order is the ABI. With read,
+ * write or flush set, the runner's command thread (tcmur_generic_handle_cmd)
+ * offers every CDB to handle_cmd first; what it declines with
+ * TCMU_STS_NOT_HANDLED goes to the runner's generic code, which calls
+ * read/write/flush for READ/WRITE/SYNCHRONIZE CACHE after setting
+ * tcmur_cmd.done. With nr_threads 0 every callout runs on that command
+ * thread; returning 0 from read/write/flush (or TCMU_STS_ASYNC_HANDLED from
+ * handle_cmd) means the handler completes the command later, through
+ * tcmur_cmd_complete(), which calls tcmur_cmd.done.
  */
 struct tcmur_handler {
 	const char *name;
