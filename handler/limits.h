@@ -37,6 +37,13 @@
 #define SVM_THREADS_MAX	    256
 /* A queued command that waited this long with no command started wakes more workers */
 #define SVM_POOL_STALL_US 2000
+/*
+ * Writes the page cache absorbs run on tcmu-runner's command thread; one
+ * that takes longer than SVM_INLINE_SLOW_US there (the store throttles
+ * them) sends such writes to the worker pool for SVM_INLINE_BACKOFF_MS.
+ */
+#define SVM_INLINE_SLOW_US     5000
+#define SVM_INLINE_BACKOFF_MS 1000
 
 /* Longest VPD page or mode-parameter data this handler builds */
 #define SVM_EMUL_BUF_LEN 512

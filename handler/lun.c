@@ -93,6 +93,12 @@ int svm_lun_read(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint6
 	return svm_store_readv(lun->src, iov, cnt, off, len);
 }
 
+int svm_lun_read_cached(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
+			size_t len)
+{
+	return svm_store_readv_cached(lun->src, iov, cnt, off, len);
+}
+
 int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		  size_t len, bool fua)
 {

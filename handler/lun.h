@@ -46,6 +46,9 @@ const char *svm_lun_source(const struct svm_lun *lun);
 /* Data path: 0 or -errno. len bytes are transferred at LUN byte offset off. */
 int svm_lun_read(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		 size_t len);
+/* As svm_lun_read from the page cache only; -EAGAIN if that would wait. Never blocks. */
+int svm_lun_read_cached(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
+			size_t len);
 int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		  size_t len, bool fua);
 int svm_lun_flush(struct svm_lun *lun);

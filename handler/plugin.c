@@ -4,11 +4,14 @@
  *
  * nr_threads is 0: the runner calls us on its one command thread per LUN
  * (cmdproc) and we choose where each command runs (svm_scsi_route):
- *   - emulated commands execute at once, on cmdproc;
- *   - READ/WRITE/SYNCHRONIZE CACHE that pass their checks are declined
- *     (TCMU_STS_NOT_HANDLED), so the runner's generic path calls svm_read /
- *     svm_write / svm_flush, which queue them on the LUN's worker pool
- *     (handler/pool.h); the worker completes them with tcmur_cmd_complete();
+ *   - emulated commands execute at once, on cmdproc; so do READs the page
+ *     cache holds and WRITEs it absorbs (no FUA, write cache on), which
+ *     cost less than handing them to another thread;
+ *   - other READ/WRITE and SYNCHRONIZE CACHE that pass their checks are
+ *     declined (TCMU_STS_NOT_HANDLED), so the runner's generic path calls
+ *     svm_read / svm_write / svm_flush, which queue them on the LUN's worker
+ *     pool (handler/pool.h); the worker completes them with
+ *     tcmur_cmd_complete();
  *   - other commands that block on a store are queued on the pool too,
  *     completed through the same callback the runner sets for its generic
  *     path (see queue_blocking).
@@ -27,6 +30,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char svm_cfg_desc[] =
 	"<source-path>[,dst=<dest-path>][,create=yes|no][,wce=yes|no]: absolute path of a "
@@ -46,6 +50,8 @@ static const char *user_cfg(const char *cfgstring)
 struct svm_dev {
 	struct svm_lun *lun;
 	struct svm_pool *pool;
+	/* Cached writes go to the pool until then (a recent one was slow). Command thread only. */
+	uint64_t pool_writes_until_ns;
 };
 
 static unsigned svm_threads = SVM_THREADS_DEFAULT; /* workers per LUN, set by handler_init */
@@ -132,16 +138,12 @@ static void svm_close(struct tcmu_device *dev)
 	free(d);
 }
 
-/* Execute one command here and now; returns the runner status. */
-static int run_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+/* The runner status for the outcome of req, its sense built into cmd. */
+static int status_of(struct tcmu_device *dev, struct tcmulib_cmd *cmd,
+		     const struct svm_scsi_req *req, enum svm_sense s)
 {
-	struct svm_dev *d = tcmur_dev_get_private(dev);
-	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
-	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
-	enum svm_sense s = svm_scsi_execute(d ? d->lun : NULL, &req);
-
-	switch (svm_sense_build(cmd->sense_buf, sizeof(cmd->sense_buf), s, req.has_info,
-				req.info)) {
+	switch (svm_sense_build(cmd->sense_buf, sizeof(cmd->sense_buf), s, req->has_info,
+				req->info)) {
 	case SVM_SAM_STAT_GOOD:
 		return TCMU_STS_OK;
 	case SVM_SAM_STAT_BUSY:
@@ -153,6 +155,24 @@ static int run_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 			tcmu_dev_dbg(dev, "svm: opcode 0x%02x not supported\n", cmd->cdb[0]);
 		return TCMU_STS_PASSTHROUGH_ERR;
 	}
+}
+
+/* Execute one command here and now; returns the runner status. */
+static int run_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+{
+	struct svm_dev *d = tcmur_dev_get_private(dev);
+	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
+	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
+
+	return status_of(dev, cmd, &req, svm_scsi_execute(d ? d->lun : NULL, &req));
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 typedef void (*svm_done_fn)(struct tcmu_device *dev, struct tcmur_cmd *cmd, int ret);
@@ -204,10 +224,32 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 	struct svm_dev *d = tcmur_dev_get_private(dev);
 	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
 	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
+	enum svm_sense s;
+	uint64_t t0;
 	svm_done_fn done;
 	int sts;
 
 	switch (svm_scsi_route(d ? d->lun : NULL, &req)) {
+	case SVM_SCSI_ROUTE_READ:
+		/* From the page cache at once, or else on a worker. */
+		req.cached_only = true;
+		s = svm_scsi_execute(d->lun, &req);
+		if (!req.would_block)
+			return status_of(dev, cmd, &req, s);
+		return TCMU_STS_NOT_HANDLED;
+	case SVM_SCSI_ROUTE_WRITE_CACHED:
+		/*
+		 * A copy into the page cache: cheaper here than a thread hand-off,
+		 * unless the store makes such writes wait (dirty throttling, a
+		 * partial page to read first); then the pool takes them for a while.
+		 */
+		t0 = now_ns();
+		if (t0 < d->pool_writes_until_ns)
+			return TCMU_STS_NOT_HANDLED;
+		sts = run_cmd(dev, rcmd);
+		if (now_ns() - t0 > SVM_INLINE_SLOW_US * 1000ull)
+			d->pool_writes_until_ns = now_ns() + SVM_INLINE_BACKOFF_MS * 1000000ull;
+		return sts;
 	case SVM_SCSI_ROUTE_RW:
 		return TCMU_STS_NOT_HANDLED; /* to svm_read / svm_write / svm_flush */
 	case SVM_SCSI_ROUTE_BLOCKING:

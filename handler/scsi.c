@@ -77,6 +77,10 @@ static enum svm_sense exec_read(struct svm_lun *lun, struct svm_scsi_req *req,
 		len = have;
 	if (!len)
 		return SVM_SENSE_OK;
+	if (req->cached_only) {
+		req->would_block = svm_lun_read_cached(lun, req->iov, req->iov_cnt, off, len) != 0;
+		return SVM_SENSE_OK;
+	}
 	ret = svm_lun_read(lun, req->iov, req->iov_cnt, off, len);
 	return ret ? io_error(ret, false, lun, off) : SVM_SENSE_OK;
 }
@@ -628,7 +632,7 @@ enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 	struct svm_cdb c;
 	enum svm_sense s;
 
-	req->has_info = false;
+	req->has_info = req->would_block = false;
 	if (!lun)
 		return SVM_SENSE_INTERNAL_TARGET_FAILURE; /* never opened */
 	if (!op->exec)
@@ -660,7 +664,9 @@ enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, const struct svm_scsi_re
 	if (svm_iov_length(req->iov, req->iov_cnt) != (size_t)c.nblocks * g->block_size)
 		/* a short data-out is refused; a short data-in is an underflow exec_read serves */
 		return op->exec == exec_write ? SVM_SCSI_ROUTE_INLINE : SVM_SCSI_ROUTE_BLOCKING;
-	return SVM_SCSI_ROUTE_RW;
+	if (op->exec == exec_read)
+		return SVM_SCSI_ROUTE_READ;
+	return c.fua || !g->wce ? SVM_SCSI_ROUTE_RW : SVM_SCSI_ROUTE_WRITE_CACHED;
 }
 
 const char *svm_scsi_op_name(uint8_t opcode)

@@ -18,6 +18,10 @@ struct svm_scsi_req {
 	const uint8_t *cdb;
 	struct iovec *iov; /* data-in or data-out buffer */
 	size_t iov_cnt;
+	/* in: a READ must not wait on the store (SVM_SCSI_ROUTE_READ only) */
+	bool cached_only;
+	/* out: cached_only and the data was not all cached; nothing was done */
+	bool would_block;
 	/* out: sense INFORMATION field, e.g. the offset of a miscompare */
 	bool has_info;
 	uint64_t info;
@@ -34,11 +38,13 @@ enum svm_scsi_route {
 	SVM_SCSI_ROUTE_INLINE,	 /* no store I/O: emulated, or refused by its checks */
 	SVM_SCSI_ROUTE_BLOCKING, /* blocks on a store */
 	/*
-	 * Blocks on a store, and is a READ or WRITE (10/12/16) or SYNCHRONIZE
-	 * CACHE that passes every check, with a buffer of exactly the transfer
-	 * length: tcmu-runner's generic read/write/flush path takes it as is.
+	 * The next three are READ or WRITE (10/12/16) or SYNCHRONIZE CACHE that
+	 * pass every check, with a buffer of exactly the transfer length:
+	 * tcmu-runner's generic read/write/flush path takes them as they are.
 	 */
-	SVM_SCSI_ROUTE_RW,
+	SVM_SCSI_ROUTE_RW,	     /* must reach stable media: FUA, no write cache, SYNC */
+	SVM_SCSI_ROUTE_READ,	     /* a READ; may be served from the page cache (cached_only) */
+	SVM_SCSI_ROUTE_WRITE_CACHED, /* a WRITE the page cache absorbs unless it is throttled */
 };
 
 /* Classify req without I/O (parses the CDB). Never blocks. */

@@ -170,6 +170,19 @@ int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cn
 	return xfer(st, iov, iov_cnt, off, len, false, 0);
 }
 
+int svm_store_readv_cached(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
+			   uint64_t off, size_t len)
+{
+	struct svm_iov_window w;
+	ssize_t n;
+
+	if (svm_iov_window_init(&w, iov, iov_cnt, len))
+		return -EAGAIN;
+	n = preadv2(st->fd, w.iov, w.cnt, off, RWF_NOWAIT);
+	svm_iov_window_free(&w);
+	return n == (ssize_t)len ? 0 : -EAGAIN; /* short, EAGAIN, EOPNOTSUPP: not cached */
+}
+
 int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		     size_t len, bool fua)
 {

@@ -38,6 +38,13 @@ void svm_store_close(struct svm_store *st);
 /* Transfer exactly len bytes at off, gathering from/scattering into iov (which may hold more). */
 int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		    size_t len);
+/*
+ * As readv, but only from the page cache: -EAGAIN (nothing read that counts)
+ * when the data is not all cached or the store cannot tell. Never waits on
+ * the device; the caller then reads with svm_store_readv.
+ */
+int svm_store_readv_cached(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
+			   uint64_t off, size_t len);
 /* As readv; fua: the data is on stable media when this returns. */
 int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		     size_t len, bool fua);

@@ -191,8 +191,12 @@ static void io(void)
 	CHECK_GOOD(run(cdb, NULL, 0));
 	CHECK(!last_async);
 
-	/* WRITE(10) then READ(10), READ(16), READ(12) of the same blocks: pool, async */
+	/* a WRITE(10) the page cache absorbs: at once, on the calling thread */
 	rw10(cdb, SVM_OP_WRITE10, 100, 8);
+	CHECK_GOOD(run(cdb, buf, 8 * BS));
+	CHECK(!last_async);
+	/* with FUA: declined to the runner's write callout, pool, completed later */
+	cdb[1] = 0x08;
 	CHECK_GOOD(run(cdb, buf, 8 * BS));
 	CHECK(last_async);
 	/* emulated: at once; blocking, now that the callback is known: pool, async */
@@ -202,9 +206,20 @@ static void io(void)
 	rw10(cdb, SVM_OP_PREFETCH10, 0, 8);
 	CHECK_GOOD(run(cdb, NULL, 0));
 	CHECK(last_async);
+	/* READ(10) of blocks in the page cache: at once */
 	rw10(cdb, SVM_OP_READ10, 100, 8);
 	memset(back, 0, sizeof(back));
 	CHECK_GOOD(run(cdb, back, 8 * BS));
+	CHECK(!last_async);
+	CHECK(!memcmp(buf, back, 8 * BS));
+	/* the same blocks evicted from the page cache: read on the pool */
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && fdatasync(fd) == 0 &&
+	      posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+	close(fd);
+	memset(back, 0, sizeof(back));
+	CHECK_GOOD(run(cdb, back, 8 * BS));
+	CHECK(last_async);
 	CHECK(!memcmp(buf, back, 8 * BS));
 	rw16(cdb, SVM_OP_READ16, 104, 4);
 	memset(back, 0, sizeof(back));
@@ -278,7 +293,7 @@ static void io(void)
 	memset(big, 0x5a, sizeof(big));
 	rw10(cdb, SVM_OP_WRITE10, 1024, 16);
 	CHECK_GOOD(run(cdb, big, sizeof(big)));
-	int fd = open(path, O_RDONLY);
+	fd = open(path, O_RDONLY);
 	CHECK(fd >= 0 && fsync(fd) == 0); /* allocate before counting blocks */
 	close(fd);
 	CHECK(stat(path, &sb) == 0);

@@ -40,6 +40,17 @@ void store_test(void)
 	CHECK(!memcmp(buf, back, 6000));
 	CHECK_EQ(svm_store_flush(st), 0);
 
+	/* page cache only: served while cached, -EAGAIN once evicted */
+	memset(back, 0, sizeof(back));
+	CHECK_EQ(svm_store_readv_cached(st, &r, 1, 65536, 8192), 0);
+	CHECK(!memcmp(buf, back, 8192));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+	close(fd);
+	CHECK_EQ(svm_store_readv_cached(st, &r, 1, 65536, 8192), -EAGAIN);
+	CHECK_EQ(svm_store_readv(st, &r, 1, 65536, 8192), 0);
+	CHECK(!memcmp(buf, back, 8192));
+
 	/* discard punches a hole that reads back as zeroes */
 	CHECK(stat(path, &sb) == 0);
 	blkcnt_t before = sb.st_blocks;
