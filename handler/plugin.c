@@ -50,8 +50,9 @@ static const char *user_cfg(const char *cfgstring)
 struct svm_dev {
 	struct svm_lun *lun;
 	struct svm_pool *pool;
-	/* Cached writes go to the pool until then (a recent one was slow). Command thread only. */
-	uint64_t pool_writes_until_ns;
+	/* Command thread only: */
+	uint64_t pool_writes_until_ns; /* cached writes go to the pool until then */
+	uint64_t inline_rw;	       /* READs and WRITEs served on the command thread */
 };
 
 static unsigned svm_threads = SVM_THREADS_DEFAULT; /* workers per LUN, set by handler_init */
@@ -128,12 +129,19 @@ log_reason:
 static void svm_close(struct tcmu_device *dev)
 {
 	struct svm_dev *d = tcmur_dev_get_private(dev);
+	struct svm_pool_stats st;
 
 	if (!d)
 		return;
 	tcmur_dev_set_private(dev, NULL);
+	svm_pool_get_stats(d->pool, &st);
 	svm_pool_destroy(d->pool); /* the runner waited for our commands; this joins the threads */
-	tcmu_dev_info(dev, "svm: LUN on %s closed\n", svm_lun_source(d->lun));
+	tcmu_dev_info(dev,
+		      "svm: LUN on %s closed; %llu reads/writes on the command thread; worker "
+		      "pool: %llu commands, %llu thread wake-ups, at most %u at once\n",
+		      svm_lun_source(d->lun), (unsigned long long)d->inline_rw,
+		      (unsigned long long)st.started,
+		      (unsigned long long)st.wakeups, st.max_busy);
 	svm_lun_close(d->lun);
 	free(d);
 }
@@ -234,9 +242,10 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 		/* From the page cache at once, or else on a worker. */
 		req.cached_only = true;
 		s = svm_scsi_execute(d->lun, &req);
-		if (!req.would_block)
-			return status_of(dev, cmd, &req, s);
-		return TCMU_STS_NOT_HANDLED;
+		if (req.would_block)
+			return TCMU_STS_NOT_HANDLED;
+		d->inline_rw++;
+		return status_of(dev, cmd, &req, s);
 	case SVM_SCSI_ROUTE_WRITE_CACHED:
 		/*
 		 * A copy into the page cache: cheaper here than a thread hand-off,
@@ -247,6 +256,7 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 		if (t0 < d->pool_writes_until_ns)
 			return TCMU_STS_NOT_HANDLED;
 		sts = run_cmd(dev, rcmd);
+		d->inline_rw++;
 		if (now_ns() - t0 > SVM_INLINE_SLOW_US * 1000ull)
 			d->pool_writes_until_ns = now_ns() + SVM_INLINE_BACKOFF_MS * 1000000ull;
 		return sts;
