@@ -233,7 +233,7 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
 	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
 	enum svm_sense s;
-	uint64_t t0;
+	uint64_t t0, t1;
 	svm_done_fn done;
 	int sts;
 
@@ -257,8 +257,12 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 			return TCMU_STS_NOT_HANDLED;
 		sts = run_cmd(dev, rcmd);
 		d->inline_rw++;
-		if (now_ns() - t0 > SVM_INLINE_SLOW_US * 1000ull)
-			d->pool_writes_until_ns = now_ns() + SVM_INLINE_BACKOFF_MS * 1000000ull;
+		t1 = now_ns();
+		if (t1 - t0 > SVM_INLINE_SLOW_US * 1000ull) {
+			tcmu_dev_dbg(dev, "svm: a cached write took %llu us; pool for %d ms\n",
+				     (unsigned long long)(t1 - t0) / 1000, SVM_INLINE_BACKOFF_MS);
+			d->pool_writes_until_ns = t1 + SVM_INLINE_BACKOFF_MS * 1000000ull;
+		}
 		return sts;
 	case SVM_SCSI_ROUTE_RW:
 		return TCMU_STS_NOT_HANDLED; /* to svm_read / svm_write / svm_flush */
@@ -276,8 +280,8 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 }
 
 /*
- * The runner's generic callouts, reached only for commands svm_handle_cmd
- * declined (SVM_SCSI_ROUTE_RW): the command itself says what to do, so the
+ * The runner's generic callouts, reached only for the READ, WRITE and
+ * SYNCHRONIZE CACHE svm_handle_cmd declined: the command itself says what to do, so the
  * arguments the runner derived from it are not used again. Returning 0 means
  * "completes later" to the runner.
  */

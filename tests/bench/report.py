@@ -434,6 +434,16 @@ def main():
       "SYNCHRONIZE CACHE → `fdatasync`); the handler (`%s`) runs up to %s worker "
       "threads per LUN of its own (its log line; `SVM_THREADS`, docs/tuning.md);" % (
           hwtxt, guest.get("svm_so", "?"), guest.get("svm_threads", "?")))
+    closed = []
+    try:
+        with open(os.path.join(res, "..", "tcmu-runner", "tcmu-runner.log")) as f:
+            closed = [l.split("svm: ", 1)[1].strip() for l in f
+                      if "svm: LUN on" in l and " closed;" in l]
+    except OSError:
+        pass
+    if closed:
+        w("  where its commands ran, from its log line as each LUN closed: %s;" % "; ".join(
+            "`%s`" % c for c in closed))
     w("- fileio: the file written with zeros the same way, then `/backstores/fileio create "
       "name=fileio0 file_or_dev=/var/lib/svm-bench/fileio.img size=<bytes> write_back=true` "
       "— buffered I/O with a volatile write cache reported (targetcli's default for a file), "
