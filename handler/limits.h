@@ -38,11 +38,14 @@
 /* A queued command that waited this long with no command started wakes more workers */
 #define SVM_POOL_STALL_US 2000
 /*
- * Writes the page cache absorbs run on tcmu-runner's command thread; one
- * that takes longer than SVM_INLINE_SLOW_US there (the store throttles
- * them) sends such writes to the worker pool for SVM_INLINE_BACKOFF_MS.
+ * Writes the page cache absorbs run on tcmu-runner's command thread. When
+ * the moving average of their time there (each write weighs
+ * 1/SVM_INLINE_AVG_WEIGHT) passes SVM_INLINE_SLOW_US, the store is making
+ * them wait (dirty throttling): such writes go to the worker pool for
+ * SVM_INLINE_BACKOFF_MS. One write of over 64 ms trips it alone.
  */
-#define SVM_INLINE_SLOW_US     5000
+#define SVM_INLINE_SLOW_US     2000
+#define SVM_INLINE_AVG_WEIGHT 32
 #define SVM_INLINE_BACKOFF_MS 1000
 
 /* Longest VPD page or mode-parameter data this handler builds */

@@ -52,7 +52,9 @@ struct svm_dev {
 	struct svm_pool *pool;
 	/* Command thread only: */
 	uint64_t pool_writes_until_ns; /* cached writes go to the pool until then */
+	uint64_t write_avg_ns;	       /* moving average of cached writes' time here */
 	uint64_t inline_rw;	       /* READs and WRITEs served on the command thread */
+	uint64_t backoffs;	       /* times cached writes were sent to the pool */
 };
 
 static unsigned svm_threads = SVM_THREADS_DEFAULT; /* workers per LUN, set by handler_init */
@@ -137,9 +139,11 @@ static void svm_close(struct tcmu_device *dev)
 	svm_pool_get_stats(d->pool, &st);
 	svm_pool_destroy(d->pool); /* the runner waited for our commands; this joins the threads */
 	tcmu_dev_info(dev,
-		      "svm: LUN on %s closed; %llu reads/writes on the command thread; worker "
-		      "pool: %llu commands, %llu thread wake-ups, at most %u at once\n",
+		      "svm: LUN on %s closed; %llu reads/writes on the command thread (cached "
+		      "writes moved to the pool %llu times); worker pool: %llu commands, %llu "
+		      "thread wake-ups, at most %u at once\n",
 		      svm_lun_source(d->lun), (unsigned long long)d->inline_rw,
+		      (unsigned long long)d->backoffs,
 		      (unsigned long long)st.started,
 		      (unsigned long long)st.wakeups, st.max_busy);
 	svm_lun_close(d->lun);
@@ -258,10 +262,19 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 		sts = run_cmd(dev, rcmd);
 		d->inline_rw++;
 		t1 = now_ns();
-		if (t1 - t0 > SVM_INLINE_SLOW_US * 1000ull) {
-			tcmu_dev_dbg(dev, "svm: a cached write took %llu us; pool for %d ms\n",
-				     (unsigned long long)(t1 - t0) / 1000, SVM_INLINE_BACKOFF_MS);
+		/*
+		 * A moving average (weight 1/SVM_INLINE_AVG_WEIGHT): a thread
+		 * preempted once does not trip it, a store that throttles does.
+		 */
+		d->write_avg_ns = d->write_avg_ns - d->write_avg_ns / SVM_INLINE_AVG_WEIGHT +
+				  (t1 - t0) / SVM_INLINE_AVG_WEIGHT;
+		if (d->write_avg_ns > SVM_INLINE_SLOW_US * 1000ull) {
+			tcmu_dev_dbg(dev, "svm: cached writes average %llu us; pool for %d ms\n",
+				     (unsigned long long)d->write_avg_ns / 1000,
+				     SVM_INLINE_BACKOFF_MS);
 			d->pool_writes_until_ns = t1 + SVM_INLINE_BACKOFF_MS * 1000000ull;
+			d->write_avg_ns = 0;
+			d->backoffs++;
 		}
 		return sts;
 	case SVM_SCSI_ROUTE_RW:
