@@ -29,14 +29,11 @@
 
 /*
  * Worker threads per LUN (handler/pool.h): the most commands of one LUN
- * that block on its store at once. Threads sleep until a slow store needs
- * them; on a fast one a single awake worker does the work. Overridden by
+ * that wait on its store at once. Idle ones sleep. Overridden by
  * tcmu-runner's environment SVM_THREADS (docs/tuning.md).
  */
 #define SVM_THREADS_DEFAULT 16
 #define SVM_THREADS_MAX	    256
-/* A queued command that waited this long with no command started wakes more workers */
-#define SVM_POOL_STALL_US 2000
 /*
  * Writes the page cache absorbs run on tcmu-runner's command thread. When
  * the moving average of their time there (each write weighs

@@ -1,15 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A LUN's worker pool: runs jobs that block on a store, off the thread that
- * reads the command ring. It is sized for the two kinds of store it meets:
- *
- *   - fast (writes land in the page cache): one awake worker drains the
- *     queue; waking a sleeping thread for every job would cost more than
- *     the job.
- *   - slow (a busy array, FUA on a device): when jobs wait and none has
- *     started for SVM_POOL_STALL_US, a monitor wakes as many sleeping
- *     workers as there are waiting jobs, up to the pool's size. A burst of
- *     slow commands thus runs concurrently within one stall period.
+ * A LUN's worker pool: runs jobs that block on a store (cache misses, FUA,
+ * flushes...), off the thread that reads the command ring. A job is handed
+ * to an awake worker that is free if there is one; otherwise one sleeping
+ * worker is woken for it, up to the pool's size, so commands to a slow
+ * store wait on it side by side. Commands that only touch the page cache
+ * should not come here: a wake-up costs more than they do (handler/plugin.c).
  *
  * No tcmu dependency. Setup returns -errno.
  */
@@ -28,11 +24,11 @@ struct svm_pool_job {
 
 struct svm_pool_stats {
 	uint64_t submitted, started;
-	uint64_t wakeups;  /* sleeping workers woken, by submit or by the monitor */
+	uint64_t wakeups;  /* sleeping workers woken */
 	unsigned max_busy; /* most jobs ever running at once */
 };
 
-/* Start nthreads (>= 1) workers and the monitor. Returns 0 or -errno. Blocks briefly. */
+/* Start nthreads (>= 1) workers; returns once all sleep. 0 or -errno. Blocks briefly. */
 int svm_pool_create(unsigned nthreads, const char *name, struct svm_pool **out);
 /* Queue job; never blocks on I/O (takes the pool's mutex). */
 void svm_pool_submit(struct svm_pool *p, struct svm_pool_job *job);

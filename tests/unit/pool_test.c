@@ -85,10 +85,7 @@ static void drain(void)
 	CHECK_EQ(ran, 5000);
 }
 
-/*
- * A burst of jobs that each block until all of them run: submit wakes one
- * worker only, so the others must come from the monitor's stall check.
- */
+/* A burst of jobs that each block until all of them run: each needs its own worker. */
 static void slow_burst(void)
 {
 	struct svm_pool_job jobs[8];
