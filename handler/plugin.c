@@ -259,7 +259,7 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 		t0 = now_ns();
 		if (t0 < d->pool_writes_until_ns)
 			return TCMU_STS_NOT_HANDLED;
-		sts = run_cmd(dev, rcmd);
+		sts = status_of(dev, cmd, &req, svm_scsi_execute(d->lun, &req));
 		d->inline_rw++;
 		t1 = now_ns();
 		/*
@@ -289,7 +289,7 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 	case SVM_SCSI_ROUTE_INLINE:
 		break;
 	}
-	return run_cmd(dev, rcmd);
+	return status_of(dev, cmd, &req, svm_scsi_execute(d ? d->lun : NULL, &req));
 }
 
 /*

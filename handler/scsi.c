@@ -637,20 +637,25 @@ enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 		return SVM_SENSE_INTERNAL_TARGET_FAILURE; /* never opened */
 	if (!op->exec)
 		return SVM_SENSE_INVALID_OPCODE;
+	if (req->parsed)
+		return op->exec(lun, req, &req->c);
 	s = op->parse(req->cdb, &c);
 	if (s)
 		return s;
 	return op->exec(lun, req, &c);
 }
 
-enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, const struct svm_scsi_req *req)
+enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, struct svm_scsi_req *req)
 {
 	const struct scsi_op *op = &scsi_ops[req->cdb[0]];
 	const struct svm_lun_geom *g;
 	struct svm_cdb c;
 
+	req->parsed = false;
 	if (!lun || !op->exec || op->run == RUN_INLINE || op->parse(req->cdb, &c))
 		return SVM_SCSI_ROUTE_INLINE; /* emulated, or refused before any I/O */
+	req->parsed = true;
+	req->c = c;
 	if (op->run == RUN_BLOCKING)
 		return SVM_SCSI_ROUTE_BLOCKING;
 	/* The checks of exec_read / exec_write / exec_sync_cache, without the I/O. */

@@ -7,6 +7,7 @@
 #ifndef SVM_SCSI_H
 #define SVM_SCSI_H
 
+#include "cdb.h"
 #include "lun.h"
 #include "sense.h"
 
@@ -25,11 +26,15 @@ struct svm_scsi_req {
 	/* out: sense INFORMATION field, e.g. the offset of a miscompare */
 	bool has_info;
 	uint64_t info;
+	/* scsi.c's own: the CDB as svm_scsi_route parsed it, for svm_scsi_execute */
+	bool parsed;
+	struct svm_cdb c;
 };
 
 /*
- * Parse and execute one command. Blocks on the LUN's stores; safe to call
- * from many threads at once. Returns SVM_SENSE_OK or why it failed.
+ * Parse (unless svm_scsi_route did) and execute one command. Blocks on the
+ * LUN's stores; safe to call from many threads at once. Returns
+ * SVM_SENSE_OK or why it failed.
  */
 enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req);
 
@@ -47,8 +52,8 @@ enum svm_scsi_route {
 	SVM_SCSI_ROUTE_WRITE_CACHED, /* a WRITE the page cache absorbs unless it is throttled */
 };
 
-/* Classify req without I/O (parses the CDB). Never blocks. */
-enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, const struct svm_scsi_req *req);
+/* Classify req without I/O (parses the CDB, kept in req). Never blocks. */
+enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, struct svm_scsi_req *req);
 
 /* "READ(10)" etc., or NULL for an opcode the table does not know. */
 const char *svm_scsi_op_name(uint8_t opcode);

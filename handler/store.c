@@ -20,6 +20,7 @@ struct svm_store {
 	unsigned caps;
 	uint64_t size;
 	char *path;
+	bool no_nowait; /* RWF_NOWAIT refused once (EOPNOTSUPP): not tried again */
 };
 
 static int open_file(struct svm_store *st, const struct svm_store_open_args *a, char **reason)
@@ -176,9 +177,12 @@ int svm_store_readv_cached(struct svm_store *st, const struct iovec *iov, size_t
 	struct svm_iov_window w;
 	ssize_t n;
 
-	if (svm_iov_window_init(&w, iov, iov_cnt, len))
+	if (__atomic_load_n(&st->no_nowait, __ATOMIC_RELAXED) ||
+	    svm_iov_window_init(&w, iov, iov_cnt, len))
 		return -EAGAIN;
 	n = preadv2(st->fd, w.iov, w.cnt, off, RWF_NOWAIT);
+	if (n < 0 && errno == EOPNOTSUPP)
+		__atomic_store_n(&st->no_nowait, true, __ATOMIC_RELAXED);
 	svm_iov_window_free(&w);
 	return n == (ssize_t)len ? 0 : -EAGAIN; /* short, EAGAIN, EOPNOTSUPP: not cached */
 }
