@@ -6,7 +6,8 @@
  * (cmdproc) and we choose where each command runs (svm_scsi_route):
  *   - emulated commands execute at once, on cmdproc; so do READs the page
  *     cache holds and WRITEs it absorbs (no FUA, write cache on), which
- *     cost less than handing them to another thread;
+ *     cost less than handing them to another thread (unless such writes
+ *     turn slow: then they go to the pool for a while);
  *   - other READ/WRITE and SYNCHRONIZE CACHE that pass their checks are
  *     declined (TCMU_STS_NOT_HANDLED), so the runner's generic path calls
  *     svm_read / svm_write / svm_flush, which queue them on the LUN's worker
@@ -14,7 +15,7 @@
  *     tcmur_cmd_complete();
  *   - other commands that block on a store are queued on the pool too,
  *     completed through the same callback the runner sets for its generic
- *     path (see queue_blocking).
+ *     path (see runner_done).
  * Every command executes through handler/scsi.c, whichever thread runs it.
  */
 #define _GNU_SOURCE
