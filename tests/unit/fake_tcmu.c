@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include "fake_tcmu.h"
+#include "../../handler/iov.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -64,14 +65,13 @@ static int wait_done(struct tcmur_cmd *rcmd)
 int fake_submit(struct tcmu_device *dev, struct tcmur_cmd *rcmd, bool *async_out)
 {
 	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
-	size_t len = 0;
+	size_t len;
 	int ret;
 
 	rcmd->done = NULL;
 	ret = fake_handler->handle_cmd(dev, rcmd);
 	if (ret == TCMU_STS_NOT_HANDLED) {
-		for (size_t i = 0; i < cmd->iov_cnt; i++)
-			len += cmd->iovec[i].iov_len;
+		len = svm_iov_length(cmd->iovec, cmd->iov_cnt);
 		rcmd->done = fake_generic_done;
 		switch (cmd->cdb[0]) {
 		case 0x28: case 0xA8: case 0x88: /* READ(10/12/16) */

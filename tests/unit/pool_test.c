@@ -85,39 +85,38 @@ static void drain(void)
 	CHECK_EQ(ran, 5000);
 }
 
-/* A burst of jobs that each block until all of them run: each needs its own worker. */
-static void slow_burst(void)
+/*
+ * Submit njobs rendezvous jobs (each waits until `meet` run at once) to a
+ * pool of nthreads, wait for them, destroy the pool.
+ */
+static void rendezvous(unsigned nthreads, unsigned njobs, unsigned meet)
 {
-	struct svm_pool_job jobs[8];
+	struct svm_pool_job jobs[16];
 	struct svm_pool *p;
 
+	CHECK(njobs <= sizeof(jobs) / sizeof(jobs[0]));
 	running = met = finished = 0;
-	want = 8;
-	CHECK_EQ(svm_pool_create(8, "t", &p), 0);
-	for (int i = 0; i < 8; i++) {
+	want = meet;
+	CHECK_EQ(svm_pool_create(nthreads, "t", &p), 0);
+	for (unsigned i = 0; i < njobs && i < sizeof(jobs) / sizeof(jobs[0]); i++) {
 		jobs[i].fn = rendezvous_job;
 		svm_pool_submit(p, &jobs[i]);
 	}
-	wait_finished(8);
+	wait_finished(njobs);
 	svm_pool_destroy(p);
+}
+
+/* A burst of jobs that each block until all of them run: each needs its own worker. */
+static void slow_burst(void)
+{
+	rendezvous(8, 8, 8);
 	CHECK_EQ(met, 8);
 }
 
 /* Fewer workers than blocked jobs: they queue, nothing is lost or run twice. */
 static void fewer_workers(void)
 {
-	struct svm_pool_job jobs[6];
-	struct svm_pool *p;
-
-	running = met = finished = 0;
-	want = 2; /* the first two meet; later ones find running >= 2 at once */
-	CHECK_EQ(svm_pool_create(2, "t", &p), 0);
-	for (int i = 0; i < 6; i++) {
-		jobs[i].fn = rendezvous_job;
-		svm_pool_submit(p, &jobs[i]);
-	}
-	wait_finished(6);
-	svm_pool_destroy(p);
+	rendezvous(2, 6, 2); /* the first two meet; later ones find running >= 2 at once */
 	CHECK_EQ(running, 6);
 	CHECK_EQ(met, 6);
 }
