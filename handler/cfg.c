@@ -72,22 +72,60 @@ static int check_path_syntax(const char *what, const char *p, char **reason)
 	return 0;
 }
 
+/* Characters no element may hold, each with why (see cfg.h). */
+static int check_charset(const char *str, char **reason)
+{
+	const char *p = strpbrk(str, ", \t\n\r\v\f:");
+
+	if (!p)
+		return 0;
+	if (*p == ',')
+		return svm_reason(reason, -EINVAL,
+				  "',' in '%s': separate elements with ';' (the kernel cuts the "
+				  "configuration string at its first ',' and the keys after it "
+				  "would be lost), e.g. '/var/lib/svm/a.img;wce=no'",
+				  str);
+	if (*p == ':')
+		return svm_reason(reason, -EINVAL, "':' in '%s': rtslib and targetcli refuse it",
+				  str);
+	return svm_reason(reason, -EINVAL,
+			  "whitespace in '%s': LIO shows the string in a blank-separated list, "
+			  "so saveconfig could not read it back",
+			  str);
+}
+
+/* Value of tcmu-runner's own tcmur_cmd_time_out=: seconds, digits only. */
+static int check_runner_timeout(const char *val, char **reason)
+{
+	size_t n = strspn(val, "0123456789");
+
+	if (!n || val[n] || n > 9)
+		return svm_reason(reason, -EINVAL,
+				  "malformed value '%s' for key 'tcmur_cmd_time_out': expected "
+				  "seconds",
+				  val);
+	return 0;
+}
+
 int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 {
 	char *copy, *tok, *save = NULL;
-	bool seen_create = false, seen_wce = false;
+	bool seen_create = false, seen_wce = false, seen_tmo = false;
 	int ret;
 
 	*cfg = (struct svm_cfg){.create = true, .wce = true};
 	if (!str)
 		return svm_reason(reason, -EINVAL, "empty configuration string");
+	ret = check_charset(str, reason);
+	if (ret)
+		return ret;
 	copy = strdup(str);
 	if (!copy)
 		return svm_reason(reason, -ENOMEM, "out of memory");
 
-	/* strtok would merge ",," and hide an empty element: walk by hand. */
+	/* strtok would merge ";;" and hide an empty element: walk by hand. */
 	tok = copy;
-	save = strchr(tok, ',');
+	save = strchr(tok, ';');
 	if (save)
 		*save++ = '\0';
 	ret = check_path_syntax("source", tok, reason);
@@ -103,7 +141,7 @@ int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 		char *val;
 
 		tok = save;
-		save = strchr(tok, ',');
+		save = strchr(tok, ';');
 		if (save)
 			*save++ = '\0';
 		val = strchr(tok, '=');
@@ -138,9 +176,21 @@ int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 					 reason);
 			if (ret)
 				goto free_cfg;
+		} else if (!strcmp(tok, "tcmur_cmd_time_out")) {
+			/* tcmu-runner's: it takes it out before open, but check_config sees it */
+			if (seen_tmo) {
+				ret = svm_reason(reason, -EINVAL, "key '%s' given twice", tok);
+				goto free_cfg;
+			}
+			seen_tmo = true;
+			ret = check_runner_timeout(val, reason);
+			if (ret)
+				goto free_cfg;
 		} else {
 			ret = svm_reason(reason, -EINVAL,
-					 "unknown key '%s' (known keys: dst, create, wce)", tok);
+					 "unknown key '%s' (known keys: dst, create, wce; and "
+					 "tcmu-runner's tcmur_cmd_time_out)",
+					 tok);
 			goto free_cfg;
 		}
 	}
@@ -150,6 +200,34 @@ int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 free_cfg:
 	svm_cfg_free(cfg);
 free_copy:
+	free(copy);
+	return ret;
+}
+
+int svm_cfg_parse_dev_config(const char *dev_config, struct svm_cfg *cfg, char **reason)
+{
+	static const char prefix[] = "svm/";
+	size_t len = dev_config ? strlen(dev_config) : 0;
+	char *copy;
+	int ret;
+
+	*cfg = (struct svm_cfg){.create = true, .wce = true};
+	if (len && dev_config[len - 1] == '\n')
+		len--;
+	if (len < sizeof(prefix) - 1 || strncmp(dev_config, prefix, sizeof(prefix) - 1))
+		return svm_reason(reason, -EINVAL,
+				  "configuration '%.*s' is not for this handler (it must start with "
+				  "'%s')",
+				  (int)len, dev_config ? dev_config : "", prefix);
+	if (len > SVM_DEV_CONFIG_MAX)
+		return svm_reason(reason, -EINVAL,
+				  "configuration string is %zu bytes long with its '%s' prefix; the "
+				  "kernel keeps only %d",
+				  len, prefix, SVM_DEV_CONFIG_MAX);
+	copy = strndup(dev_config + sizeof(prefix) - 1, len - (sizeof(prefix) - 1));
+	if (!copy)
+		return svm_reason(reason, -ENOMEM, "out of memory");
+	ret = svm_cfg_parse(copy, cfg, reason);
 	free(copy);
 	return ret;
 }
@@ -242,6 +320,21 @@ static bool same_store(const char *a, const char *b)
 	free(ca);
 	free(cb);
 	return same;
+}
+
+int svm_cfg_check_live_change(const struct svm_cfg *cur, const struct svm_cfg *next,
+			      char **reason)
+{
+	if (!same_store(cur->src, next->src))
+		return svm_reason(reason, -EINVAL,
+				  "the source store cannot change on a running LUN ('%s' serves it, "
+				  "not '%s')",
+				  cur->src, next->src);
+	if (cur->wce != next->wce)
+		return svm_reason(reason, -EINVAL,
+				  "wce= cannot change on a running LUN: set the attribute "
+				  "emulate_write_cache instead");
+	return svm_cfg_check_paths(next, reason);
 }
 
 int svm_cfg_check_paths(const struct svm_cfg *cfg, char **reason)

@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The LUN's configuration string (targetcli's cfgstring, without the
- * "svm/" subtype prefix the runner adds):
+ * The LUN's configuration string. LIO keeps it as "svm/<cfgstring>" (the
+ * device's dev_config); targetcli's cfgstring is the part after "svm/":
  *
- *   <source-path>[,dst=<dest-path>][,create=yes|no][,wce=yes|no]
+ *   <source-path>[;dst=<dest-path>][;create=yes|no][;wce=yes|no]
  *
- * Paths are absolute and may not contain ','. Keys may appear once each.
- * docs/cfgstring.md is the user-facing description.
+ * Elements are separated by ';', tcmu-runner's own convention: the kernel
+ * cuts a dev_config at its first ',' (its control parser splits on ','
+ * and drops what it does not know), so ',' is refused with a reason that
+ * says so. Also refused: ':' and whitespace (rtslib refuses ':', and
+ * saveconfig cannot read a string with blanks back), and a dev_config
+ * longer than the kernel keeps (SVM_DEV_CONFIG_MAX). Paths are absolute.
+ * Keys may appear once each. tcmu-runner's own key tcmur_cmd_time_out=<s>
+ * is accepted and left to the runner. docs/cfgstring.md is the user-facing
+ * description.
  */
 #ifndef SVM_CFG_H
 #define SVM_CFG_H
@@ -17,15 +24,23 @@ struct svm_cfg {
 	char *src;   /* source store path; never NULL after a successful parse */
 	char *dst;   /* destination store path, or NULL */
 	bool create; /* create the source file if absent (default yes) */
-	bool wce;    /* report a volatile write cache (default yes); no: every write is FUA */
+	bool wce;    /* volatile write cache when the LUN is created (default yes) */
 };
 
 /*
- * Parse str into cfg. Pure string work: no I/O, never blocks.
- * Returns 0, or -EINVAL with *reason set to a malloc'd sentence (caller frees)
- * and cfg left empty. On success free with svm_cfg_free().
+ * Parse a cfgstring (without the "svm/" prefix) into cfg. Pure string
+ * work: no I/O, never blocks. Returns 0, or -EINVAL with *reason set to a
+ * malloc'd sentence (caller frees) and cfg left empty. On success free
+ * with svm_cfg_free().
  */
 int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason);
+
+/*
+ * As svm_cfg_parse for the string the runner and the kernel carry:
+ * "svm/<cfgstring>", at most SVM_DEV_CONFIG_MAX bytes, one trailing
+ * newline tolerated (an `echo` into configfs dev_config). Pure.
+ */
+int svm_cfg_parse_dev_config(const char *dev_config, struct svm_cfg *cfg, char **reason);
 
 /*
  * Check a parsed cfg against the filesystem, without creating or changing
@@ -35,6 +50,16 @@ int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason);
  * Returns 0, or -errno with *reason set to a malloc'd sentence.
  */
 int svm_cfg_check_paths(const struct svm_cfg *cfg, char **reason);
+
+/*
+ * Whether an open LUN configured by cur may take next live (a dev_config
+ * written on a running LUN, restoreconfig among them): the same source
+ * store (also through another name for it), the same wce= (the write cache
+ * changes through emulate_write_cache), a valid destination. dst= and
+ * create= may change. Returns 0, or -EINVAL with *reason. Blocks on stat(2).
+ */
+int svm_cfg_check_live_change(const struct svm_cfg *cur, const struct svm_cfg *next,
+			      char **reason);
 
 void svm_cfg_free(struct svm_cfg *cfg);
 

@@ -8,6 +8,19 @@
 #ifndef SVM_LIMITS_H
 #define SVM_LIMITS_H
 
+/*
+ * Logical block sizes served (LIO's hw_block_size; READ CAPACITY LOGICAL
+ * BLOCK LENGTH). Every bounce buffer holds at least one block.
+ */
+#define SVM_BLOCK_SIZE_MIN 512
+#define SVM_BLOCK_SIZE_MAX 65536
+
+/*
+ * The configuration string as the kernel keeps it ("svm/" + cfgstring):
+ * TCMU_CONFIG_LEN is 256 with the NUL, and a longer string is cut short.
+ */
+#define SVM_DEV_CONFIG_MAX 255
+
 /* UNMAP (SBC-4 5.31): MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 #define SVM_UNMAP_MAX_DESCRIPTORS 256
 /* MAXIMUM UNMAP LBA COUNT: logical blocks one UNMAP command may deallocate in all */

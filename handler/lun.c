@@ -1,41 +1,61 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include "lun.h"
+#include "limits.h"
 #include "state.h"
 #include "store.h"
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct svm_lun {
-	struct svm_lun_geom geom;
 	struct svm_store *src; /* primary: serves reads, takes every write */
 	char *dst_path;	       /* recorded destination; not opened until a migration */
+	uint32_t block_size, max_xfer_blocks;
+	bool lbpu, lbprz;
+	uint64_t num_lbas; /* atomic: grows under svm_lun_grow */
+	bool wce;	   /* atomic: toggled by svm_lun_set_wce */
+	pthread_mutex_t grow_lock;
+
+	svm_serial_fn serial_fn;
+	void *serial_arg;
+	bool identified; /* atomic: a serial has been seen */
+	pthread_mutex_t serial_lock;
+	char serial[SVM_SERIAL_MAX + 1]; /* the last one seen, under serial_lock */
 };
 
 int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **reason)
 {
 	struct svm_store_open_args sa = {.create = p->cfg->create};
 	struct svm_lun *lun;
+	unsigned caps;
 	int ret;
 
-	if (!p->block_size || (p->block_size & (p->block_size - 1)) || p->block_size < 512)
-		return svm_reason(reason, -EINVAL, "unsupported block size %u", p->block_size);
+	if (p->block_size < SVM_BLOCK_SIZE_MIN || p->block_size > SVM_BLOCK_SIZE_MAX ||
+	    (p->block_size & (p->block_size - 1)))
+		return svm_reason(reason, -EINVAL,
+				  "unsupported block size %u (hw_block_size must be a power of two "
+				  "from %d to %d)",
+				  p->block_size, SVM_BLOCK_SIZE_MIN, SVM_BLOCK_SIZE_MAX);
 	if (!p->num_lbas || p->num_lbas > UINT64_MAX / p->block_size)
 		return svm_reason(reason, -EINVAL, "unsupported LUN size of %llu blocks",
 				  (unsigned long long)p->num_lbas);
 	lun = calloc(1, sizeof(*lun));
 	if (!lun)
 		return svm_reason(reason, -ENOMEM, "out of memory");
+	pthread_mutex_init(&lun->grow_lock, NULL);
+	pthread_mutex_init(&lun->serial_lock, NULL);
 
 	sa.min_bytes = p->num_lbas * p->block_size;
 	ret = svm_store_open(p->cfg->src, &sa, &lun->src, reason);
 	if (ret)
 		goto free_lun;
-	if (!(svm_store_caps(lun->src) & SVM_STORE_CAP_BLOCKDEV)) {
+	caps = svm_store_caps(lun->src);
+	if (!(caps & SVM_STORE_CAP_BLOCKDEV)) {
 		int err = svm_state_store_record(p->cfg->src);
 
 		if (err)
@@ -49,21 +69,22 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 			goto close_src;
 		}
 	}
-	lun->geom = (struct svm_lun_geom){
-		.block_size = p->block_size,
-		.num_lbas = p->num_lbas,
-		.max_xfer_blocks = p->max_xfer_blocks,
-		.wce = p->cfg->wce,
-		.lbpu = svm_store_caps(lun->src) & SVM_STORE_CAP_DISCARD,
-		.lbprz = svm_store_caps(lun->src) & SVM_STORE_CAP_DISCARD_ZEROES,
-	};
-	snprintf(lun->geom.serial, sizeof(lun->geom.serial), "%s", p->serial ? p->serial : "");
+	lun->block_size = p->block_size;
+	lun->num_lbas = p->num_lbas;
+	lun->max_xfer_blocks = p->max_xfer_blocks;
+	lun->wce = p->wce;
+	lun->lbpu = caps & SVM_STORE_CAP_DISCARD;
+	lun->lbprz = caps & SVM_STORE_CAP_DISCARD_ZEROES;
+	lun->serial_fn = p->serial;
+	lun->serial_arg = p->serial_arg;
 	*out = lun;
 	return 0;
 
 close_src:
 	svm_store_close(lun->src);
 free_lun:
+	pthread_mutex_destroy(&lun->serial_lock);
+	pthread_mutex_destroy(&lun->grow_lock);
 	free(lun);
 	return ret;
 }
@@ -73,18 +94,98 @@ void svm_lun_close(struct svm_lun *lun)
 	if (!lun)
 		return;
 	svm_store_close(lun->src);
+	pthread_mutex_destroy(&lun->serial_lock);
+	pthread_mutex_destroy(&lun->grow_lock);
 	free(lun->dst_path);
 	free(lun);
 }
 
-const struct svm_lun_geom *svm_lun_geom(const struct svm_lun *lun)
+void svm_lun_get_geom(const struct svm_lun *lun, struct svm_lun_geom *out)
 {
-	return &lun->geom;
+	*out = (struct svm_lun_geom){
+		.block_size = lun->block_size,
+		.num_lbas = __atomic_load_n(&lun->num_lbas, __ATOMIC_ACQUIRE),
+		.max_xfer_blocks = lun->max_xfer_blocks,
+		.wce = __atomic_load_n(&lun->wce, __ATOMIC_ACQUIRE),
+		.lbpu = lun->lbpu,
+		.lbprz = lun->lbprz,
+	};
 }
 
 const char *svm_lun_source(const struct svm_lun *lun)
 {
 	return svm_store_path(lun->src);
+}
+
+int svm_lun_serial(struct svm_lun *lun, char *buf, size_t len)
+{
+	char now[SVM_SERIAL_MAX + 1];
+	int ret = lun->serial_fn ? lun->serial_fn(lun->serial_arg, now, sizeof(now)) : -ENODATA;
+
+	pthread_mutex_lock(&lun->serial_lock);
+	if (!ret && now[0]) {
+		/* LIO refuses a new serial while the LUN is exported: a change is rare */
+		if (strcmp(now, lun->serial) && lun->serial[0])
+			svm_log(SVM_LOG_WARN, "LUN on %s: unit serial changed from '%s' to '%s'",
+				svm_store_path(lun->src), lun->serial, now);
+		if (!lun->serial[0])
+			svm_log(SVM_LOG_INFO, "LUN on %s has unit serial %s",
+				svm_store_path(lun->src), now);
+		memcpy(lun->serial, now, sizeof(now));
+		__atomic_store_n(&lun->identified, true, __ATOMIC_RELEASE);
+	}
+	ret = lun->serial[0] ? 0 : -ENODATA;
+	snprintf(buf, len, "%s", lun->serial);
+	pthread_mutex_unlock(&lun->serial_lock);
+	return ret;
+}
+
+bool svm_lun_identified(struct svm_lun *lun)
+{
+	char buf[SVM_SERIAL_MAX + 1];
+
+	if (__atomic_load_n(&lun->identified, __ATOMIC_ACQUIRE))
+		return true;
+	return svm_lun_serial(lun, buf, sizeof(buf)) == 0;
+}
+
+int svm_lun_set_wce(struct svm_lun *lun, bool wce, char **reason)
+{
+	int ret;
+
+	/* Off: new writes go through first, then what the cache holds is written out. */
+	__atomic_store_n(&lun->wce, wce, __ATOMIC_RELEASE);
+	if (wce)
+		return 0;
+	ret = svm_store_flush(lun->src);
+	if (ret)
+		return svm_reason(reason, ret, "cannot write out the cache of store %s: %s",
+				  svm_store_path(lun->src), strerror(-ret));
+	return 0;
+}
+
+int svm_lun_grow(struct svm_lun *lun, uint64_t num_lbas, char **reason)
+{
+	uint64_t cur;
+	int ret;
+
+	pthread_mutex_lock(&lun->grow_lock);
+	cur = __atomic_load_n(&lun->num_lbas, __ATOMIC_ACQUIRE);
+	if (num_lbas < cur) {
+		ret = svm_reason(reason, -EINVAL,
+				 "refusing to shrink the LUN from %llu to %llu blocks: it would cut "
+				 "off data",
+				 (unsigned long long)cur, (unsigned long long)num_lbas);
+	} else if (num_lbas > UINT64_MAX / lun->block_size) {
+		ret = svm_reason(reason, -EINVAL, "unsupported LUN size of %llu blocks",
+				 (unsigned long long)num_lbas);
+	} else {
+		ret = svm_store_grow(lun->src, num_lbas * lun->block_size, reason);
+		if (!ret)
+			__atomic_store_n(&lun->num_lbas, num_lbas, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&lun->grow_lock);
+	return ret;
 }
 
 int svm_lun_read(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
@@ -99,11 +200,16 @@ int svm_lun_read_cached(struct svm_lun *lun, const struct iovec *iov, size_t cnt
 	return svm_store_readv_cached(lun->src, iov, cnt, off, len);
 }
 
+static bool write_through(const struct svm_lun *lun)
+{
+	return !__atomic_load_n(&lun->wce, __ATOMIC_ACQUIRE);
+}
+
 int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		  size_t len, bool fua)
 {
-	/* wce=no: the LUN reports no volatile cache, so every write is stable. */
-	return svm_store_writev(lun->src, iov, cnt, off, len, fua || !lun->geom.wce);
+	/* No volatile cache reported: every write is stable. */
+	return svm_store_writev(lun->src, iov, cnt, off, len, fua || write_through(lun));
 }
 
 int svm_lun_flush(struct svm_lun *lun)
@@ -113,15 +219,19 @@ int svm_lun_flush(struct svm_lun *lun)
 
 int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
-	return svm_store_discard(lun->src, off, len);
+	int ret = svm_store_discard(lun->src, off, len);
+
+	/* like a write: with no volatile cache reported, the deallocation must be stable */
+	if (!ret && write_through(lun))
+		ret = svm_store_flush(lun->src);
+	return ret;
 }
 
 int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
 	int ret = svm_store_write_zeroes(lun->src, off, len);
 
-	/* like a write: with no volatile cache reported it must be stable now */
-	if (!ret && !lun->geom.wce)
+	if (!ret && write_through(lun))
 		ret = svm_store_flush(lun->src);
 	return ret;
 }

@@ -18,15 +18,29 @@
 
 struct svm_lun;
 
+/*
+ * Where the LUN's unit serial number comes from (LIO keeps it in configfs
+ * wwn/vpd_unit_serial, and rtslib writes it only after the LUN is open).
+ * Fills buf (len bytes, NUL-terminated) and returns 0, or -ENODATA when no
+ * serial is set yet, or -errno. May block briefly (configfs read).
+ */
+typedef int (*svm_serial_fn)(void *arg, char *buf, size_t len);
+
 struct svm_lun_params {
 	const struct svm_cfg *cfg;
 	uint32_t block_size;	  /* bytes per logical block, from LIO */
 	uint64_t num_lbas;	  /* LUN capacity in blocks, from LIO */
 	uint32_t max_xfer_blocks; /* hw_max_sectors, from LIO; 0: unlimited */
-	const char *serial;	  /* unit serial number (configfs wwn), or NULL */
+	bool wce;		  /* volatile write cache at open (see docs/cfgstring.md) */
+	svm_serial_fn serial;	  /* identity source; NULL: the LUN never has a serial */
+	void *serial_arg;
 };
 
-/* What the SCSI layer reports about the LUN. Constant while the LUN is open. */
+/*
+ * What the SCSI layer reports about the LUN: a consistent snapshot
+ * (svm_lun_get_geom). num_lbas only grows and wce toggles while the LUN is
+ * open (reconfiguration); the rest is constant.
+ */
 struct svm_lun_geom {
 	uint32_t block_size;
 	uint64_t num_lbas;
@@ -34,14 +48,38 @@ struct svm_lun_geom {
 	bool wce;   /* volatile write cache reported (mode page 08h WCE) */
 	bool lbpu;  /* UNMAP supported (LBP VPD page LBPU, READ CAPACITY(16) LBPME) */
 	bool lbprz; /* unmapped blocks read as zero */
-	char serial[64];
 };
+
+/* The longest unit serial LIO stores (INQUIRY_VPD_SERIAL_LEN), plus NUL. */
+#define SVM_SERIAL_MAX 255
 
 /* Open the LUN's source store. Returns 0, or -errno with *reason malloc'd. Blocks. */
 int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **reason);
 void svm_lun_close(struct svm_lun *lun);
-const struct svm_lun_geom *svm_lun_geom(const struct svm_lun *lun);
+/* Copy the current geometry into *out. Never blocks. */
+void svm_lun_get_geom(const struct svm_lun *lun, struct svm_lun_geom *out);
 const char *svm_lun_source(const struct svm_lun *lun);
+
+/*
+ * The unit serial number, read from the identity source at every call (as
+ * LIO and tcmu-runner do for VPD pages 0x80/0x83), remembering the last one
+ * seen. Returns 0 with buf filled, or -ENODATA if none was ever set.
+ * Blocks briefly. svm_lun_identified is the cheap check for the data
+ * path: true once a serial has been seen; until then it asks the source.
+ */
+int svm_lun_serial(struct svm_lun *lun, char *buf, size_t len);
+bool svm_lun_identified(struct svm_lun *lun);
+
+/*
+ * Live reconfiguration (tcmu-runner's reconfig, on its main-loop thread,
+ * while commands run). svm_lun_set_wce: turning the cache off first writes
+ * out what it holds (blocks on a flush), then every write is stable.
+ * svm_lun_grow: the store must hold num_lbas blocks (a file is extended,
+ * sparse; a block device must already be large enough); the capacity never
+ * shrinks. Both return 0 or -errno with *reason malloc'd.
+ */
+int svm_lun_set_wce(struct svm_lun *lun, bool wce, char **reason);
+int svm_lun_grow(struct svm_lun *lun, uint64_t num_lbas, char **reason);
 
 /* Data path: 0 or -errno. len bytes are transferred at LUN byte offset off. */
 int svm_lun_read(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
@@ -52,6 +90,7 @@ int svm_lun_read_cached(struct svm_lun *lun, const struct iovec *iov, size_t cnt
 int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		  size_t len, bool fua);
 int svm_lun_flush(struct svm_lun *lun);
+/* Deallocate; with no volatile cache reported, durable when it returns. */
 int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len);
 /* Zeroes without data transfer; -EOPNOTSUPP if the store cannot (caller writes zeroes). */
 int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len);

@@ -22,6 +22,7 @@
 #include "tcmu_abi.h"
 #include "cfg.h"
 #include "limits.h"
+#include "lio.h"
 #include "log.h"
 #include "lun.h"
 #include "pool.h"
@@ -29,28 +30,24 @@
 #include "sense.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static const char svm_cfg_desc[] =
-	"<source-path>[,dst=<dest-path>][,create=yes|no][,wce=yes|no]: absolute path of a "
+	"<source-path>[;dst=<dest-path>][;create=yes|no][;wce=yes|no]: absolute path of a "
 	"regular file or block device holding the LUN (a missing file is created when its "
-	"directory exists, unless create=no; an existing one is never truncated). "
-	"See docs/cfgstring.md.";
+	"directory exists, unless create=no; an existing one is never truncated). Separate "
+	"elements with ';', never ','. See docs/cfgstring.md.";
 
-/* The runner passes "svm/<user cfgstring>": skip the subtype prefix. */
-static const char *user_cfg(const char *cfgstring)
-{
-	const char *slash = cfgstring ? strchr(cfgstring, '/') : NULL;
-
-	return slash ? slash + 1 : cfgstring;
-}
-
-/* What the runner's private pointer holds for an open LUN. */
+/* What an open LUN holds. */
 struct svm_dev {
 	struct svm_lun *lun;
 	struct svm_pool *pool;
+	struct svm_cfg cfg;	     /* as accepted at open or by a later dev_config */
+	char dir[PATH_MAX];	     /* the device's configfs directory, "" if unknown */
 	/* Command thread only: */
 	uint64_t pool_writes_until_ns; /* cached writes go to the pool until then */
 	uint64_t write_avg_ns;	       /* moving average of cached writes' time here */
@@ -58,19 +55,129 @@ struct svm_dev {
 	uint64_t backoffs;	       /* times cached writes were sent to the pool */
 };
 
+/*
+ * What the runner's private pointer holds: one slot per tcmu_device,
+ * which outlives close. tcmu-runner's timeout recovery (__tcmu_reopen_dev)
+ * calls close and then open on its recovery thread; it waits for the ring
+ * to drain and for tracked commands, but not for a handle_cmd still running
+ * on the command thread, which may also pick up new commands meanwhile. So
+ * every callout takes the slot's lock for reading while it uses the LUN,
+ * and close takes it for writing to detach the LUN before freeing it; a
+ * command that finds none answers BUSY and the initiator retries. Slots
+ * are never freed (the runner does not say whether a close is a removal):
+ * a removed device's slot is reused when a new device gets its address.
+ */
+struct svm_slot {
+	struct svm_slot *next; /* registry, under registry_lock */
+	struct tcmu_device *dev;
+	pthread_rwlock_t lock;
+	struct svm_dev *d;    /* under lock; NULL while closed */
+	pthread_mutex_t cfg_lock;
+	char *accepted;	      /* dev_config last accepted ("svm/..."), for reopens; cfg_lock */
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct svm_slot *registry;
+
 static unsigned svm_threads = SVM_THREADS_DEFAULT; /* workers per LUN, set by handler_init */
+
+/* The slot of dev, created on first use. NULL if out of memory. Main loop / recovery thread. */
+static struct svm_slot *slot_get(struct tcmu_device *dev)
+{
+	struct svm_slot *s;
+
+	pthread_mutex_lock(&registry_lock);
+	for (s = registry; s && s->dev != dev; s = s->next)
+		;
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (s) {
+			s->dev = dev;
+			pthread_rwlock_init(&s->lock, NULL);
+			pthread_mutex_init(&s->cfg_lock, NULL);
+			s->next = registry;
+			registry = s;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return s;
+}
+
+/* The open LUN of dev with its slot read-locked, or NULL (nothing locked). */
+static struct svm_dev *dev_get(struct tcmu_device *dev, struct svm_slot **slot)
+{
+	struct svm_slot *s = tcmur_dev_get_private(dev);
+
+	*slot = s;
+	if (!s)
+		return NULL;
+	pthread_rwlock_rdlock(&s->lock);
+	if (!s->d) {
+		pthread_rwlock_unlock(&s->lock);
+		return NULL;
+	}
+	return s->d;
+}
+
+static void dev_put(struct svm_slot *s)
+{
+	pthread_rwlock_unlock(&s->lock);
+}
 
 static bool svm_check_config(const char *cfgstring, char **reason)
 {
 	struct svm_cfg cfg;
 	int ret;
 
-	ret = svm_cfg_parse(user_cfg(cfgstring), &cfg, reason);
+	ret = svm_cfg_parse_dev_config(cfgstring, &cfg, reason);
 	if (ret)
 		return false;
 	ret = svm_cfg_check_paths(&cfg, reason);
 	svm_cfg_free(&cfg);
 	return ret == 0;
+}
+
+/* The LUN's identity source (lun.h): configfs wwn/vpd_unit_serial, read when asked. */
+static int lio_serial(void *arg, char *buf, size_t len)
+{
+	const struct svm_dev *d = arg;
+	int ret;
+
+	if (!d->dir[0])
+		return -ENODATA;
+	ret = svm_lio_serial(d->dir, buf, len);
+	return ret ? ret : buf[0] ? 0 : -ENODATA;
+}
+
+/*
+ * The write cache a LUN opens with. LIO's emulate_write_cache attribute is
+ * what saveconfig records and what `set attribute` changes (through
+ * svm_reconfig), so once the device is configured it is the truth: a
+ * runner restart or a reopen keeps a change made live. While LIO is still
+ * enabling the device (a create or restoreconfig), the cfgstring's wce=
+ * decides, and is written into the attribute; the kernel stores it
+ * without a netlink round trip then, since the device is not configured yet.
+ */
+static bool open_wce(struct tcmu_device *dev, const struct svm_dev *d)
+{
+	char v[16];
+	int enabled = d->dir[0] ? svm_lio_enabled(d->dir) : -ENOENT, ret;
+
+	if (enabled == 1 && !svm_lio_attr_get(d->dir, "emulate_write_cache", v, sizeof(v)) &&
+	    (!strcmp(v, "0") || !strcmp(v, "1"))) {
+		if ((v[0] == '1') != d->cfg.wce)
+			tcmu_dev_info(dev, "svm: write cache %s, as emulate_write_cache says (the "
+					   "cfgstring's wce= gave the value at creation)\n",
+				      v[0] == '1' ? "on" : "off");
+		return v[0] == '1';
+	}
+	if (enabled == 0) {
+		ret = svm_lio_attr_set(d->dir, "emulate_write_cache", d->cfg.wce ? "1" : "0");
+		if (ret)
+			tcmu_dev_warn(dev, "svm: cannot record wce=%s in emulate_write_cache: %s\n",
+				      d->cfg.wce ? "yes" : "no", strerror(-ret));
+	}
+	return d->cfg.wce;
 }
 
 static int svm_open(struct tcmu_device *dev, bool reopen)
@@ -79,76 +186,197 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 		.block_size = tcmu_dev_get_block_size(dev),
 		.num_lbas = tcmu_dev_get_num_lbas(dev),
 		.max_xfer_blocks = tcmu_dev_get_max_xfer_len(dev),
+		.serial = lio_serial,
 	};
-	struct svm_dev *d;
-	struct svm_cfg cfg;
-	char *reason = NULL, *serial;
+	struct svm_slot *slot = slot_get(dev);
+	char *reason = NULL, *config = NULL;
+	struct svm_lun_geom g;
+	struct svm_dev *d = NULL;
 	int ret;
 
-	(void)reopen;
-	ret = svm_cfg_parse(user_cfg(tcmu_dev_get_cfgstring(dev)), &cfg, &reason);
-	if (ret)
-		goto log_reason;
-	ret = svm_cfg_check_paths(&cfg, &reason);
-	if (ret)
-		goto free_cfg;
+	if (!slot)
+		return -ENOMEM;
+	/* libtcmu hands back the cfgstring of device creation: a reopen takes what we accepted since */
+	pthread_mutex_lock(&slot->cfg_lock);
+	if (!reopen) {
+		free(slot->accepted);
+		slot->accepted = NULL;
+	}
+	config = strdup(slot->accepted ? slot->accepted : tcmu_dev_get_cfgstring(dev));
+	pthread_mutex_unlock(&slot->cfg_lock);
 	ret = -ENOMEM;
 	d = calloc(1, sizeof(*d));
-	if (!d)
-		goto free_cfg;
-	serial = tcmu_cfgfs_dev_get_wwn(dev);
-	p.cfg = &cfg;
-	p.serial = serial;
-	ret = svm_lun_open(&p, &d->lun, &reason);
-	free(serial);
+	if (!config || !d)
+		goto free_dev;
+	ret = svm_cfg_parse_dev_config(config, &d->cfg, &reason);
 	if (ret)
 		goto free_dev;
+	ret = svm_cfg_check_paths(&d->cfg, &reason);
+	if (ret)
+		goto free_cfg;
+	if (svm_lio_dev_dir(tcmu_dev_get_uio_name(dev), d->dir, sizeof(d->dir)))
+		d->dir[0] = '\0'; /* no identity: the LUN answers NOT READY (scsi.c) */
+	p.cfg = &d->cfg;
+	p.wce = open_wce(dev, d);
+	p.serial_arg = d;
+	ret = svm_lun_open(&p, &d->lun, &reason);
+	if (ret)
+		goto free_cfg;
 	ret = svm_pool_create(svm_threads, "lun", &d->pool);
 	if (ret)
 		goto close_lun;
 
-	tcmu_dev_set_write_cache_enabled(dev, cfg.wce);
-	tcmu_dev_set_unmap_enabled(dev, svm_lun_geom(d->lun)->lbpu);
-	tcmur_dev_set_private(dev, d);
-	tcmu_dev_info(dev, "svm: LUN open on %s (%llu blocks of %u bytes%s%s)\n", cfg.src,
-		      (unsigned long long)p.num_lbas, p.block_size, cfg.dst ? ", destination " : "",
-		      cfg.dst ? cfg.dst : "");
-	svm_cfg_free(&cfg);
+	svm_lun_get_geom(d->lun, &g);
+	tcmu_dev_set_write_cache_enabled(dev, p.wce);
+	tcmu_dev_set_unmap_enabled(dev, g.lbpu);
+	tcmur_dev_set_private(dev, slot);
+	pthread_rwlock_wrlock(&slot->lock);
+	slot->d = d;
+	pthread_rwlock_unlock(&slot->lock);
+	tcmu_dev_info(dev, "svm: LUN %sopen on %s (%llu blocks of %u bytes, write cache %s%s%s)\n",
+		      reopen ? "re" : "", d->cfg.src, (unsigned long long)p.num_lbas, p.block_size,
+		      p.wce ? "on" : "off", d->cfg.dst ? ", destination " : "",
+		      d->cfg.dst ? d->cfg.dst : "");
+	free(config);
 	return 0;
 
 close_lun:
 	svm_lun_close(d->lun);
-free_dev:
-	free(d);
 free_cfg:
-	svm_cfg_free(&cfg);
-log_reason:
-	tcmu_dev_err(dev, "svm: cannot open LUN '%s': %s\n", tcmu_dev_get_cfgstring(dev),
+	svm_cfg_free(&d->cfg);
+free_dev:
+	tcmu_dev_err(dev, "svm: cannot open LUN '%s': %s\n", config ? config : "?",
 		     reason ? reason : strerror(-ret));
 	free(reason);
+	free(config);
+	free(d);
 	return ret;
 }
 
 static void svm_close(struct tcmu_device *dev)
 {
-	struct svm_dev *d = tcmur_dev_get_private(dev);
+	struct svm_slot *slot = tcmur_dev_get_private(dev);
 	struct svm_pool_stats st;
+	struct svm_dev *d;
 
+	if (!slot)
+		return;
+	pthread_rwlock_wrlock(&slot->lock); /* waits for a callout still using the LUN */
+	d = slot->d;
+	slot->d = NULL;
+	pthread_rwlock_unlock(&slot->lock);
 	if (!d)
 		return;
-	tcmur_dev_set_private(dev, NULL);
 	svm_pool_get_stats(d->pool, &st);
-	svm_pool_destroy(d->pool); /* the runner waited for our commands; this joins the threads */
+	svm_pool_destroy(d->pool); /* runs what is queued, joins the threads */
 	tcmu_dev_info(dev,
 		      "svm: LUN on %s closed; %llu reads/writes on the command thread (cached "
 		      "writes moved to the pool %llu times); worker pool: %llu commands, %llu "
 		      "thread wake-ups, at most %u at once\n",
 		      svm_lun_source(d->lun), (unsigned long long)d->inline_rw,
-		      (unsigned long long)d->backoffs,
-		      (unsigned long long)st.started,
+		      (unsigned long long)d->backoffs, (unsigned long long)st.started,
 		      (unsigned long long)st.wakeups, st.max_busy);
 	svm_lun_close(d->lun);
+	svm_cfg_free(&d->cfg);
 	free(d);
+}
+
+/*
+ * A dev_config written on the running LUN (targetcli set attribute
+ * dev_config=..., restoreconfig, later the migration's switchover).
+ * Accepted when it changes nothing unsafely (svm_cfg_check_live_change);
+ * the same string again is always accepted.
+ */
+static int reconfig_cfgstring(struct tcmu_device *dev, struct svm_slot *slot, struct svm_dev *d,
+			      const char *str, char **reason)
+{
+	struct svm_cfg next, old;
+	size_t len = strlen(str);
+	char *copy;
+	int ret;
+
+	ret = svm_cfg_parse_dev_config(str, &next, reason);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&slot->cfg_lock);
+	ret = svm_cfg_check_live_change(&d->cfg, &next, reason);
+	if (len && str[len - 1] == '\n')
+		len--;
+	copy = ret ? NULL : strndup(str, len);
+	if (!ret && !copy)
+		ret = svm_reason(reason, -ENOMEM, "out of memory");
+	if (ret) {
+		pthread_mutex_unlock(&slot->cfg_lock);
+		svm_cfg_free(&next);
+		return ret;
+	}
+	old = d->cfg;
+	d->cfg = next;
+	free(slot->accepted);
+	slot->accepted = copy;
+	pthread_mutex_unlock(&slot->cfg_lock);
+	tcmu_dev_info(dev, "svm: configuration now '%s'\n", copy);
+	svm_cfg_free(&old);
+	return 0;
+}
+
+/*
+ * tcmu-runner's reconfig: a configfs attribute written on the running LUN.
+ * Runs on the runner's main loop while commands flow; on failure the
+ * configfs write fails and the attribute keeps its value. The reason goes
+ * to the runner's log (the errno is all targetcli shows).
+ */
+static int svm_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
+{
+	struct svm_slot *slot;
+	struct svm_dev *d = dev_get(dev, &slot);
+	struct svm_lun_geom g;
+	char *reason = NULL;
+	const char *what = "?";
+	int ret;
+
+	if (!d) {
+		tcmu_dev_warn(dev, "svm: cannot reconfigure a LUN that is not open\n");
+		return -EAGAIN;
+	}
+	svm_lun_get_geom(d->lun, &g);
+	switch (cfg->type) {
+	case TCMULIB_CFG_DEV_SIZE:
+		what = "dev_size";
+		if (cfg->data.dev_size % g.block_size) {
+			ret = svm_reason(&reason, -EINVAL,
+					 "%llu bytes is not a whole number of %u-byte blocks",
+					 (unsigned long long)cfg->data.dev_size, g.block_size);
+			break;
+		}
+		ret = svm_lun_grow(d->lun, cfg->data.dev_size / g.block_size, &reason);
+		if (!ret)
+			tcmu_dev_info(dev, "svm: LUN on %s grown from %llu to %llu blocks\n",
+				      d->cfg.src, (unsigned long long)g.num_lbas,
+				      (unsigned long long)(cfg->data.dev_size / g.block_size));
+		break;
+	case TCMULIB_CFG_WRITE_CACHE:
+		what = "emulate_write_cache";
+		ret = svm_lun_set_wce(d->lun, cfg->data.write_cache, &reason);
+		tcmu_dev_set_write_cache_enabled(dev, cfg->data.write_cache);
+		if (cfg->data.write_cache != g.wce)
+			tcmu_dev_info(dev, "svm: write cache %s\n",
+				      cfg->data.write_cache ? "on" : "off: every write is stable");
+		break;
+	case TCMULIB_CFG_DEV_CFGSTR:
+		what = "dev_config";
+		ret = reconfig_cfgstring(dev, slot, d, cfg->data.dev_cfgstring, &reason);
+		break;
+	default:
+		ret = svm_reason(&reason, -EOPNOTSUPP, "unknown reconfiguration type %d",
+				 (int)cfg->type);
+		break;
+	}
+	dev_put(slot);
+	if (ret)
+		tcmu_dev_warn(dev, "svm: refusing %s: %s\n", what, reason ? reason : strerror(-ret));
+	free(reason);
+	return ret;
 }
 
 /* The runner status for the outcome of req, its sense built into cmd. */
@@ -168,16 +396,6 @@ static int status_of(struct tcmu_device *dev, struct tcmulib_cmd *cmd,
 			tcmu_dev_dbg(dev, "svm: opcode 0x%02x not supported\n", cmd->cdb[0]);
 		return TCMU_STS_PASSTHROUGH_ERR;
 	}
-}
-
-/* Execute one command here and now; returns the runner status. */
-static int run_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
-{
-	struct svm_dev *d = tcmur_dev_get_private(dev);
-	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
-	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
-
-	return status_of(dev, cmd, &req, svm_scsi_execute(d ? d->lun : NULL, &req));
 }
 
 static uint64_t now_ns(void)
@@ -200,9 +418,11 @@ typedef void (*svm_done_fn)(struct tcmu_device *dev, struct tcmur_cmd *cmd, int 
  */
 static svm_done_fn runner_done;
 
+/* A command queued on the pool. It holds the LUN itself: close destroys the pool first. */
 struct cmd_job {
 	struct svm_pool_job job; /* first: the pool hands this back */
 	struct tcmu_device *dev;
+	struct svm_dev *d;
 	struct tcmur_cmd *rcmd;
 };
 
@@ -211,30 +431,32 @@ static void cmd_job_run(struct svm_pool_job *job)
 	struct cmd_job *j = (struct cmd_job *)job;
 	struct tcmu_device *dev = j->dev;
 	struct tcmur_cmd *rcmd = j->rcmd;
-	int sts = run_cmd(dev, rcmd);
+	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
+	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
+	int sts = status_of(dev, cmd, &req, svm_scsi_execute(j->d->lun, &req));
 
 	free(j);
 	tcmur_cmd_complete(dev, rcmd, sts); /* calls rcmd->done */
 }
 
 /* Queue rcmd on the LUN's pool. TCMU_STS_OK, or NO_RESOURCE (the initiator retries). */
-static int queue_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+static int queue_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
 {
-	struct svm_dev *d = tcmur_dev_get_private(dev);
 	struct cmd_job *j = malloc(sizeof(*j));
 
 	if (!j)
 		return TCMU_STS_NO_RESOURCE;
 	j->job.fn = cmd_job_run;
 	j->dev = dev;
+	j->d = d;
 	j->rcmd = rcmd;
 	svm_pool_submit(d->pool, &j->job);
 	return TCMU_STS_OK;
 }
 
-static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+/* Where svm_handle_cmd runs a command; called with the slot read-locked. */
+static int handle_open(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
 {
-	struct svm_dev *d = tcmur_dev_get_private(dev);
 	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
 	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
 	enum svm_sense s;
@@ -242,7 +464,7 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 	svm_done_fn done;
 	int sts;
 
-	switch (svm_scsi_route(d ? d->lun : NULL, &req)) {
+	switch (svm_scsi_route(d->lun, &req)) {
 	case SVM_SCSI_ROUTE_READ:
 		/* From the page cache at once, or else on a worker. */
 		req.cached_only = true;
@@ -285,12 +507,25 @@ static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 		if (!done)
 			break; /* no read/write seen yet: run it here */
 		rcmd->done = done;
-		sts = queue_cmd(dev, rcmd);
+		sts = queue_cmd(dev, d, rcmd);
 		return sts == TCMU_STS_OK ? TCMU_STS_ASYNC_HANDLED : sts;
 	case SVM_SCSI_ROUTE_INLINE:
 		break;
 	}
-	return status_of(dev, cmd, &req, svm_scsi_execute(d ? d->lun : NULL, &req));
+	return status_of(dev, cmd, &req, svm_scsi_execute(d->lun, &req));
+}
+
+static int svm_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
+{
+	struct svm_slot *slot;
+	struct svm_dev *d = dev_get(dev, &slot);
+	int sts;
+
+	if (!d)
+		return TCMU_STS_BUSY; /* closed for a reopen: the initiator retries */
+	sts = handle_open(dev, d, rcmd);
+	dev_put(slot);
+	return sts;
 }
 
 /*
@@ -303,6 +538,9 @@ static int generic_callout(struct tcmu_device *dev, struct tcmur_cmd *rcmd,
 			   const struct iovec *iov)
 {
 	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
+	struct svm_slot *slot;
+	struct svm_dev *d;
+	int sts;
 
 	if (iov != cmd->iovec) {
 		/* the runner emulating something with our read/write: never declined to it */
@@ -314,7 +552,12 @@ static int generic_callout(struct tcmu_device *dev, struct tcmur_cmd *rcmd,
 	}
 	if (rcmd->done)
 		__atomic_store_n(&runner_done, rcmd->done, __ATOMIC_RELEASE);
-	return queue_cmd(dev, rcmd);
+	d = dev_get(dev, &slot);
+	if (!d)
+		return TCMU_STS_BUSY;
+	sts = queue_cmd(dev, d, rcmd);
+	dev_put(slot);
+	return sts;
 }
 
 static int svm_read(struct tcmu_device *dev, struct tcmur_cmd *rcmd, struct iovec *iov,
@@ -359,6 +602,7 @@ static struct tcmur_handler svm_handler = {
 	.subtype = "svm",
 	.cfg_desc = svm_cfg_desc,
 	.check_config = svm_check_config,
+	.reconfig = svm_reconfig,
 	.open = svm_open,
 	.close = svm_close,
 	.nr_threads = 0, /* our own pool: see the top of this file */

@@ -63,7 +63,7 @@ static enum svm_sense reply(struct svm_scsi_req *req, const uint8_t *buf, size_t
 static enum svm_sense exec_read(struct svm_lun *lun, struct svm_scsi_req *req,
 				const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	uint64_t off = c->lba * g->block_size;
 	size_t len = (size_t)c->nblocks * g->block_size, have;
 	enum svm_sense s = check_xfer(g, c);
@@ -93,7 +93,7 @@ static enum svm_sense exec_read(struct svm_lun *lun, struct svm_scsi_req *req,
 static enum svm_sense exec_write(struct svm_lun *lun, struct svm_scsi_req *req,
 				   const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	uint64_t off = c->lba * g->block_size;
 	size_t len = (size_t)c->nblocks * g->block_size;
 	enum svm_sense s = check_xfer(g, c);
@@ -118,7 +118,7 @@ static enum svm_sense exec_write(struct svm_lun *lun, struct svm_scsi_req *req,
 static enum svm_sense exec_verify(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	uint64_t total = (uint64_t)c->nblocks * g->block_size, done = 0;
 	size_t need = c->bytchk == 3 ? g->block_size : total;
 	enum svm_sense s = check_xfer(g, c);
@@ -184,7 +184,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 static enum svm_sense exec_write_same(struct svm_lun *lun, struct svm_scsi_req *req,
 				      const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	uint64_t off = c->lba * g->block_size, total = (uint64_t)c->nblocks * g->block_size;
 	size_t chunk = total < SVM_WRITE_SAME_CHUNK_BYTES ? total : SVM_WRITE_SAME_CHUNK_BYTES;
 	enum svm_sense s = check_range(g, c->lba, c->nblocks);
@@ -224,7 +224,7 @@ done:
 static enum svm_sense exec_prefetch(struct svm_lun *lun, struct svm_scsi_req *req,
 				    const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	uint64_t n = c->whole_lun && c->lba <= g->num_lbas ? g->num_lbas - c->lba : c->nblocks;
 	enum svm_sense s = check_range(g, c->lba, n);
 
@@ -237,7 +237,7 @@ static enum svm_sense exec_prefetch(struct svm_lun *lun, struct svm_scsi_req *re
 static enum svm_sense exec_sync_cache(struct svm_lun *lun, struct svm_scsi_req *req,
 				      const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	enum svm_sense s = check_range(g, c->lba, c->whole_lun ? 0 : c->nblocks);
 	int ret;
 
@@ -251,7 +251,7 @@ static enum svm_sense exec_sync_cache(struct svm_lun *lun, struct svm_scsi_req *
 static enum svm_sense exec_unmap(struct svm_lun *lun, struct svm_scsi_req *req,
 				 const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	struct svm_unmap_desc descs[SVM_UNMAP_MAX_DESCRIPTORS];
 	unsigned count;
 	enum svm_sense s;
@@ -347,18 +347,25 @@ static size_t inquiry_standard(const struct svm_lun_geom *g, uint8_t *b)
 
 static const uint8_t vpd_pages[] = {0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2};
 
-static size_t vpd_supported(const struct svm_lun_geom *g, uint8_t *b)
+/* What a VPD page builder sees: the geometry, and the serial for 0x80/0x83. */
+struct vpd_ctx {
+	const struct svm_lun_geom *g;
+	const char *serial; /* never empty where a page needs it */
+};
+
+static size_t vpd_supported(const struct vpd_ctx *x, uint8_t *b)
 {
-	(void)g;
+	(void)x;
 	memcpy(b + 4, vpd_pages, sizeof(vpd_pages));
 	return 4 + sizeof(vpd_pages);
 }
 
-static size_t vpd_serial(const struct svm_lun_geom *g, uint8_t *b)
+/* SPC-4 7.8.17 Unit Serial Number: LIO's configfs wwn/vpd_unit_serial. */
+static size_t vpd_serial(const struct vpd_ctx *x, uint8_t *b)
 {
-	size_t n = strlen(g->serial);
+	size_t n = strlen(x->serial);
 
-	memcpy(b + 4, g->serial, n);
+	memcpy(b + 4, x->serial, n);
 	return 4 + n;
 }
 
@@ -374,18 +381,22 @@ static int hexval(char ch)
 }
 
 /*
- * SPC-4 7.8.6 Device Identification: an NAA IEEE Registered Extended
- * designator (NAA 6, the OUI LIO uses, then the serial's hex digits) and a
- * T10 vendor ID designator (vendor + serial). Both for the logical unit.
+ * SPC-4 7.8.6 Device Identification, for the logical unit:
+ *  - an NAA IEEE Registered Extended designator built as LIO builds it
+ *    (target_core_spc.c, spc_parse_naa_6h_vendor_specific): NAA 6, the OUI
+ *    00-14-05 LIO uses, then the first 25 hex digits of the unit serial
+ *    (other characters skipped, missing digits zero);
+ *  - a T10 vendor ID designator: "LIO-ORG " and the whole serial.
+ * The same serial gives the same designators as a LIO fileio LUN.
  */
-static size_t vpd_devid(const struct svm_lun_geom *g, uint8_t *b)
+static size_t vpd_devid(const struct vpd_ctx *x, uint8_t *b)
 {
 	static const uint8_t naa_prefix[] = {6, 0, 0, 1, 4, 0, 5}; /* NAA 6, OUI 00-14-05 */
 	uint8_t nib[32] = {0}, *d = b + 4;
-	size_t k = sizeof(naa_prefix), sl = strlen(g->serial), tl;
+	size_t k = sizeof(naa_prefix), sl = strlen(x->serial), tl;
 
 	memcpy(nib, naa_prefix, sizeof(naa_prefix));
-	for (const char *p = g->serial; *p && k < 32; p++)
+	for (const char *p = x->serial; *p && k < 32; p++)
 		if (hexval(*p) >= 0)
 			nib[k++] = hexval(*p);
 	d[0] = 0x01; /* PROTOCOL IDENTIFIER 0, CODE SET binary */
@@ -400,14 +411,15 @@ static size_t vpd_devid(const struct svm_lun_geom *g, uint8_t *b)
 	d[1] = 0x01; /* TYPE T10 vendor ID */
 	d[3] = tl;
 	pad_copy(d + 4, VENDOR, 8);
-	memcpy(d + 12, g->serial, sl);
+	memcpy(d + 12, x->serial, sl);
 	d += 4 + tl;
 	return d - b;
 }
 
 /* SBC-4 6.6.4 Block Limits */
-static size_t vpd_block_limits(const struct svm_lun_geom *g, uint8_t *b)
+static size_t vpd_block_limits(const struct vpd_ctx *x, uint8_t *b)
 {
+	const struct svm_lun_geom *g = x->g;
 	uint32_t gran = SVM_UNMAP_GRANULARITY_BYTES / g->block_size;
 
 	b[4] = 0x01;		/* WSNZ: WRITE SAME of 0 blocks is refused */
@@ -424,9 +436,9 @@ static size_t vpd_block_limits(const struct svm_lun_geom *g, uint8_t *b)
 }
 
 /* SBC-4 6.6.2 Block Device Characteristics: rotation rate and form factor not reported. */
-static size_t vpd_block_dev_chars(const struct svm_lun_geom *g, uint8_t *b)
+static size_t vpd_block_dev_chars(const struct vpd_ctx *x, uint8_t *b)
 {
-	(void)g, (void)b;
+	(void)x, (void)b;
 	return 64;
 }
 
@@ -434,10 +446,10 @@ static size_t vpd_block_dev_chars(const struct svm_lun_geom *g, uint8_t *b)
  * SBC-4 6.6.5 Logical Block Provisioning: LBPU, LBPWS, LBPWS10 (UNMAP and
  * WRITE SAME with UNMAP deallocate); LBPRZ 001b; PROVISIONING TYPE thin.
  */
-static size_t vpd_lbp(const struct svm_lun_geom *g, uint8_t *b)
+static size_t vpd_lbp(const struct vpd_ctx *x, uint8_t *b)
 {
-	if (g->lbpu) {
-		b[5] = 0xE0 | (g->lbprz ? 0x04 : 0);
+	if (x->g->lbpu) {
+		b[5] = 0xE0 | (x->g->lbprz ? 0x04 : 0);
 		b[6] = 0x02;
 	}
 	return 8;
@@ -445,25 +457,37 @@ static size_t vpd_lbp(const struct svm_lun_geom *g, uint8_t *b)
 
 static const struct {
 	uint8_t page;
-	size_t (*build)(const struct svm_lun_geom *g, uint8_t *b);
+	bool identity; /* carries the unit serial: refused until there is one */
+	size_t (*build)(const struct vpd_ctx *x, uint8_t *b);
 } vpd_table[] = {
-	{0x00, vpd_supported},	     {0x80, vpd_serial},	  {0x83, vpd_devid},
-	{0xB0, vpd_block_limits},    {0xB1, vpd_block_dev_chars}, {0xB2, vpd_lbp},
+	{0x00, false, vpd_supported},	    {0x80, true, vpd_serial},
+	{0x83, true, vpd_devid},	    {0xB0, false, vpd_block_limits},
+	{0xB1, false, vpd_block_dev_chars}, {0xB2, false, vpd_lbp},
 };
 
+/*
+ * INQUIRY (SPC-4 6.6). Pages 0x80 and 0x83 read the serial at every call,
+ * as LIO does. Without one the LUN cannot be told from another, so rather
+ * than an empty serial or a designator other LUNs share, those pages get
+ * CHECK CONDITION (SPC-4 6.6.1 lets INQUIRY fail when it cannot return the
+ * data asked for); docs/cfgstring.md "Identity".
+ */
 static enum svm_sense exec_inquiry(struct svm_lun *lun, struct svm_scsi_req *req,
 				   const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	char serial[SVM_SERIAL_MAX + 1] = "";
+	struct vpd_ctx x = {.g = &req->g, .serial = serial};
 	uint8_t b[SVM_EMUL_BUF_LEN] = {0};
 	size_t len;
 
 	if (!c->evpd)
-		return reply(req, b, inquiry_standard(g, b), c->alloc_len);
+		return reply(req, b, inquiry_standard(&req->g, b), c->alloc_len);
 	for (size_t i = 0; i < sizeof(vpd_table) / sizeof(vpd_table[0]); i++) {
 		if (vpd_table[i].page != c->page)
 			continue;
-		len = vpd_table[i].build(g, b);
+		if (vpd_table[i].identity && svm_lun_serial(lun, serial, sizeof(serial)))
+			return SVM_SENSE_NOT_READY_MANUAL;
+		len = vpd_table[i].build(&x, b);
 		b[1] = c->page;
 		svm_put_be16(b + 2, len - 4); /* PAGE LENGTH */
 		return reply(req, b, len, c->alloc_len);
@@ -474,8 +498,9 @@ static enum svm_sense exec_inquiry(struct svm_lun *lun, struct svm_scsi_req *req
 static enum svm_sense exec_read_capacity10(struct svm_lun *lun, struct svm_scsi_req *req,
 					   const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	uint8_t b[8];
+	(void)lun;
 
 	svm_put_be32(b, g->num_lbas - 1 > UINT32_MAX ? UINT32_MAX : g->num_lbas - 1);
 	svm_put_be32(b + 4, g->block_size);
@@ -485,8 +510,9 @@ static enum svm_sense exec_read_capacity10(struct svm_lun *lun, struct svm_scsi_
 static enum svm_sense exec_service_action_in16(struct svm_lun *lun, struct svm_scsi_req *req,
 					       const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	uint8_t b[32] = {0};
+	(void)lun;
 
 	/* SBC-4 5.21.2 READ CAPACITY(16) parameter data */
 	svm_put_be64(b, g->num_lbas - 1);
@@ -529,10 +555,11 @@ static const struct {
 static enum svm_sense exec_mode_sense(struct svm_lun *lun, struct svm_scsi_req *req,
 				      const struct svm_cdb *c)
 {
-	const struct svm_lun_geom *g = svm_lun_geom(lun);
+	const struct svm_lun_geom *g = &req->g;
 	bool ten = c->opcode == SVM_OP_MODE_SENSE10, all = c->page == 0x3F;
 	size_t hdr = ten ? 8 : 4, bd = c->dbd ? 0 : (c->llbaa ? 16 : 8), len, found = 0;
 	uint8_t b[SVM_EMUL_BUF_LEN] = {0}, *p;
+	(void)lun;
 
 	if (c->subpage && !(all && c->subpage == 0xFF))
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
@@ -584,13 +611,14 @@ static const struct scsi_op {
 	svm_cdb_parse_fn parse;
 	exec_fn exec;
 	enum run_on run;
+	bool anonymous; /* served before the LUN has a unit serial (see exec_inquiry) */
 } scsi_ops[256] = {
 	[SVM_OP_TEST_UNIT_READY] = {"TEST UNIT READY", svm_cdb_parse_none, exec_tur, RUN_INLINE},
 	[SVM_OP_REQUEST_SENSE] = {"REQUEST SENSE", svm_cdb_parse_request_sense,
-				  exec_request_sense, RUN_INLINE},
+				  exec_request_sense, RUN_INLINE, true},
 	[SVM_OP_READ6] = {"READ(6)", svm_cdb_parse_rw6, exec_read},
 	[SVM_OP_WRITE6] = {"WRITE(6)", svm_cdb_parse_rw6, exec_write},
-	[SVM_OP_INQUIRY] = {"INQUIRY", svm_cdb_parse_inquiry, exec_inquiry, RUN_INLINE},
+	[SVM_OP_INQUIRY] = {"INQUIRY", svm_cdb_parse_inquiry, exec_inquiry, RUN_INLINE, true},
 	[SVM_OP_MODE_SENSE6] = {"MODE SENSE(6)", svm_cdb_parse_mode_sense, exec_mode_sense, RUN_INLINE},
 	[SVM_OP_START_STOP_UNIT] = {"START STOP UNIT", svm_cdb_parse_start_stop,
 				    exec_start_stop},
@@ -629,7 +657,6 @@ static const struct scsi_op {
 enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 {
 	const struct scsi_op *op = &scsi_ops[req->cdb[0]];
-	struct svm_cdb c;
 	enum svm_sense s;
 
 	req->has_info = req->would_block = false;
@@ -637,41 +664,44 @@ enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 		return SVM_SENSE_INTERNAL_TARGET_FAILURE; /* never opened */
 	if (!op->exec)
 		return SVM_SENSE_INVALID_OPCODE;
-	if (req->parsed)
-		return op->exec(lun, req, &req->c);
-	s = op->parse(req->cdb, &c);
-	if (s)
-		return s;
-	return op->exec(lun, req, &c);
+	if (!req->parsed) {
+		s = op->parse(req->cdb, &req->c);
+		if (s)
+			return s;
+		svm_lun_get_geom(lun, &req->g);
+	}
+	if (!op->anonymous && !svm_lun_identified(lun))
+		return SVM_SENSE_NOT_READY_MANUAL;
+	return op->exec(lun, req, &req->c);
 }
 
 enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, struct svm_scsi_req *req)
 {
 	const struct scsi_op *op = &scsi_ops[req->cdb[0]];
-	const struct svm_lun_geom *g;
-	struct svm_cdb c;
+	const struct svm_lun_geom *g = &req->g;
+	struct svm_cdb *c = &req->c;
 
 	req->parsed = false;
-	if (!lun || !op->exec || op->run == RUN_INLINE || op->parse(req->cdb, &c))
+	if (!lun || !op->exec || op->run == RUN_INLINE || !svm_lun_identified(lun) ||
+	    op->parse(req->cdb, c))
 		return SVM_SCSI_ROUTE_INLINE; /* emulated, or refused before any I/O */
 	req->parsed = true;
-	req->c = c;
+	svm_lun_get_geom(lun, &req->g);
 	if (op->run == RUN_BLOCKING)
 		return SVM_SCSI_ROUTE_BLOCKING;
 	/* The checks of exec_read / exec_write / exec_sync_cache, without the I/O. */
-	g = svm_lun_geom(lun);
-	if (check_range(g, c.lba, c.whole_lun ? 0 : c.nblocks))
+	if (check_range(g, c->lba, c->whole_lun ? 0 : c->nblocks))
 		return SVM_SCSI_ROUTE_INLINE;
 	if (op->exec == exec_sync_cache)
 		return SVM_SCSI_ROUTE_RW;
-	if (!c.nblocks)
+	if (!c->nblocks)
 		return SVM_SCSI_ROUTE_INLINE;
-	if (svm_iov_length(req->iov, req->iov_cnt) != (size_t)c.nblocks * g->block_size)
+	if (svm_iov_length(req->iov, req->iov_cnt) != (uint64_t)c->nblocks * g->block_size)
 		/* a short data-out is refused; a short data-in is an underflow exec_read serves */
 		return op->exec == exec_write ? SVM_SCSI_ROUTE_INLINE : SVM_SCSI_ROUTE_BLOCKING;
 	if (op->exec == exec_read)
 		return SVM_SCSI_ROUTE_READ;
-	return c.fua || !g->wce ? SVM_SCSI_ROUTE_RW : SVM_SCSI_ROUTE_WRITE_CACHED;
+	return c->fua || !g->wce ? SVM_SCSI_ROUTE_RW : SVM_SCSI_ROUTE_WRITE_CACHED;
 }
 
 const char *svm_scsi_op_name(uint8_t opcode)

@@ -26,9 +26,10 @@ struct svm_scsi_req {
 	/* out: sense INFORMATION field, e.g. the offset of a miscompare */
 	bool has_info;
 	uint64_t info;
-	/* scsi.c's own: the CDB as svm_scsi_route parsed it, for svm_scsi_execute */
+	/* scsi.c's own: the CDB as svm_scsi_route parsed it, and the LUN's geometry then */
 	bool parsed;
 	struct svm_cdb c;
+	struct svm_lun_geom g;
 };
 
 /*

@@ -222,6 +222,35 @@ int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
 	return fallocate(st->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
 }
 
+int svm_store_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
+{
+	uint64_t size;
+	struct stat sb;
+
+	if (st->caps & SVM_STORE_CAP_BLOCKDEV) {
+		if (ioctl(st->fd, BLKGETSIZE64, &size))
+			return svm_reason(reason, -errno, "cannot size block device '%s': %s",
+					  st->path, strerror(errno));
+	} else {
+		if (fstat(st->fd, &sb))
+			return svm_reason(reason, -errno, "cannot stat store '%s': %s", st->path,
+					  strerror(errno));
+		size = sb.st_size;
+		if (size < min_bytes && ftruncate(st->fd, min_bytes))
+			return svm_reason(reason, -errno, "cannot extend store '%s' to %llu bytes: %s",
+					  st->path, (unsigned long long)min_bytes, strerror(errno));
+		if (size < min_bytes)
+			size = min_bytes;
+	}
+	if (size < min_bytes)
+		return svm_reason(reason, -ENOSPC,
+				  "block device '%s' holds %llu bytes, less than the %llu bytes asked "
+				  "for",
+				  st->path, (unsigned long long)size, (unsigned long long)min_bytes);
+	__atomic_store_n(&st->size, size, __ATOMIC_RELEASE);
+	return 0;
+}
+
 void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len)
 {
 	(void)posix_fadvise(st->fd, off, len, POSIX_FADV_WILLNEED);
@@ -229,7 +258,7 @@ void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len)
 
 uint64_t svm_store_size(const struct svm_store *st)
 {
-	return st->size;
+	return __atomic_load_n(&st->size, __ATOMIC_ACQUIRE);
 }
 
 unsigned svm_store_caps(const struct svm_store *st)

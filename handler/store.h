@@ -54,6 +54,12 @@ int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len);
 /* Make [off, off+len) read as zeroes, without data transfer where the store can
  * (ZERO_RANGE on a file, BLKZEROOUT on a device); -EOPNOTSUPP if it cannot. */
 int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len);
+/*
+ * Make the store hold at least min_bytes: a smaller file is extended
+ * (sparse, ftruncate); a block device is measured again and must already
+ * be large enough. Never shrinks. 0, or -errno with *reason malloc'd.
+ */
+int svm_store_grow(struct svm_store *st, uint64_t min_bytes, char **reason);
 /* Read-ahead hint for PRE-FETCH; never fails the command. */
 void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len);
 

@@ -23,8 +23,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-struct tcmu_device;		/* opaque, owned by libtcmu */
-struct tcmulib_cfg_info;	/* only passed by pointer */
+struct tcmu_device; /* opaque, owned by libtcmu */
 
 /* libtcmu_common.h: SENSE_BUFFERSIZE */
 #define TCMU_ABI_SENSE_BUFFERSIZE 96
@@ -47,6 +46,22 @@ struct tcmulib_cmd {
 	size_t iov_cnt;
 	uint8_t sense_buf[TCMU_ABI_SENSE_BUFFERSIZE];
 	void *hm_private;
+};
+
+/* libtcmu.h: what a reconfig call carries (one netlink RECONFIG_DEVICE) */
+enum tcmulib_cfg_type {
+	TCMULIB_CFG_DEV_CFGSTR,	 /* configfs attrib/dev_config written: "svm/..." */
+	TCMULIB_CFG_DEV_SIZE,	 /* attrib/dev_size written: bytes */
+	TCMULIB_CFG_WRITE_CACHE, /* attrib/emulate_write_cache written */
+};
+
+struct tcmulib_cfg_info {
+	enum tcmulib_cfg_type type;
+	union {
+		uint64_t dev_size;
+		char *dev_cfgstring;
+		bool write_cache;
+	} data;
 };
 
 /* ccan/list/list.h: struct list_node */
@@ -124,7 +139,7 @@ uint32_t tcmu_dev_get_block_size(struct tcmu_device *dev);
 uint32_t tcmu_dev_get_max_xfer_len(struct tcmu_device *dev);
 void tcmu_dev_set_write_cache_enabled(struct tcmu_device *dev, bool enabled);
 void tcmu_dev_set_unmap_enabled(struct tcmu_device *dev, bool enabled);
-char *tcmu_cfgfs_dev_get_wwn(struct tcmu_device *dev); /* malloc'd, or NULL */
+const char *tcmu_dev_get_uio_name(struct tcmu_device *dev); /* "uio0" */
 
 /* libtcmu_log.h */
 void tcmu_err_message(struct tcmu_device *dev, const char *funcname, int linenr,

@@ -48,9 +48,36 @@ void cfg_test(void)
 	CHECK_EQ(svm_cfg_parse("/a/b.img", &cfg, NULL), 0);
 	CHECK(!strcmp(cfg.src, "/a/b.img") && !cfg.dst && cfg.create && cfg.wce);
 	svm_cfg_free(&cfg);
-	CHECK_EQ(svm_cfg_parse("/a/b.img,dst=/c/d.img,create=no,wce=off", &cfg, NULL), 0);
-	CHECK(!strcmp(cfg.dst, "/c/d.img") && !cfg.create && !cfg.wce);
+	CHECK_EQ(svm_cfg_parse("/a/b.img;dst=/c/d.img;create=no;wce=off", &cfg, NULL), 0);
+	CHECK(cfg.dst && !strcmp(cfg.dst, "/c/d.img") && !cfg.create && !cfg.wce);
 	svm_cfg_free(&cfg);
+	/* tcmu-runner's own key is left to it (check_config sees it before the runner strips it) */
+	CHECK_EQ(svm_cfg_parse("/a/b.img;tcmur_cmd_time_out=30;wce=no", &cfg, NULL), 0);
+	CHECK(cfg.src && !strcmp(cfg.src, "/a/b.img") && !cfg.wce);
+	svm_cfg_free(&cfg);
+
+	/* the string as the kernel and the runner carry it */
+	CHECK_EQ(svm_cfg_parse_dev_config("svm//a/b.img;wce=no\n", &cfg, NULL), 0);
+	CHECK(cfg.src && !strcmp(cfg.src, "/a/b.img") && !cfg.wce);
+	svm_cfg_free(&cfg);
+	CHECK_EQ(svm_cfg_parse_dev_config("rbd/pool/img", &cfg, &reason), -EINVAL);
+	CHECK(reason && strstr(reason, "must start with 'svm/'"));
+	free(reason);
+	reason = NULL;
+	{
+		/* the kernel keeps 255 bytes: 255 is fine, 256 is refused */
+		char lng[300] = "svm//";
+
+		memset(lng + 5, 'a', 250);
+		lng[255] = '\0';
+		CHECK_EQ(svm_cfg_parse_dev_config(lng, &cfg, NULL), 0);
+		svm_cfg_free(&cfg);
+		strcat(lng, "b");
+		CHECK_EQ(svm_cfg_parse_dev_config(lng, &cfg, &reason), -EINVAL);
+		CHECK(reason && strstr(reason, "kernel keeps only 255"));
+		free(reason);
+		reason = NULL;
+	}
 
 	{
 		static const char *const bad[] = {"", "0", "257", "-1", "4x", " 4", "99999999999999999999"};
@@ -73,15 +100,22 @@ void cfg_test(void)
 	expect_parse("", -EINVAL, "missing source");
 	expect_parse(NULL, -EINVAL, "empty");
 	expect_parse("rel/path.img", -EINVAL, "not absolute");
-	expect_parse("/a.img,bogus=1", -EINVAL, "unknown key 'bogus'");
-	expect_parse("/a.img,create=maybe", -EINVAL, "malformed value 'maybe'");
-	expect_parse("/a.img,wce=", -EINVAL, "malformed value");
-	expect_parse("/a.img,,wce=1", -EINVAL, "malformed option");
-	expect_parse("/a.img,dst", -EINVAL, "malformed option 'dst'");
-	expect_parse("/a.img,=x", -EINVAL, "malformed option");
-	expect_parse("/a.img,dst=", -EINVAL, "missing destination");
-	expect_parse("/a.img,dst=/b,dst=/c", -EINVAL, "given twice");
-	expect_parse("/a.img,wce=1,wce=0", -EINVAL, "given twice");
+	expect_parse("/a.img;bogus=1", -EINVAL, "unknown key 'bogus'");
+	expect_parse("/a.img;create=maybe", -EINVAL, "malformed value 'maybe'");
+	expect_parse("/a.img;wce=", -EINVAL, "malformed value");
+	expect_parse("/a.img;;wce=1", -EINVAL, "malformed option");
+	expect_parse("/a.img;dst", -EINVAL, "malformed option 'dst'");
+	expect_parse("/a.img;=x", -EINVAL, "malformed option");
+	expect_parse("/a.img;dst=", -EINVAL, "missing destination");
+	expect_parse("/a.img;dst=/b;dst=/c", -EINVAL, "given twice");
+	expect_parse("/a.img;wce=1;wce=0", -EINVAL, "given twice");
+	expect_parse("/a.img;tcmur_cmd_time_out=x", -EINVAL, "expected seconds");
+	/* ',' would be cut by the kernel: refused, naming the right separator */
+	expect_parse("/a.img,wce=no", -EINVAL, "separate elements with ';'");
+	expect_parse("/a,b.img", -EINVAL, "separate elements with ';'");
+	expect_parse("/a.img;dst=/x:y.img", -EINVAL, "':'");
+	expect_parse("/my disk.img", -EINVAL, "whitespace");
+	expect_parse("/a.img;wce=no\tx", -EINVAL, "whitespace");
 
 	/* filesystem checks */
 	snprintf(path, sizeof(path), "%s/cfg.img", test_dir);
@@ -92,7 +126,7 @@ void cfg_test(void)
 
 	snprintf(s, sizeof(s), "%s/new.img", test_dir);
 	CHECK_EQ(check_paths(s, NULL), 0); /* may be created */
-	snprintf(s, sizeof(s), "%s/new.img,create=no", test_dir);
+	snprintf(s, sizeof(s), "%s/new.img;create=no", test_dir);
 	CHECK_EQ(check_paths(s, &reason), -ENOENT);
 	CHECK(reason && strstr(reason, "does not exist"));
 	free(reason);
@@ -110,17 +144,55 @@ void cfg_test(void)
 	CHECK_EQ(check_paths(test_dir, NULL), -EINVAL); /* a directory */
 
 	/* dst equal to src: same string, through a symlink, or a not-yet-existing alias */
-	snprintf(s, sizeof(s), "%s,dst=%s", path, path);
+	snprintf(s, sizeof(s), "%s;dst=%s", path, path);
 	CHECK_EQ(check_paths(s, &reason), -EINVAL);
 	CHECK(reason && strstr(reason, "is the source"));
 	free(reason);
 	reason = NULL;
 	snprintf(link, sizeof(link), "%s/link.img", test_dir);
 	CHECK_EQ(symlink(path, link), 0);
-	snprintf(s, sizeof(s), "%s,dst=%s", path, link);
+	snprintf(s, sizeof(s), "%s;dst=%s", path, link);
 	CHECK_EQ(check_paths(s, NULL), -EINVAL);
-	snprintf(s, sizeof(s), "%s/n1.img,dst=%s/./n1.img", test_dir, test_dir);
+	snprintf(s, sizeof(s), "%s/n1.img;dst=%s/./n1.img", test_dir, test_dir);
 	CHECK_EQ(check_paths(s, NULL), -EINVAL);
-	snprintf(s, sizeof(s), "%s,dst=%s/other.img", path, test_dir);
+	snprintf(s, sizeof(s), "%s;dst=%s/other.img", path, test_dir);
 	CHECK_EQ(check_paths(s, NULL), 0);
+
+	/* live changes of a running LUN's configuration */
+	{
+		struct svm_cfg cur, next;
+		char s2[512];
+
+		snprintf(s, sizeof(s), "%s", path);
+		CHECK_EQ(svm_cfg_parse(s, &cur, NULL), 0);
+		CHECK_EQ(svm_cfg_parse(s, &next, NULL), 0); /* the same string again */
+		CHECK_EQ(svm_cfg_check_live_change(&cur, &next, NULL), 0);
+		svm_cfg_free(&next);
+		snprintf(s2, sizeof(s2), "%s;dst=%s/other.img;create=no", link, test_dir);
+		CHECK_EQ(svm_cfg_parse(s2, &next, NULL), 0); /* same store by another name, a dst */
+		CHECK_EQ(svm_cfg_check_live_change(&cur, &next, NULL), 0);
+		svm_cfg_free(&next);
+		snprintf(s2, sizeof(s2), "%s/other.img", test_dir);
+		CHECK_EQ(svm_cfg_parse(s2, &next, NULL), 0);
+		CHECK_EQ(svm_cfg_check_live_change(&cur, &next, &reason), -EINVAL);
+		CHECK(reason && strstr(reason, "source store cannot change"));
+		free(reason);
+		reason = NULL;
+		svm_cfg_free(&next);
+		snprintf(s2, sizeof(s2), "%s;wce=no", path);
+		CHECK_EQ(svm_cfg_parse(s2, &next, NULL), 0);
+		CHECK_EQ(svm_cfg_check_live_change(&cur, &next, &reason), -EINVAL);
+		CHECK(reason && strstr(reason, "emulate_write_cache"));
+		free(reason);
+		reason = NULL;
+		svm_cfg_free(&next);
+		snprintf(s2, sizeof(s2), "%s;dst=%s", path, link); /* a destination that is the source */
+		CHECK_EQ(svm_cfg_parse(s2, &next, NULL), 0);
+		CHECK_EQ(svm_cfg_check_live_change(&cur, &next, &reason), -EINVAL);
+		CHECK(reason && strstr(reason, "is the source"));
+		free(reason);
+		reason = NULL;
+		svm_cfg_free(&next);
+		svm_cfg_free(&cur);
+	}
 }

@@ -138,9 +138,9 @@ void tcmu_dev_set_unmap_enabled(struct tcmu_device *dev, bool enabled)
 	dev->unmap = enabled;
 }
 
-char *tcmu_cfgfs_dev_get_wwn(struct tcmu_device *dev)
+const char *tcmu_dev_get_uio_name(struct tcmu_device *dev)
 {
-	return dev->wwn ? strdup(dev->wwn) : NULL;
+	return dev->uio ? dev->uio : "";
 }
 
 static void logv(int level, const char *fmt, va_list ap)

@@ -14,7 +14,7 @@ struct tcmu_device {
 	uint64_t num_lbas;
 	uint32_t block_size;
 	uint32_t max_xfer_len;
-	const char *wwn;
+	const char *uio; /* tcmu_dev_get_uio_name; the tests build a fake sysfs/configfs for it */
 	void *hm_private;
 	bool wce, unmap;
 };

@@ -9,14 +9,63 @@
 #include "fake_tcmu.h"
 #include "../../handler/cdb.h"
 #include "../../handler/limits.h"
+#include "../../handler/lio.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 int handler_init(void);
+
+#define SERIAL "0123456789abcdef-svm"
+
+/* Write content to test_dir/rel, creating its directories. */
+static void put(const char *rel, const char *content)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", test_dir, rel);
+	for (char *p = path + strlen(test_dir) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0700);
+		*p = '/';
+	}
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(content, f);
+		fclose(f);
+	}
+}
+
+/*
+ * What LIO and the UIO driver show for TCMU device <name> of HBA user_1
+ * behind <uio>, as files under test_dir (svm_lio_root points there).
+ * serial NULL: wwn/vpd_unit_serial holds none yet.
+ */
+static void fake_lio(const char *uio, const char *name, const char *serial, int enabled, int wce)
+{
+	char rel[256], text[512];
+
+	snprintf(rel, sizeof(rel), "sys/class/uio/%s/name", uio);
+	snprintf(text, sizeof(text), "tcm-user/1/%s/svm//x.img\n", name);
+	put(rel, text);
+	snprintf(rel, sizeof(rel), "sys/kernel/config/target/core/user_1/%s/wwn/vpd_unit_serial",
+		 name);
+	snprintf(text, sizeof(text), "T10 VPD Unit Serial Number: %s\n", serial ? serial : "");
+	put(rel, text);
+	snprintf(rel, sizeof(rel), "sys/kernel/config/target/core/user_1/%s/enable", name);
+	snprintf(text, sizeof(text), "%d\n", enabled);
+	put(rel, text);
+	snprintf(rel, sizeof(rel),
+		 "sys/kernel/config/target/core/user_1/%s/attrib/emulate_write_cache", name);
+	snprintf(text, sizeof(text), "%d\n", wce);
+	put(rel, text);
+}
 
 #define BS    512
 #define NLBAS 2048
@@ -133,11 +182,11 @@ static void config(void)
 	CHECK(!check("svm/", "missing source"));
 	CHECK(!check("svm//no/such/dir/x.img", "neither does its directory"));
 	CHECK(!check("svm//dev/null", "not a regular file"));
-	snprintf(s, sizeof(s), "svm/%s/lun.img,dst=%s/lun.img", test_dir, test_dir);
+	snprintf(s, sizeof(s), "svm/%s/lun.img;dst=%s/lun.img", test_dir, test_dir);
 	CHECK(!check(s, "is the source"));
-	snprintf(s, sizeof(s), "svm/%s/lun.img,speed=fast", test_dir);
+	snprintf(s, sizeof(s), "svm/%s/lun.img;speed=fast", test_dir);
 	CHECK(!check(s, "unknown key"));
-	snprintf(s, sizeof(s), "svm/%s/lun.img,wce=2", test_dir);
+	snprintf(s, sizeof(s), "svm/%s/lun.img;wce=2", test_dir);
 	CHECK(!check(s, "malformed value"));
 }
 
@@ -160,7 +209,7 @@ static void open_refusals(void)
 	CHECK(stat(path, &sb) == 0 && sb.st_size == BS * NLBAS / 2);
 
 	/* missing store with create=no */
-	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s/absent.img,create=no", test_dir);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s/absent.img;create=no", test_dir);
 	CHECK_EQ(fake_handler->open(&dev, false), -ENOENT);
 	CHECK(strstr(fake_last_err, "does not exist") != NULL);
 }
@@ -347,7 +396,15 @@ static void io(void)
 	CHECK_GOOD(run(ws, blk, BS));
 
 	fake_handler->close(&dev);
-	CHECK(dev.hm_private == NULL);
+	/*
+	 * Closed (say, for tcmu-runner's timeout recovery, which closes and
+	 * reopens while the command thread may still call in): commands get
+	 * BUSY, never a freed LUN.
+	 */
+	uint8_t tur0[6] = {SVM_OP_TEST_UNIT_READY};
+	CHECK_EQ(run(tur0, NULL, 0).sts, TCMU_STS_BUSY);
+	rw10(cdb, SVM_OP_WRITE10, 0, 1);
+	CHECK_EQ(run(cdb, buf, BS).sts, TCMU_STS_BUSY);
 
 	/* A store that served the LUN and then vanished is not re-created empty. */
 	CHECK_EQ(rename(path, "/tmp/svm-unit-moved.img"), 0);
@@ -383,7 +440,7 @@ static void emulation(void)
 	CHECK(b[1] == 0 && b[3] == 6 && b[4] == 0 && b[9] == 0xB2);
 	vpd[2] = 0x80;
 	CHECK_GOOD(run(vpd, b, 255));
-	CHECK(b[3] == strlen(dev.wwn) && !memcmp(b + 4, dev.wwn, b[3]));
+	CHECK(b[3] == strlen(SERIAL) && !memcmp(b + 4, SERIAL, b[3]));
 	vpd[2] = 0x83;
 	CHECK_GOOD(run(vpd, b, 255));
 	CHECK(b[5] == 0x03 && b[7] == 16 && b[8] == 0x60 && b[9] == 0x01 && b[10] == 0x40 &&
@@ -445,7 +502,9 @@ void plugin_test(void)
 	dev.num_lbas = NLBAS;
 	dev.block_size = BS;
 	dev.max_xfer_len = 128; /* tcmu's default hw_max_sectors */
-	dev.wwn = "0123456789abcdef-svm";
+	dev.uio = "uio0";
+	svm_lio_root = test_dir;
+	fake_lio("uio0", "lun0", SERIAL, 1, 1);
 	ops_table();
 	config();
 	open_refusals();
