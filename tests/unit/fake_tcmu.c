@@ -13,6 +13,7 @@
 
 struct tcmur_handler *fake_handler;
 char fake_last_err[1024];
+char fake_last_warn[1024];
 char fake_last_info[1024];
 
 int tcmur_register_handler(struct tcmur_handler *handler)
@@ -150,6 +151,8 @@ static void logv(int level, const char *fmt, va_list ap)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (level == 0)
 		snprintf(fake_last_err, sizeof(fake_last_err), "%s", buf);
+	if (level == 1)
+		snprintf(fake_last_warn, sizeof(fake_last_warn), "%s", buf);
 	if (level == 2)
 		snprintf(fake_last_info, sizeof(fake_last_info), "%s", buf);
 	if (getenv("SVM_UNIT_VERBOSE"))

@@ -35,6 +35,7 @@ extern struct tcmur_handler *fake_handler; /* what handler_init registered */
 #define FAKE_STS_LOST	     (-101)
 int fake_submit(struct tcmu_device *dev, struct tcmur_cmd *rcmd, bool *async_out);
 extern char fake_last_err[1024];	   /* last error-level log line */
+extern char fake_last_warn[1024];	   /* last warning-level log line */
 extern char fake_last_info[1024];	   /* last info-level log line */
 
 #endif

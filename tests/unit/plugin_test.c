@@ -497,6 +497,212 @@ static void emulation(void)
 	fake_handler->close(&dev);
 }
 
+/* INQUIRY VPD page into b; returns the reply. */
+static struct reply vpd_page(uint8_t page, uint8_t *b)
+{
+	uint8_t cdb[6] = {SVM_OP_INQUIRY, 1, page, 0x02, 0x00, 0}; /* ALLOCATION LENGTH 512 */
+
+	memset(b, 0xEE, 512);
+	return run(cdb, b, 512);
+}
+
+static const char *lun0_dir(const char *rel)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/config/target/core/user_1/lun0/%s", test_dir,
+		 rel);
+	return path;
+}
+
+static bool file_is(const char *path, const char *want)
+{
+	char got[256] = "";
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (!fgets(got, sizeof(got), f))
+			got[0] = '\0';
+		fclose(f);
+		got[strcspn(got, "\n")] = '\0'; /* configfs replaces the value; this file keeps a tail */
+	}
+	return !strcmp(got, want);
+}
+
+/*
+ * Identity: rtslib writes the unit serial after the LUN is open, so the
+ * handler must read it when asked; until there is one, nothing that needs
+ * the LUN's identity is answered.
+ */
+static void identity(void)
+{
+	/* LIO's own NAA for this serial, measured on a fileio LUN: 0x60014050724c596265f4fab9e442d99d */
+	static const uint8_t naa[16] = {0x60, 0x01, 0x40, 0x50, 0x72, 0x4c, 0x59, 0x62,
+					0x65, 0xf4, 0xfa, 0xb9, 0xe4, 0x42, 0xd9, 0x9d};
+	static const char serial[] = "0724c596-265f-4fab-9e44-2d99d5036798";
+	uint8_t b[512], tur[6] = {SVM_OP_TEST_UNIT_READY}, cdb[16];
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/id.img", test_dir);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s", path);
+	fake_lio("uio0", "lun0", NULL, 0, 0); /* being enabled, no serial yet */
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+
+	/* No serial: standard INQUIRY and the pages without identity answer; the rest is NOT READY */
+	uint8_t inq[6] = {SVM_OP_INQUIRY, 0, 0, 0, 255, 0};
+	CHECK_GOOD(run(inq, b, 255));
+	CHECK_GOOD(vpd_page(0x00, b));
+	CHECK_GOOD(vpd_page(0xB0, b));
+	CHECK_SENSE(vpd_page(0x80, b), 2, 0x04);
+	CHECK_SENSE(vpd_page(0x83, b), 2, 0x04);
+	CHECK_SENSE(run(tur, NULL, 0), 2, 0x04);
+	rw10(cdb, SVM_OP_READ10, 0, 1);
+	CHECK_SENSE(run(cdb, b, BS), 2, 0x04);
+
+	/* rtslib writes the serial: the very next command sees it */
+	fake_lio("uio0", "lun0", serial, 1, 1);
+	CHECK_GOOD(vpd_page(0x80, b));
+	CHECK(b[3] == strlen(serial) && !memcmp(b + 4, serial, b[3]));
+	CHECK_GOOD(vpd_page(0x83, b));
+	CHECK(b[4] == 0x01 && b[5] == 0x03 && b[7] == 16 && !memcmp(b + 8, naa, 16));
+	CHECK(b[24] == 0x02 && b[25] == 0x01 && b[27] == 8 + strlen(serial) &&
+	      !memcmp(b + 28, "LIO-ORG ", 8) && !memcmp(b + 36, serial, strlen(serial)));
+	CHECK_EQ(svm_get_be16(b + 2), 20 + 4 + 8 + strlen(serial));
+	CHECK_GOOD(run(tur, NULL, 0));
+	CHECK_GOOD(run(cdb, b, BS));
+
+	/* the longest serial LIO stores (254 bytes) is reported whole, never cut */
+	char lng[255];
+	memset(lng, 'f', 254);
+	lng[254] = '\0';
+	fake_lio("uio0", "lun0", lng, 1, 1);
+	CHECK_GOOD(vpd_page(0x80, b));
+	CHECK(svm_get_be16(b + 2) == 254 && !memcmp(b + 4, lng, 254));
+	fake_handler->close(&dev);
+
+	/* While LIO enables the device, wce= is recorded in emulate_write_cache for saveconfig */
+	fake_lio("uio0", "lun0", NULL, 0, 1);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s;wce=no", path);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	CHECK(!dev.wce && file_is(lun0_dir("attrib/emulate_write_cache"), "0"));
+	fake_handler->close(&dev);
+	fake_lio("uio0", "lun0", NULL, 0, 0);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s", path);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	CHECK(dev.wce && file_is(lun0_dir("attrib/emulate_write_cache"), "1"));
+	fake_handler->close(&dev);
+	/* once configured (a runner restart), emulate_write_cache is the truth */
+	fake_lio("uio0", "lun0", SERIAL, 1, 0);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	CHECK(!dev.wce);
+	uint8_t ms6[6] = {SVM_OP_MODE_SENSE6, 0, 0x08, 0, 255, 0};
+	CHECK_GOOD(run(ms6, b, 255));
+	CHECK(b[12] == 0x08 && !(b[14] & 0x04));
+	fake_handler->close(&dev);
+	fake_lio("uio0", "lun0", SERIAL, 1, 1);
+}
+
+static int reconfig_str(const char *s)
+{
+	struct tcmulib_cfg_info ci = {.type = TCMULIB_CFG_DEV_CFGSTR};
+
+	ci.data.dev_cfgstring = (char *)s;
+	return fake_handler->reconfig(&dev, &ci);
+}
+
+static int reconfig_size(uint64_t bytes)
+{
+	struct tcmulib_cfg_info ci = {.type = TCMULIB_CFG_DEV_SIZE};
+	int ret;
+
+	ci.data.dev_size = bytes;
+	ret = fake_handler->reconfig(&dev, &ci);
+	if (!ret) /* the runner's dev_resize sets the new capacity after success */
+		dev.num_lbas = bytes / BS;
+	return ret;
+}
+
+static int reconfig_wce(bool on)
+{
+	struct tcmulib_cfg_info ci = {.type = TCMULIB_CFG_WRITE_CACHE};
+
+	ci.data.write_cache = on;
+	return fake_handler->reconfig(&dev, &ci);
+}
+
+/* What targetcli's `set attribute dev_size / emulate_write_cache / dev_config` reach. */
+static void reconfig(void)
+{
+	uint8_t b[512], rc16[16] = {SVM_OP_SERVICE_ACTION_IN16, SVM_SAI_READ_CAPACITY16};
+	uint8_t ms6[6] = {SVM_OP_MODE_SENSE6, 0, 0x08, 0, 255, 0}, cdb[16];
+	char path[256], other[256], s[600];
+	struct stat sb;
+
+	rc16[13] = 32;
+	snprintf(path, sizeof(path), "%s/re.img", test_dir);
+	snprintf(other, sizeof(other), "%s/other.img", test_dir);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s", path);
+	CHECK(fake_handler->reconfig != NULL);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+
+	/* size: a file store grows (sparse) and READ CAPACITY follows; never shrinks */
+	CHECK_EQ(reconfig_size(2 * NLBAS * BS), 0);
+	CHECK(stat(path, &sb) == 0 && sb.st_size == 2 * NLBAS * BS);
+	CHECK_GOOD(run(rc16, b, 32));
+	CHECK_EQ(svm_get_be64(b), 2 * NLBAS - 1);
+	rw16(cdb, SVM_OP_WRITE16, 2 * NLBAS - 1, 1); /* the new last block is writable */
+	memset(b, 0x42, BS);
+	CHECK_GOOD(run(cdb, b, BS));
+	fake_last_info[0] = 0;
+	CHECK_EQ(reconfig_size(NLBAS * BS), -EINVAL);
+	CHECK(stat(path, &sb) == 0 && sb.st_size == 2 * NLBAS * BS);
+	CHECK_EQ(reconfig_size(2 * NLBAS * BS + 100), -EINVAL); /* not whole blocks */
+	CHECK_GOOD(run(rc16, b, 32));
+	CHECK_EQ(svm_get_be64(b), 2 * NLBAS - 1);
+
+	/* write cache: MODE SENSE WCE follows at once */
+	CHECK_EQ(reconfig_wce(false), 0);
+	CHECK(!dev.wce);
+	CHECK_GOOD(run(ms6, b, 255));
+	CHECK(b[12] == 0x08 && !(b[14] & 0x04));
+	CHECK_EQ(reconfig_wce(true), 0);
+	CHECK_GOOD(run(ms6, b, 255));
+	CHECK(b[14] & 0x04);
+
+	/* dev_config: the same string again (restoreconfig) and echo's newline are accepted */
+	snprintf(s, sizeof(s), "svm/%s", path);
+	CHECK_EQ(reconfig_str(s), 0);
+	snprintf(s, sizeof(s), "svm/%s\n", path);
+	CHECK_EQ(reconfig_str(s), 0);
+	/* refused, with the reason in the log: another store, a wce= change, ',' */
+	snprintf(s, sizeof(s), "svm/%s", other);
+	CHECK_EQ(reconfig_str(s), -EINVAL);
+	CHECK(strstr(fake_last_warn, "source store cannot change") != NULL);
+	snprintf(s, sizeof(s), "svm/%s;wce=no", path);
+	CHECK_EQ(reconfig_str(s), -EINVAL);
+	CHECK(strstr(fake_last_warn, "emulate_write_cache") != NULL);
+	snprintf(s, sizeof(s), "svm/%s,dst=%s", path, other);
+	CHECK_EQ(reconfig_str(s), -EINVAL);
+	CHECK(strstr(fake_last_warn, "separate elements with ';'") != NULL);
+	CHECK_EQ(reconfig_str("user/x"), -EINVAL);
+	/* a destination may be recorded live */
+	snprintf(s, sizeof(s), "svm/%s;dst=%s", path, other);
+	CHECK_EQ(reconfig_str(s), 0);
+	CHECK(strstr(fake_last_info, "configuration now") != NULL);
+
+	/* a reopen (timeout recovery) uses what was accepted, not libtcmu's creation string */
+	fake_handler->close(&dev);
+	fake_last_info[0] = 0;
+	CHECK_EQ(fake_handler->open(&dev, true), 0);
+	CHECK(strstr(fake_last_info, "destination") && strstr(fake_last_info, other));
+	fake_handler->close(&dev);
+	/* a new device (not a reopen) at the same address starts from its own string */
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	CHECK(strstr(fake_last_info, "destination") == NULL);
+	fake_handler->close(&dev);
+	dev.num_lbas = NLBAS;
+}
+
 void plugin_test(void)
 {
 	dev.num_lbas = NLBAS;
@@ -510,4 +716,6 @@ void plugin_test(void)
 	open_refusals();
 	io();
 	emulation();
+	identity();
+	reconfig();
 }
