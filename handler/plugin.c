@@ -292,6 +292,7 @@ static int reconfig_cfgstring(struct tcmu_device *dev, struct svm_slot *slot, st
 {
 	struct svm_cfg next, old;
 	size_t len = strlen(str);
+	bool changed;
 	char *copy;
 	int ret;
 
@@ -310,12 +311,14 @@ static int reconfig_cfgstring(struct tcmu_device *dev, struct svm_slot *slot, st
 		svm_cfg_free(&next);
 		return ret;
 	}
+	changed = strcmp(copy, slot->accepted ? slot->accepted : tcmu_dev_get_cfgstring(dev));
 	old = d->cfg;
 	d->cfg = next;
 	free(slot->accepted);
 	slot->accepted = copy;
 	pthread_mutex_unlock(&slot->cfg_lock);
-	tcmu_dev_info(dev, "svm: configuration now '%s'\n", copy);
+	if (changed)
+		tcmu_dev_info(dev, "svm: configuration now '%s'\n", copy);
 	svm_cfg_free(&old);
 	return 0;
 }
