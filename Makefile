@@ -23,12 +23,11 @@ UNIT_OBJS   := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (tests/check
 # tier `sanitize`): clang, its own objects under build/asan/, never mixed with the above.
-# Ignores CFLAGS on purpose (its own -O1 -g); SAN_EXTRA_CFLAGS adds flags. clang's -Wextra,
-# unlike gcc's, flags the designated op tables that leave trailing fields zero (scsi.c).
+# Ignores CFLAGS on purpose (its own -O1 -g); SAN_EXTRA_CFLAGS adds flags.
 SAN_CC     ?= clang
 SAN_BUILD  := $(BUILD)/asan
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-SAN_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers -MMD -MP \
+SAN_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -MMD -MP \
               $(SAN_FLAGS) $(SAN_EXTRA_CFLAGS)
 SAN_OBJS   := $(PLUGIN_SRCS:%.c=$(SAN_BUILD)/%.o) $(UNIT_SRCS:%.c=$(SAN_BUILD)/%.o)
 
@@ -38,7 +37,7 @@ SAN_OBJS   := $(PLUGIN_SRCS:%.c=$(SAN_BUILD)/%.o) $(UNIT_SRCS:%.c=$(SAN_BUILD)/%
 DEPS := gcc make libc6-dev clang libclang-rt-14-dev llvm \
         tcmu-runner libtcmu2 targetcli-fb python3-rtslib-fb sg3-utils \
         libiscsi-bin sdparm fio qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dbus kmod \
-        iproute2 cpio util-linux e2fsprogs procps python3
+        iproute2 cpio util-linux e2fsprogs procps python3 strace
 
 .PHONY: all deps install uninstall check check-unit check-sanitize check-e2e check-conformance \
         demo bench clean format

@@ -81,9 +81,8 @@ static int check_charset(const char *str, char **reason)
 		return 0;
 	if (*p == ',')
 		return svm_reason(reason, -EINVAL,
-				  "',' in '%s': separate elements with ';' (the kernel cuts the "
-				  "configuration string at its first ',' and the keys after it "
-				  "would be lost), e.g. '/var/lib/svm/a.img;wce=no'",
+				  "',' in '%s': separate elements with ';' (the kernel drops what "
+				  "follows a ',')",
 				  str);
 	if (*p == ':')
 		return svm_reason(reason, -EINVAL, "':' in '%s': rtslib and targetcli refuse it",

@@ -3,7 +3,6 @@
 #include "iov.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,8 +100,6 @@ int svm_iov_window_init(struct svm_iov_window *w, const struct iovec *iov, size_
 	while (n < cnt && covered < len)
 		covered += iov[n++].iov_len;
 	if (covered < len)
-		return -EINVAL;
-	if (n > IOV_MAX)
 		return -EINVAL;
 	if (covered == len) {
 		/* Borrow: the first n entries are exactly len bytes. */

@@ -18,7 +18,9 @@ size_t svm_iov_to_buf(const struct iovec *iov, size_t cnt, size_t skip, void *bu
 /*
  * A view of the first len bytes of an iovec that can be advanced past a
  * short transfer. It borrows the caller's array while it can and copies it
- * (on the stack for small arrays) only when it must clip or advance.
+ * (on the stack for small arrays) only when it must clip or advance. It may
+ * hold any number of entries: a caller passing it to preadv/pwritev2 hands
+ * over at most IOV_MAX of them per call.
  */
 struct svm_iov_window {
 	struct iovec *iov;

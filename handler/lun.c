@@ -217,11 +217,19 @@ int svm_lun_flush(struct svm_lun *lun)
 	return svm_store_flush(lun->src);
 }
 
+uint64_t svm_lun_flushes(const struct svm_lun *lun)
+{
+	return svm_store_flushes(lun->src);
+}
+
 int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
 	int ret = svm_store_discard(lun->src, off, len);
 
-	/* like a write: with no volatile cache reported, the deallocation must be stable */
+	/*
+	 * Like a write (SBC-4 6.5.5, WCE 0: GOOD only once the medium holds it):
+	 * with no volatile cache reported, the deallocation is stable at GOOD.
+	 */
 	if (!ret && write_through(lun))
 		ret = svm_store_flush(lun->src);
 	return ret;

@@ -90,6 +90,8 @@ int svm_lun_read_cached(struct svm_lun *lun, const struct iovec *iov, size_t cnt
 int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		  size_t len, bool fua);
 int svm_lun_flush(struct svm_lun *lun);
+/* Flushes issued to the LUN's store so far (svm_store_flushes). Never blocks. */
+uint64_t svm_lun_flushes(const struct svm_lun *lun);
 /* Deallocate; with no volatile cache reported, durable when it returns. */
 int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len);
 /* Zeroes without data transfer; -EOPNOTSUPP if the store cannot (caller writes zeroes). */

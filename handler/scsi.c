@@ -27,9 +27,9 @@ static enum svm_sense check_range(const struct svm_lun_geom *g, uint64_t lba, ui
 }
 
 /*
- * The range of a data command. A transfer longer than the Block Limits
+ * The range of a data command. A READ or WRITE longer than the Block Limits
  * MAXIMUM TRANSFER LENGTH is not refused: the data is already in the TCMU
- * data area, and LIO's own backstores accept it too.
+ * data area, and LIO's own backstores accept it too. VERIFY is (exec_verify).
  */
 static enum svm_sense check_xfer(const struct svm_lun_geom *g, const struct svm_cdb *c)
 {
@@ -45,17 +45,29 @@ static enum svm_sense io_error(int err, bool write, const struct svm_lun *lun, u
 
 /*
  * Copy an emulated reply into the data-in buffer, clipped to ALLOCATION
- * LENGTH, and zero the rest of the buffer: libtcmu 1.5.4 cannot report a
- * residual, so the initiator receives the whole buffer, which must not carry
- * another command's data.
+ * LENGTH; svm_scsi_execute zeroes the rest of the buffer.
  */
 static enum svm_sense reply(struct svm_scsi_req *req, const uint8_t *buf, size_t len,
 			    uint32_t alloc_len)
 {
-	size_t n = svm_iov_from_buf(req->iov, req->iov_cnt, buf, len < alloc_len ? len : alloc_len);
+	size_t n = len < alloc_len ? len : alloc_len;
 
-	svm_iov_zero_from(req->iov, req->iov_cnt, n);
+	req->filled = svm_iov_from_buf(req->iov, req->iov_cnt, buf, n);
 	return SVM_SENSE_OK;
+}
+
+/*
+ * The size of a bounce buffer for a command over total bytes (whole blocks):
+ * at most limit bytes, but whole blocks and never less than one, so that a
+ * block never straddles two chunks whatever the block size.
+ */
+static size_t chunk_len(uint32_t block_size, size_t limit, uint64_t total)
+{
+	size_t n = limit - limit % block_size;
+
+	if (n < block_size)
+		n = block_size;
+	return total < n ? (size_t)total : n;
 }
 
 /* ---- data commands ---------------------------------------------------- */
@@ -64,25 +76,29 @@ static enum svm_sense exec_read(struct svm_lun *lun, struct svm_scsi_req *req,
 				const struct svm_cdb *c)
 {
 	const struct svm_lun_geom *g = &req->g;
-	uint64_t off = c->lba * g->block_size;
-	size_t len = (size_t)c->nblocks * g->block_size, have;
+	uint64_t off = c->lba * g->block_size, want = (uint64_t)c->nblocks * g->block_size;
 	enum svm_sense s = check_xfer(g, c);
+	size_t len;
 	int ret;
 
 	if (s)
 		return s;
 	/* A data-in buffer shorter than the transfer gets what fits (underflow). */
-	have = svm_iov_length(req->iov, req->iov_cnt);
-	if (have < len)
-		len = have;
+	len = svm_iov_length(req->iov, req->iov_cnt);
+	if (want < len)
+		len = (size_t)want;
 	if (!len)
 		return SVM_SENSE_OK;
 	if (req->cached_only) {
 		req->would_block = svm_lun_read_cached(lun, req->iov, req->iov_cnt, off, len) != 0;
+		req->filled = len;
 		return SVM_SENSE_OK;
 	}
 	ret = svm_lun_read(lun, req->iov, req->iov_cnt, off, len);
-	return ret ? io_error(ret, false, lun, off) : SVM_SENSE_OK;
+	if (ret)
+		return io_error(ret, false, lun, off);
+	req->filled = len;
+	return SVM_SENSE_OK;
 }
 
 /*
@@ -91,11 +107,10 @@ static enum svm_sense exec_read(struct svm_lun *lun, struct svm_scsi_req *req,
  * carry exactly the CDB's TRANSFER LENGTH, as LIO requires.
  */
 static enum svm_sense exec_write(struct svm_lun *lun, struct svm_scsi_req *req,
-				   const struct svm_cdb *c)
+				 const struct svm_cdb *c)
 {
 	const struct svm_lun_geom *g = &req->g;
-	uint64_t off = c->lba * g->block_size;
-	size_t len = (size_t)c->nblocks * g->block_size;
+	uint64_t off = c->lba * g->block_size, len = (uint64_t)c->nblocks * g->block_size;
 	enum svm_sense s = check_xfer(g, c);
 	int ret;
 
@@ -105,7 +120,8 @@ static enum svm_sense exec_write(struct svm_lun *lun, struct svm_scsi_req *req,
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
 	if (!len)
 		return SVM_SENSE_OK;
-	ret = svm_lun_write(lun, req->iov, req->iov_cnt, off, len, c->fua);
+	/* len is the buffer's own length: it fits a size_t */
+	ret = svm_lun_write(lun, req->iov, req->iov_cnt, off, (size_t)len, c->fua);
 	return ret ? io_error(ret, true, lun, off) : SVM_SENSE_OK;
 }
 
@@ -114,44 +130,61 @@ static enum svm_sense exec_write(struct svm_lun *lun, struct svm_scsi_req *req,
  * 11b compares one data-out block with every block in the range. The
  * INFORMATION field of a MISCOMPARE is the data-out offset of the first
  * differing byte (SBC-4 5.34).
+ *
+ * With 11b, VERIFICATION LENGTH is held to the Block Limits MAXIMUM
+ * TRANSFER LENGTH (SBC-4 6.6.4 lets a device server refuse more with
+ * INVALID FIELD IN CDB): one block of data-out would otherwise make the LUN
+ * read and compare its whole capacity for one command. 01b compares only
+ * the data-out the initiator sent (the kernel bounds it by the TCMU data
+ * area) and 00b reads nothing here, so those take longer lengths, as READ
+ * and WRITE do and as LIO does (it checks only the range of a VERIFY);
+ * libiscsi, which over iSCSI ignores the Block Limits page, sends them up
+ * to 256 blocks. The LBA range is checked first, so a command that is both
+ * out of range and too long gets LOGICAL BLOCK ADDRESS OUT OF RANGE.
  */
 static enum svm_sense exec_verify(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c)
 {
 	const struct svm_lun_geom *g = &req->g;
-	uint64_t total = (uint64_t)c->nblocks * g->block_size, done = 0;
-	size_t need = c->bytchk == 3 ? g->block_size : total;
+	uint64_t off = c->lba * g->block_size, total = (uint64_t)c->nblocks * g->block_size;
+	uint64_t need = c->bytchk == 3 ? g->block_size : total, done = 0;
 	enum svm_sense s = check_xfer(g, c);
 	uint8_t *medium, *expect;
+	size_t chunk;
 
-	if (s || c->bytchk == 0 || !total)
+	if (s)
 		return s;
+	if (c->bytchk == 3 && g->max_xfer_blocks && c->nblocks > g->max_xfer_blocks)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	if (c->bytchk == 0 || !total)
+		return SVM_SENSE_OK;
 	if (svm_iov_length(req->iov, req->iov_cnt) < need)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
-	medium = malloc(SVM_VERIFY_CHUNK_BYTES);
-	expect = malloc(SVM_VERIFY_CHUNK_BYTES);
+	chunk = chunk_len(g->block_size, SVM_VERIFY_CHUNK_BYTES, total);
+	medium = malloc(chunk);
+	expect = malloc(chunk);
 	if (!medium || !expect) {
 		s = SVM_SENSE_TASK_SET_FULL;
 		goto free_bufs;
 	}
+	if (c->bytchk == 3) {
+		/* chunks are whole blocks: the single block tiled once serves every chunk */
+		svm_iov_to_buf(req->iov, req->iov_cnt, 0, expect, g->block_size);
+		for (size_t o = g->block_size; o < chunk; o += g->block_size)
+			memcpy(expect + o, expect, g->block_size);
+	}
 	while (done < total) {
-		size_t n = total - done < SVM_VERIFY_CHUNK_BYTES ? total - done
-								 : SVM_VERIFY_CHUNK_BYTES;
+		size_t n = total - done < chunk ? (size_t)(total - done) : chunk;
 		struct iovec v = {.iov_base = medium, .iov_len = n};
-		int ret = svm_lun_read(lun, &v, 1, c->lba * g->block_size + done, n);
+		int ret = svm_lun_read(lun, &v, 1, off + done, n);
 
 		if (ret) {
-			s = io_error(ret, false, lun, c->lba * g->block_size + done);
+			s = io_error(ret, false, lun, off + done);
 			break;
 		}
-		if (c->bytchk == 3) {
-			/* chunks are whole blocks: tile the single block across them */
-			svm_iov_to_buf(req->iov, req->iov_cnt, 0, expect, g->block_size);
-			for (size_t o = g->block_size; o < n; o += g->block_size)
-				memcpy(expect + o, expect, g->block_size);
-		} else {
-			svm_iov_to_buf(req->iov, req->iov_cnt, done, expect, n);
-		}
+		/* 01b: done < total <= the buffer's length, so it fits a size_t */
+		if (c->bytchk != 3)
+			svm_iov_to_buf(req->iov, req->iov_cnt, (size_t)done, expect, n);
 		if (memcmp(medium, expect, n)) {
 			size_t i = 0;
 
@@ -186,7 +219,7 @@ static enum svm_sense exec_write_same(struct svm_lun *lun, struct svm_scsi_req *
 {
 	const struct svm_lun_geom *g = &req->g;
 	uint64_t off = c->lba * g->block_size, total = (uint64_t)c->nblocks * g->block_size;
-	size_t chunk = total < SVM_WRITE_SAME_CHUNK_BYTES ? total : SVM_WRITE_SAME_CHUNK_BYTES;
+	size_t chunk = chunk_len(g->block_size, SVM_WRITE_SAME_CHUNK_BYTES, total);
 	enum svm_sense s = check_range(g, c->lba, c->nblocks);
 	uint8_t *buf;
 	int ret = 0;
@@ -195,7 +228,6 @@ static enum svm_sense exec_write_same(struct svm_lun *lun, struct svm_scsi_req *
 		return s;
 	if (!c->ndob && svm_iov_length(req->iov, req->iov_cnt) != g->block_size)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
-	chunk -= chunk % g->block_size;
 	buf = calloc(1, chunk);
 	if (!buf)
 		return SVM_SENSE_TASK_SET_FULL;
@@ -211,7 +243,7 @@ static enum svm_sense exec_write_same(struct svm_lun *lun, struct svm_scsi_req *
 	for (size_t o = g->block_size; o < chunk; o += g->block_size)
 		memcpy(buf + o, buf, g->block_size);
 	for (uint64_t done = 0; !ret && done < total; done += chunk) {
-		size_t n = total - done < chunk ? total - done : chunk;
+		size_t n = total - done < chunk ? (size_t)(total - done) : chunk;
 		struct iovec v = {.iov_base = buf, .iov_len = n};
 
 		ret = svm_lun_write(lun, &v, 1, off + done, n, false);
@@ -460,9 +492,8 @@ static const struct {
 	bool identity; /* carries the unit serial: refused until there is one */
 	size_t (*build)(const struct vpd_ctx *x, uint8_t *b);
 } vpd_table[] = {
-	{0x00, false, vpd_supported},	    {0x80, true, vpd_serial},
-	{0x83, true, vpd_devid},	    {0xB0, false, vpd_block_limits},
-	{0xB1, false, vpd_block_dev_chars}, {0xB2, false, vpd_lbp},
+    {0x00, false, vpd_supported},    {0x80, true, vpd_serial},		 {0x83, true, vpd_devid},
+    {0xB0, false, vpd_block_limits}, {0xB1, false, vpd_block_dev_chars}, {0xB2, false, vpd_lbp},
 };
 
 /*
@@ -539,7 +570,7 @@ static size_t mode_control(const struct svm_lun_geom *g, uint8_t pc, uint8_t *b)
 	b[0] = 0x0A;
 	b[1] = 0x0A;
 	if (pc != 1)
-		b[3] = 0x10; /* QUEUE ALGORITHM MODIFIER 1 */
+		b[3] = 0x10;	     /* QUEUE ALGORITHM MODIFIER 1 */
 	svm_put_be16(b + 8, 0xFFFF); /* BUSY TIMEOUT PERIOD: unlimited */
 	return 12;
 }
@@ -548,8 +579,8 @@ static const struct {
 	uint8_t page;
 	size_t (*build)(const struct svm_lun_geom *g, uint8_t pc, uint8_t *b);
 } mode_table[] = {
-	{0x08, mode_caching},
-	{0x0A, mode_control},
+    {0x08, mode_caching},
+    {0x0A, mode_control},
 };
 
 static enum svm_sense exec_mode_sense(struct svm_lun *lun, struct svm_scsi_req *req,
@@ -563,12 +594,14 @@ static enum svm_sense exec_mode_sense(struct svm_lun *lun, struct svm_scsi_req *
 
 	if (c->subpage && !(all && c->subpage == 0xFF))
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
-	/* mode parameter block descriptor (SPC-4 7.5.5, SBC-4 6.5.2) */
+	/*
+	 * mode parameter block descriptor (SPC-4 7.5.5, SBC-4 6.5.2): the short
+	 * one's NUMBER OF LOGICAL BLOCKS is 4 bytes, FFFFFFFFh when the count
+	 * does not fit
+	 */
 	p = b + hdr;
 	if (bd == 8) {
-		uint64_t n = g->num_lbas > 0xFFFFFF ? 0xFFFFFF : g->num_lbas;
-
-		svm_put_be32(p, n);
+		svm_put_be32(p, g->num_lbas > UINT32_MAX ? UINT32_MAX : g->num_lbas);
 		svm_put_be32(p + 4, g->block_size);
 	} else if (bd == 16) {
 		svm_put_be64(p, g->num_lbas);
@@ -606,60 +639,89 @@ enum run_on {
 	RUN_RW,		  /* READ / WRITE / SYNCHRONIZE CACHE: also the runner's generic path */
 };
 
+/* One entry of scsi_ops: run defaults to RUN_BLOCKING, the flags to false. */
+#define OP(nm, prs, ex, ...)                                                                       \
+	{                                                                                          \
+		.name = nm, .parse = prs, .exec = ex, __VA_ARGS__                                  \
+	}
+
 static const struct scsi_op {
 	const char *name;
 	svm_cdb_parse_fn parse;
 	exec_fn exec;
 	enum run_on run;
 	bool anonymous; /* served before the LUN has a unit serial (see exec_inquiry) */
+	/*
+	 * The buffer is data-out, the initiator's own: never zeroed. Every other
+	 * command's buffer goes back to the initiator whole (svm_scsi_execute).
+	 */
+	bool data_out;
 } scsi_ops[256] = {
-	[SVM_OP_TEST_UNIT_READY] = {"TEST UNIT READY", svm_cdb_parse_none, exec_tur, RUN_INLINE},
-	[SVM_OP_REQUEST_SENSE] = {"REQUEST SENSE", svm_cdb_parse_request_sense,
-				  exec_request_sense, RUN_INLINE, true},
-	[SVM_OP_READ6] = {"READ(6)", svm_cdb_parse_rw6, exec_read},
-	[SVM_OP_WRITE6] = {"WRITE(6)", svm_cdb_parse_rw6, exec_write},
-	[SVM_OP_INQUIRY] = {"INQUIRY", svm_cdb_parse_inquiry, exec_inquiry, RUN_INLINE, true},
-	[SVM_OP_MODE_SENSE6] = {"MODE SENSE(6)", svm_cdb_parse_mode_sense, exec_mode_sense, RUN_INLINE},
-	[SVM_OP_START_STOP_UNIT] = {"START STOP UNIT", svm_cdb_parse_start_stop,
-				    exec_start_stop},
-	[SVM_OP_READ_CAPACITY10] = {"READ CAPACITY(10)", svm_cdb_parse_read_capacity10,
-				    exec_read_capacity10, RUN_INLINE},
-	[SVM_OP_READ10] = {"READ(10)", svm_cdb_parse_rw10, exec_read, RUN_RW},
-	[SVM_OP_WRITE10] = {"WRITE(10)", svm_cdb_parse_rw10, exec_write, RUN_RW},
-	[SVM_OP_WRITE_VERIFY10] = {"WRITE AND VERIFY(10)", svm_cdb_parse_write_verify,
-				   exec_write},
-	[SVM_OP_VERIFY10] = {"VERIFY(10)", svm_cdb_parse_verify, exec_verify},
-	[SVM_OP_PREFETCH10] = {"PRE-FETCH(10)", svm_cdb_parse_prefetch, exec_prefetch},
-	[SVM_OP_SYNC_CACHE10] = {"SYNCHRONIZE CACHE(10)", svm_cdb_parse_sync_cache,
-				 exec_sync_cache, RUN_RW},
-	[SVM_OP_WRITE_SAME10] = {"WRITE SAME(10)", svm_cdb_parse_write_same, exec_write_same},
-	[SVM_OP_UNMAP] = {"UNMAP", svm_cdb_parse_unmap, exec_unmap},
-	[SVM_OP_MODE_SENSE10] = {"MODE SENSE(10)", svm_cdb_parse_mode_sense, exec_mode_sense, RUN_INLINE},
-	[SVM_OP_READ16] = {"READ(16)", svm_cdb_parse_rw16, exec_read, RUN_RW},
-	[SVM_OP_WRITE16] = {"WRITE(16)", svm_cdb_parse_rw16, exec_write, RUN_RW},
-	[SVM_OP_WRITE_VERIFY16] = {"WRITE AND VERIFY(16)", svm_cdb_parse_write_verify,
-				   exec_write},
-	[SVM_OP_VERIFY16] = {"VERIFY(16)", svm_cdb_parse_verify, exec_verify},
-	[SVM_OP_PREFETCH16] = {"PRE-FETCH(16)", svm_cdb_parse_prefetch, exec_prefetch},
-	[SVM_OP_SYNC_CACHE16] = {"SYNCHRONIZE CACHE(16)", svm_cdb_parse_sync_cache,
-				 exec_sync_cache, RUN_RW},
-	[SVM_OP_WRITE_SAME16] = {"WRITE SAME(16)", svm_cdb_parse_write_same, exec_write_same},
-	[SVM_OP_SERVICE_ACTION_IN16] = {"SERVICE ACTION IN(16)",
-					svm_cdb_parse_service_action_in16,
-					exec_service_action_in16, RUN_INLINE},
-	[SVM_OP_READ12] = {"READ(12)", svm_cdb_parse_rw12, exec_read, RUN_RW},
-	[SVM_OP_WRITE12] = {"WRITE(12)", svm_cdb_parse_rw12, exec_write, RUN_RW},
-	[SVM_OP_WRITE_VERIFY12] = {"WRITE AND VERIFY(12)", svm_cdb_parse_write_verify,
-				   exec_write},
-	[SVM_OP_VERIFY12] = {"VERIFY(12)", svm_cdb_parse_verify, exec_verify},
+    [SVM_OP_TEST_UNIT_READY] =
+	OP("TEST UNIT READY", svm_cdb_parse_none, exec_tur, .run = RUN_INLINE),
+    [SVM_OP_REQUEST_SENSE] = OP("REQUEST SENSE", svm_cdb_parse_request_sense, exec_request_sense,
+				.run = RUN_INLINE, .anonymous = true),
+    [SVM_OP_READ6] = OP("READ(6)", svm_cdb_parse_rw6, exec_read),
+    [SVM_OP_WRITE6] = OP("WRITE(6)", svm_cdb_parse_rw6, exec_write, .data_out = true),
+    [SVM_OP_INQUIRY] =
+	OP("INQUIRY", svm_cdb_parse_inquiry, exec_inquiry, .run = RUN_INLINE, .anonymous = true),
+    [SVM_OP_MODE_SENSE6] =
+	OP("MODE SENSE(6)", svm_cdb_parse_mode_sense, exec_mode_sense, .run = RUN_INLINE),
+    [SVM_OP_START_STOP_UNIT] = OP("START STOP UNIT", svm_cdb_parse_start_stop, exec_start_stop),
+    [SVM_OP_READ_CAPACITY10] = OP("READ CAPACITY(10)", svm_cdb_parse_read_capacity10,
+				  exec_read_capacity10, .run = RUN_INLINE),
+    [SVM_OP_READ10] = OP("READ(10)", svm_cdb_parse_rw10, exec_read, .run = RUN_RW),
+    [SVM_OP_WRITE10] =
+	OP("WRITE(10)", svm_cdb_parse_rw10, exec_write, .run = RUN_RW, .data_out = true),
+    [SVM_OP_WRITE_VERIFY10] =
+	OP("WRITE AND VERIFY(10)", svm_cdb_parse_write_verify, exec_write, .data_out = true),
+    [SVM_OP_VERIFY10] = OP("VERIFY(10)", svm_cdb_parse_verify, exec_verify, .data_out = true),
+    [SVM_OP_PREFETCH10] = OP("PRE-FETCH(10)", svm_cdb_parse_prefetch, exec_prefetch),
+    [SVM_OP_SYNC_CACHE10] =
+	OP("SYNCHRONIZE CACHE(10)", svm_cdb_parse_sync_cache, exec_sync_cache, .run = RUN_RW),
+    [SVM_OP_WRITE_SAME10] =
+	OP("WRITE SAME(10)", svm_cdb_parse_write_same, exec_write_same, .data_out = true),
+    [SVM_OP_UNMAP] = OP("UNMAP", svm_cdb_parse_unmap, exec_unmap, .data_out = true),
+    [SVM_OP_MODE_SENSE10] =
+	OP("MODE SENSE(10)", svm_cdb_parse_mode_sense, exec_mode_sense, .run = RUN_INLINE),
+    [SVM_OP_READ16] = OP("READ(16)", svm_cdb_parse_rw16, exec_read, .run = RUN_RW),
+    [SVM_OP_WRITE16] =
+	OP("WRITE(16)", svm_cdb_parse_rw16, exec_write, .run = RUN_RW, .data_out = true),
+    [SVM_OP_WRITE_VERIFY16] =
+	OP("WRITE AND VERIFY(16)", svm_cdb_parse_write_verify, exec_write, .data_out = true),
+    [SVM_OP_VERIFY16] = OP("VERIFY(16)", svm_cdb_parse_verify, exec_verify, .data_out = true),
+    [SVM_OP_PREFETCH16] = OP("PRE-FETCH(16)", svm_cdb_parse_prefetch, exec_prefetch),
+    [SVM_OP_SYNC_CACHE16] =
+	OP("SYNCHRONIZE CACHE(16)", svm_cdb_parse_sync_cache, exec_sync_cache, .run = RUN_RW),
+    [SVM_OP_WRITE_SAME16] =
+	OP("WRITE SAME(16)", svm_cdb_parse_write_same, exec_write_same, .data_out = true),
+    [SVM_OP_SERVICE_ACTION_IN16] = OP("SERVICE ACTION IN(16)", svm_cdb_parse_service_action_in16,
+				      exec_service_action_in16, .run = RUN_INLINE),
+    [SVM_OP_READ12] = OP("READ(12)", svm_cdb_parse_rw12, exec_read, .run = RUN_RW),
+    [SVM_OP_WRITE12] =
+	OP("WRITE(12)", svm_cdb_parse_rw12, exec_write, .run = RUN_RW, .data_out = true),
+    [SVM_OP_WRITE_VERIFY12] =
+	OP("WRITE AND VERIFY(12)", svm_cdb_parse_write_verify, exec_write, .data_out = true),
+    [SVM_OP_VERIFY12] = OP("VERIFY(12)", svm_cdb_parse_verify, exec_verify, .data_out = true),
 };
 
+/*
+ * libtcmu 1.5.4 cannot report a data-in residual: the initiator receives the
+ * whole buffer, so whatever a command did not fill (a READ's buffer past its
+ * transfer, a 0-block READ, a reply shorter than the buffer, a data-less
+ * command's buffer) would carry another command's data; it is zeroed, here
+ * only. Not for data-out (never returned, and zeroing would cost every
+ * WRITE), nor a READ that would block (it runs again on a worker), nor a
+ * command that failed (the kernel returns no data with CHECK CONDITION). A
+ * READ that fills its buffer exactly writes nothing here.
+ */
 enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 {
 	const struct scsi_op *op = &scsi_ops[req->cdb[0]];
 	enum svm_sense s;
 
 	req->has_info = req->would_block = false;
+	req->filled = 0;
 	if (!lun)
 		return SVM_SENSE_INTERNAL_TARGET_FAILURE; /* never opened */
 	if (!op->exec)
@@ -672,7 +734,10 @@ enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 	}
 	if (!op->anonymous && !svm_lun_identified(lun))
 		return SVM_SENSE_NOT_READY_MANUAL;
-	return op->exec(lun, req, &req->c);
+	s = op->exec(lun, req, &req->c);
+	if (s == SVM_SENSE_OK && !op->data_out && !req->would_block)
+		svm_iov_zero_from(req->iov, req->iov_cnt, req->filled);
+	return s;
 }
 
 enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, struct svm_scsi_req *req)

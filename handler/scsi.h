@@ -30,12 +30,16 @@ struct svm_scsi_req {
 	bool parsed;
 	struct svm_cdb c;
 	struct svm_lun_geom g;
+	/* scsi.c's own: data-in bytes the command filled; svm_scsi_execute zeroes the rest */
+	size_t filled;
 };
 
 /*
  * Parse (unless svm_scsi_route did) and execute one command. Blocks on the
  * LUN's stores; safe to call from many threads at once. Returns
- * SVM_SENSE_OK or why it failed.
+ * SVM_SENSE_OK or why it failed. On SVM_SENSE_OK, whatever the command did
+ * not fill of a buffer that is not data-out is zeroed (libtcmu 1.5.4 returns
+ * the whole buffer to the initiator), unless it set would_block.
  */
 enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req);
 

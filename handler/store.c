@@ -3,16 +3,20 @@
 #include "store.h"
 #include "cfg.h"
 #include "iov.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 struct svm_store {
@@ -20,8 +24,11 @@ struct svm_store {
 	unsigned caps;
 	uint64_t size;
 	char *path;
-	bool no_nowait; /* RWF_NOWAIT refused once (EOPNOTSUPP): not tried again */
+	bool no_nowait;	  /* RWF_NOWAIT refused once (EOPNOTSUPP): not tried again */
+	uint64_t flushes; /* atomic: fdatasync calls issued (svm_store_flushes) */
 };
+
+int svm_store_fault_discard_probe;
 
 static int open_file(struct svm_store *st, const struct svm_store_open_args *a, char **reason)
 {
@@ -51,7 +58,6 @@ static int open_file(struct svm_store *st, const struct svm_store_open_args *a, 
 		return svm_reason(reason, -errno, "cannot stat store '%s': %s", st->path,
 				  strerror(errno));
 	st->size = sb.st_size;
-	st->caps = SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_DISCARD_ZEROES;
 	return 0;
 }
 
@@ -64,8 +70,57 @@ static int open_blockdev(struct svm_store *st, char **reason)
 	if (ioctl(st->fd, BLKGETSIZE64, &st->size))
 		return svm_reason(reason, -errno, "cannot size block device '%s': %s", st->path,
 				  strerror(errno));
-	/* Discarded blocks of a device may read back as anything: no DISCARD_ZEROES. */
-	st->caps = SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_BLOCKDEV;
+	st->caps = SVM_STORE_CAP_BLOCKDEV;
+	return 0;
+}
+
+/*
+ * A block device discards when its request queue takes discards:
+ * queue/discard_max_bytes > 0 in sysfs. A partition has no queue/ of its
+ * own; /sys/dev/block/<maj>:<min> links to its directory inside the disk's,
+ * so "../queue" (resolved after the link, as the kernel resolves paths) is
+ * the disk's queue. 0, or -errno (-EOPNOTSUPP: no discard).
+ */
+static int probe_blockdev_discard(const struct svm_store *st)
+{
+	static const char *const rel[] = {"queue", "../queue"};
+	unsigned long long max = 0;
+	struct stat sb;
+	char path[96];
+	FILE *f = NULL;
+
+	if (fstat(st->fd, &sb))
+		return -errno;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]) && !f; i++) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s/discard_max_bytes",
+			 major(sb.st_rdev), minor(sb.st_rdev), rel[i]);
+		f = fopen(path, "re");
+		if (!f && errno != ENOENT)
+			return -errno;
+	}
+	if (!f)
+		return -ENOENT;
+	if (fscanf(f, "%llu", &max) != 1)
+		max = 0;
+	fclose(f);
+	return max ? 0 : -EOPNOTSUPP;
+}
+
+/*
+ * Whether the store can deallocate, asked once at open so that the LUN
+ * offers UNMAP only when it can serve it (the fault-injection seam
+ * svm_store_fault_discard_probe answers instead when set). A file: punch a
+ * hole past its end, which keeps the size and touches no data; EOPNOTSUPP
+ * is a filesystem without punch-hole. 0, or -errno: why not.
+ */
+static int probe_discard(const struct svm_store *st)
+{
+	if (svm_store_fault_discard_probe)
+		return svm_store_fault_discard_probe;
+	if (st->caps & SVM_STORE_CAP_BLOCKDEV)
+		return probe_blockdev_discard(st);
+	if (fallocate(st->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, st->size, 1))
+		return -errno;
 	return 0;
 }
 
@@ -99,6 +154,16 @@ int svm_store_open(const char *path, const struct svm_store_open_args *args,
 				 (unsigned long long)st->size, (unsigned long long)args->min_bytes);
 		goto free_store;
 	}
+	ret = probe_discard(st);
+	if (!ret)
+		/* Discarded blocks of a device may read back as anything: no DISCARD_ZEROES. */
+		st->caps |= st->caps & SVM_STORE_CAP_BLOCKDEV
+				    ? SVM_STORE_CAP_DISCARD
+				    : SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_DISCARD_ZEROES;
+	else
+		svm_log(SVM_LOG_INFO,
+			"store %s cannot deallocate (%s): its LUN will not offer UNMAP", path,
+			strerror(-ret));
 	*out = st;
 	return 0;
 
@@ -117,9 +182,17 @@ void svm_store_close(struct svm_store *st)
 	free(st);
 }
 
+static int sync_data(struct svm_store *st)
+{
+	__atomic_add_fetch(&st->flushes, 1, __ATOMIC_RELAXED);
+	return fdatasync(st->fd) ? -errno : 0;
+}
+
 /*
  * One loop for both directions. The common case is one syscall on the
- * caller's own iovec; a clipped or short transfer continues on a copy.
+ * caller's own iovec; a clipped or short transfer continues on a copy. A
+ * syscall takes at most IOV_MAX iovecs (more is EINVAL), so a longer
+ * iovec goes in windows of IOV_MAX, each continuing where the last ended.
  */
 static int xfer(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		size_t len, bool write, int flags)
@@ -132,8 +205,9 @@ static int xfer(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, u
 	if (ret)
 		return ret;
 	while (len) {
-		ssize_t n = write ? pwritev2(st->fd, w.iov, w.cnt, off, flags)
-				  : preadv(st->fd, w.iov, w.cnt, off);
+		int cnt = w.cnt < IOV_MAX ? w.cnt : IOV_MAX;
+		ssize_t n = write ? pwritev2(st->fd, w.iov, cnt, off, flags)
+				  : preadv(st->fd, w.iov, cnt, off);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -160,8 +234,8 @@ static int xfer(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, u
 		}
 	}
 	svm_iov_window_free(&w);
-	if (!ret && sync_after && fdatasync(st->fd))
-		ret = -errno;
+	if (!ret && sync_after)
+		ret = sync_data(st);
 	return ret;
 }
 
@@ -180,6 +254,11 @@ int svm_store_readv_cached(struct svm_store *st, const struct iovec *iov, size_t
 	if (__atomic_load_n(&st->no_nowait, __ATOMIC_RELAXED) ||
 	    svm_iov_window_init(&w, iov, iov_cnt, len))
 		return -EAGAIN;
+	if (w.cnt > IOV_MAX) {
+		/* one call or none: a longer iovec is read in windows by svm_store_readv */
+		svm_iov_window_free(&w);
+		return -EAGAIN;
+	}
 	n = preadv2(st->fd, w.iov, w.cnt, off, RWF_NOWAIT);
 	if (n < 0 && errno == EOPNOTSUPP)
 		__atomic_store_n(&st->no_nowait, true, __ATOMIC_RELAXED);
@@ -195,7 +274,12 @@ int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_c
 
 int svm_store_flush(struct svm_store *st)
 {
-	return fdatasync(st->fd) ? -errno : 0;
+	return sync_data(st);
+}
+
+uint64_t svm_store_flushes(const struct svm_store *st)
+{
+	return __atomic_load_n(&st->flushes, __ATOMIC_RELAXED);
 }
 
 int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len)

@@ -15,7 +15,11 @@
 
 struct svm_store;
 
-/* Capability bits, svm_store_caps() */
+/*
+ * Capability bits, svm_store_caps(). DISCARD (and, for a file,
+ * DISCARD_ZEROES) only when a probe at open found that discard works: a
+ * hole punched past the end of a file, a device whose queue takes discards.
+ */
 #define SVM_STORE_CAP_DISCARD	     (1u << 0) /* discard deallocates */
 #define SVM_STORE_CAP_DISCARD_ZEROES (1u << 1) /* and reads of discarded blocks return zeroes */
 #define SVM_STORE_CAP_BLOCKDEV	     (1u << 2) /* a block device, not a file */
@@ -49,6 +53,11 @@ int svm_store_readv_cached(struct svm_store *st, const struct iovec *iov, size_t
 int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		     size_t len, bool fua);
 int svm_store_flush(struct svm_store *st);
+/*
+ * How many flushes (fdatasync) the store has issued: svm_store_flush, and a
+ * FUA write where RWF_DSYNC is unsupported. One atomic load: cheap.
+ */
+uint64_t svm_store_flushes(const struct svm_store *st);
 /* Deallocate: punch a hole in a file, BLKDISCARD on a device. -EOPNOTSUPP if unsupported. */
 int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len);
 /* Make [off, off+len) read as zeroes, without data transfer where the store can
@@ -66,5 +75,13 @@ void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len);
 uint64_t svm_store_size(const struct svm_store *st);
 unsigned svm_store_caps(const struct svm_store *st);
 const char *svm_store_path(const struct svm_store *st);
+
+/*
+ * Fault-injection seam for the unit tests (tests/unit), never set by the
+ * handler: when non-zero, the discard probe of svm_store_open answers this
+ * -errno (say -EOPNOTSUPP) instead of asking the store, as a filesystem
+ * without punch-hole or a device without discard would.
+ */
+extern int svm_store_fault_discard_probe;
 
 #endif

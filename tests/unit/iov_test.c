@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
 #include "test.h"
 #include "../../handler/iov.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 
 void iov_test(void)
 {
@@ -31,6 +34,27 @@ void iov_test(void)
 
 	/* too little data is refused */
 	CHECK_EQ(svm_iov_window_init(&w, v, 3, 13), -EINVAL);
+
+	/* more entries than one syscall takes (IOV_MAX): the caller windows them */
+	size_t n = 2 * IOV_MAX + 1;
+	struct iovec *many = calloc(n, sizeof(*many));
+	char *bytes = malloc(n);
+
+	CHECK(many && bytes);
+	if (many && bytes) {
+		for (size_t i = 0; i < n; i++)
+			many[i] = (struct iovec){bytes + i, 1};
+		CHECK_EQ(svm_iov_window_init(&w, many, n, n), 0);
+		CHECK(w.iov == many && (size_t)w.cnt == n);
+		CHECK_EQ(svm_iov_window_advance(&w, IOV_MAX), 0);
+		CHECK(w.iov[0].iov_base == bytes + IOV_MAX && (size_t)w.cnt == n - IOV_MAX);
+		svm_iov_window_free(&w);
+		CHECK_EQ(svm_iov_window_init(&w, many, n, n - 1), 0);
+		CHECK(w.iov == many && (size_t)w.cnt == n - 1);
+		svm_iov_window_free(&w);
+	}
+	free(many);
+	free(bytes);
 
 	memset(out, 'x', sizeof(out));
 	CHECK_EQ(svm_iov_from_buf(v, 3, "0123456789", 10), 10);

@@ -1,12 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include "test.h"
+#include "../../handler/log.h"
 
 #include <stdlib.h>
 #include <unistd.h>
 
 int test_passed, test_failed;
 char test_dir[64] = "/tmp/svm-unit.XXXXXX";
+char test_last_log[512];
+
+static void keep_last(enum svm_log_level level, const char *msg)
+{
+	(void)level;
+	snprintf(test_last_log, sizeof(test_last_log), "%s", msg);
+}
+
+void test_log_capture(void)
+{
+	test_last_log[0] = '\0';
+	svm_log_set_sink(keep_last);
+}
+
+void test_log_restore(void)
+{
+	svm_log_set_sink(NULL);
+}
 
 int main(void)
 {
@@ -15,8 +34,8 @@ int main(void)
 		void (*fn)(void);
 	} suites[] = {
 		{"sense", sense_test}, {"iov", iov_test},     {"cfg", cfg_test},
-		{"cdb", cdb_test},     {"store", store_test}, {"pool", pool_test},
-		{"plugin", plugin_test},
+		{"cdb", cdb_test},     {"store", store_test}, {"lun", lun_test},
+		{"scsi", scsi_test},   {"pool", pool_test},   {"plugin", plugin_test},
 	};
 	char cmd[128];
 

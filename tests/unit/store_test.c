@@ -5,9 +5,78 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * Transfers over more iovecs than one preadv/pwritev2 call takes
+ * (IOV_MAX): done in windows; the page-cache-only read declines them.
+ */
+static void many_iovecs(void)
+{
+	struct svm_store_open_args a = {.min_bytes = 4 << 20, .create = true};
+	const size_t n = 2 * IOV_MAX + 3, seg = 512, len = n * seg;
+	char path[128], *data = malloc(len), *back = malloc(len);
+	struct iovec *v = calloc(n, sizeof(*v)), *r = calloc(n, sizeof(*r));
+	struct svm_store *st;
+
+	snprintf(path, sizeof(path), "%s/iovecs.img", test_dir);
+	CHECK(data && back && v && r);
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	if (!data || !back || !v || !r)
+		goto free_bufs;
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 13 + (i >> 9));
+	for (size_t i = 0; i < n; i++) {
+		v[i] = (struct iovec){data + (n - 1 - i) * seg, seg};
+		r[i] = (struct iovec){back + (n - 1 - i) * seg, seg};
+	}
+	CHECK_EQ(svm_store_writev(st, v, n, 4096, len, false), 0);
+	CHECK_EQ(svm_store_writev(st, v, n, 2 << 20, len - 100, true), 0); /* clipped, FUA */
+	memset(back, 0, len);
+	CHECK_EQ(svm_store_readv(st, r, n, 4096, len), 0);
+	CHECK(!memcmp(back, data, len));
+	memset(back, 0, len);
+	CHECK_EQ(svm_store_readv(st, r, n, 2 << 20, len - 100), 0);
+	/* the last iovec (the first segment in memory) was clipped by 100 bytes */
+	CHECK(!memcmp(back + seg, data + seg, len - seg) && !memcmp(back, data, seg - 100));
+	CHECK(back[seg - 100] == 0 && !memcmp(back + seg - 100, back + seg - 99, 99));
+	/* cached, but more than one call's worth: left to svm_store_readv */
+	CHECK_EQ(svm_store_readv_cached(st, r, n, 4096, len), -EAGAIN);
+	CHECK_EQ(svm_store_readv_cached(st, r, IOV_MAX, 4096, IOV_MAX * seg), 0);
+	svm_store_close(st);
+free_bufs:
+	free(data);
+	free(back);
+	free(v);
+	free(r);
+}
+
+/* The discard probe at open, and the fault-injection seam that fails it. */
+static void discard_probe(void)
+{
+	struct svm_store_open_args a = {.min_bytes = 1 << 20, .create = true};
+	struct svm_store *st;
+	struct stat sb;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/probe.img", test_dir);
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	CHECK_EQ(svm_store_caps(st), SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_DISCARD_ZEROES);
+	svm_store_close(st);
+	CHECK(stat(path, &sb) == 0 && sb.st_size == 1 << 20); /* the probe kept the size */
+
+	svm_store_fault_discard_probe = -EOPNOTSUPP;
+	test_log_capture();
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	test_log_restore();
+	svm_store_fault_discard_probe = 0;
+	CHECK_EQ(svm_store_caps(st), 0);
+	CHECK(strstr(test_last_log, "will not offer UNMAP") != NULL);
+	svm_store_close(st);
+}
 
 void store_test(void)
 {
@@ -38,7 +107,9 @@ void store_test(void)
 	CHECK(!memcmp(buf, back, 8192));
 	CHECK_EQ(svm_store_readv(st, &r, 1, 0, 6000), 0);
 	CHECK(!memcmp(buf, back, 6000));
+	uint64_t flushes = svm_store_flushes(st);
 	CHECK_EQ(svm_store_flush(st), 0);
+	CHECK_EQ(svm_store_flushes(st), flushes + 1);
 
 	/* page cache only: served while cached, -EAGAIN once evicted */
 	memset(back, 0, sizeof(back));
@@ -93,4 +164,7 @@ void store_test(void)
 	close(fd);
 	CHECK_EQ(svm_store_readv(st, &r, 1, 0, 8192), -EIO);
 	svm_store_close(st);
+
+	many_iovecs();
+	discard_probe();
 }

@@ -36,10 +36,21 @@ void iov_test(void);
 void cfg_test(void);
 void cdb_test(void);
 void store_test(void);
+void lun_test(void);
+void scsi_test(void); /* drives handler/scsi.c on an svm_lun directly */
 void pool_test(void);
 void plugin_test(void); /* drives handler/plugin.c + scsi.c through the fake runner */
 
 /* A scratch directory per run (created by main). */
 extern char test_dir[];
+
+/*
+ * For suites that call the handler's modules directly: svm_log lines go to
+ * test_last_log (the last one kept) instead of stderr, until
+ * test_log_restore.
+ */
+extern char test_last_log[512];
+void test_log_capture(void);
+void test_log_restore(void);
 
 #endif
