@@ -1,12 +1,15 @@
 #!/bin/bash
 # e2e: data integrity under concurrent load (queue depth 2 x 32), many
-# commands in flight at the store at once, UNMAP deallocating on a file and on a block device, FUA/SYNCHRONIZE
-# CACHE, and sense data for bad CDBs — all through tcm_loop /dev/sdX.
+# commands in flight at the store at once, UNMAP deallocating on a file and
+# on a block device, FUA/SYNCHRONIZE CACHE, sense data for bad CDBs, VERIFY
+# 11b held to the maximum transfer length, MODE SENSE on a LUN of more than
+# 2^24 blocks, and no UNMAP offered on a filesystem without punch-hole — all
+# through tcm_loop /dev/sdX.
 # shellcheck disable=SC2317
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
-vm_require targetcli fio sg_raw sg_unmap sg_sync losetup blkdiscard dmsetup
-trap 'vm_cleanup; dmsetup remove svm-slow 2>/dev/null; losetup -D' EXIT
+vm_require targetcli fio sg_raw sg_unmap sg_sync sg_vpd losetup blkdiscard dmsetup od
+trap 'vm_cleanup; dmsetup remove svm-slow 2>/dev/null; umount /mnt/nopunch 2>/dev/null; losetup -D' EXIT
 vm_on_fail() { vm_dump_state; }
 
 vm_start_services || fail "services did not start"
@@ -127,6 +130,60 @@ sense_checks() {
 	echo "LBA OUT OF RANGE, INVALID OPCODE, INVALID FIELD IN CDB as expected; FUA and SYNC good"
 }
 vm_step "sense data for bad CDBs" 120 sense_checks
+
+# VERIFY with BYTCHK 11b (one block of data-out against every block of the
+# range) is held to MAXIMUM TRANSFER LENGTH (hw_max_sectors, 128 here);
+# LBA 480000 onwards has never been written, so it reads as zeroes.
+verify_cap() {
+	local s
+	head -c 512 /dev/zero >/tmp/zero512
+	# VERIFY(16) BYTCHK=11b, 128 blocks: compared, GOOD
+	sg_raw -s 512 -i /tmp/zero512 "$d_file" 8f 06 00 00 00 00 00 07 53 00 00 00 00 80 00 00
+	# 129 blocks: INVALID FIELD IN CDB, before any I/O
+	s=$(sg_raw -s 512 -i /tmp/zero512 "$d_file" 8f 06 00 00 00 00 00 07 53 00 00 00 00 81 00 00 2>&1 | tr '\n' ' ' || true)
+	grep -qi 'Invalid field in cdb' <<<"$s" || { echo "VERIFY(16) 11b of 129 blocks: $s"; return 1; }
+	# the whole LUN (524288 blocks): refused at once, not read for minutes
+	s=$(sg_raw -s 512 -i /tmp/zero512 "$d_file" 8f 06 00 00 00 00 00 00 00 00 00 08 00 00 00 00 2>&1 | tr '\n' ' ' || true)
+	grep -qi 'Invalid field in cdb' <<<"$s" || { echo "VERIFY(16) 11b of the whole LUN: $s"; return 1; }
+	echo "VERIFY(16) BYTCHK=11b: 128 blocks GOOD, 129 and the whole LUN INVALID FIELD IN CDB"
+}
+vm_step "VERIFY 11b is held to the maximum transfer length" 60 verify_cap
+
+# MODE SENSE(6) short block descriptor: NUMBER OF LOGICAL BLOCKS is 4 bytes (SBC-4 6.5.2)
+vm_tcli "/backstores/user:svm create name=big0 size=10G cfgstring=/var/lib/svm/big0.img" ||
+	fail "could not create the 10 GiB LUN"
+d_big=$(vm_loop_lun /backstores/user:svm/big0)
+mode_sense_count() {
+	local n
+	sg_raw -r 252 -o /tmp/ms6.bin "$d_big" 1a 00 08 00 fc 00 2>/dev/null ||
+		sg_raw -r 252 -o /tmp/ms6.bin "$d_big" 1a 00 08 00 fc 00 # a unit attention first
+	n=$(od -An -tu1 -j4 -N4 /tmp/ms6.bin | awk '{print ($1 * 16777216) + ($2 * 65536) + ($3 * 256) + $4}')
+	echo "10 GiB LUN: MODE SENSE(6) block descriptor says $n blocks of 512 bytes"
+	[ "$n" -eq 20971520 ]
+}
+vm_step "MODE SENSE block descriptor counts more than 2^24 blocks" 60 mode_sense_count
+
+# A store on a filesystem without punch-hole (ramfs has no fallocate at all;
+# ext2 would not do: Debian mounts it with ext4's driver, which punches): the
+# LUN does not offer UNMAP (no LBPU in the Logical Block Provisioning page)
+# and refuses it with INVALID COMMAND OPERATION CODE rather than failing
+# every UNMAP with 4/44/00.
+mkdir -p /mnt/nopunch
+mount -t ramfs -o size=32m svm-nopunch /mnt/nopunch
+vm_tcli "/backstores/user:svm create name=np size=16M cfgstring=/mnt/nopunch/np.img" ||
+	fail "could not create a LUN on ramfs"
+d_np=$(vm_loop_lun /backstores/user:svm/np)
+no_punch() {
+	local s
+	sg_vpd -p lbpv "$d_np" | tee /dev/stderr | grep -q 'Unmap command supported (LBPU): 0'
+	s=$(sg_unmap --lba=0 --num=8 "$d_np" 2>&1 || true)
+	echo "UNMAP on the ramfs store: $s"
+	grep -qi 'invalid command operation code\|illegal request\|not supported' <<<"$s"
+	grep -q 'store /mnt/nopunch/np.img cannot deallocate' "$SVM_TCMU_LOG"
+	# and a LUN on a filesystem that can punch holes still offers it
+	sg_vpd -p lbpv "$d_file" | grep -q 'Unmap command supported (LBPU): 1'
+}
+vm_step "no UNMAP offered on a store that cannot deallocate" 60 no_punch
 
 grep -q ' \[ERROR\]' "$SVM_TCMU_LOG" && { grep ' \[ERROR\]' "$SVM_TCMU_LOG" >&2; fail "errors in the tcmu-runner log"; }
 vm_tcmu_alive || fail "tcmu-runner died"

@@ -52,7 +52,8 @@ refuse() { # NAME CFGSTRING EXPECTED-REASON
 	vm_log "refused '$2': $(tail -n1 <<<"$out")"
 }
 refuse bad1 /no/such/dir/x.img "neither does its directory"
-refuse bad2 "/var/lib/svm/b4.img,speed=fast" "unknown key 'speed'"
+refuse bad2 "/var/lib/svm/b4.img;speed=fast" "unknown key 'speed'"
+refuse bad3 "/var/lib/svm/b4.img,wce=no" "separate elements with ';'"
 
 # The rest through the same D-Bus call targetcli makes (CheckConfig on the
 # runner's svm object), without a 10-second targetcli start each.
@@ -65,13 +66,13 @@ check_config() { # CFGSTRING EXPECTED-REASON
 	vm_log "CheckConfig refused '$1': $(grep -o 'string ".*"' <<<"$out")"
 }
 check_config /dev/null "not a regular file or block device"
-check_config "/var/lib/svm/lun0.img,dst=/var/lib/svm/lun0.img" "is the source"
-check_config "/var/lib/svm/lun0.img,dst=/var/lib/svm/./lun0.img" "is the source"
-check_config "/var/lib/svm/b5.img,create=perhaps" "malformed value 'perhaps'"
+check_config "/var/lib/svm/lun0.img;dst=/var/lib/svm/lun0.img" "is the source"
+check_config "/var/lib/svm/lun0.img;dst=/var/lib/svm/./lun0.img" "is the source"
+check_config "/var/lib/svm/b5.img;create=perhaps" "malformed value 'perhaps'"
 check_config "relative.img" "not absolute"
-check_config "/var/lib/svm/absent.img,create=no" "does not exist"
+check_config "/var/lib/svm/absent.img;create=no" "does not exist"
 check_config /var/lib/svm "not a regular file or block device"
-check_config "/var/lib/svm/x.img,,wce=no" "malformed option"
+check_config "/var/lib/svm/x.img;;wce=no" "malformed option"
 
 # A store smaller than the LUN passes check_config (it cannot know the size)
 # but open refuses it: the LUN must not come up, and the file is untouched.
