@@ -14,8 +14,8 @@
 # shellcheck disable=SC2317
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
-vm_require targetcli tcmu-runner sdparm sg_readcap blockdev strace
-trap vm_cleanup EXIT
+vm_require targetcli tcmu-runner sdparm sg_readcap blockdev strace losetup
+trap 'vm_cleanup; losetup -D' EXIT
 vm_on_fail() { vm_dump_state; }
 
 vm_start_services || fail "services did not start"
@@ -128,6 +128,27 @@ shrink_refused() {
 	[ "$(stat -c %s /var/lib/svm/r1.img)" -eq $((128 << 20)) ]
 }
 vm_step "a shrink is refused, with the reason in the runner log" 60 shrink_refused
+
+# A block-device store grows only within the device: a 32 MiB LUN on a 64 MiB loop device
+vm_modprobe loop
+truncate -s 64M /var/lib/svm/blk.raw
+loopdev=$(losetup --find --show /var/lib/svm/blk.raw)
+vm_tcli "/backstores/user:svm create name=b1 size=32M cfgstring=$loopdev" || fail "could not create b1"
+d_b1=$(vm_loop_lun /backstores/user:svm/b1)
+grow_blockdev() {
+	vm_tcli "/backstores/user:svm/b1 set attribute dev_size=67108864"
+	echo 1 >"/sys/block/${d_b1#/dev/}/device/rescan"
+	echo "b1 on $loopdev after dev_size=64M: $(blockdev --getsize64 "$d_b1") bytes"
+	[ "$(blockdev --getsize64 "$d_b1")" -eq $((64 << 20)) ]
+	if vm_tcli "/backstores/user:svm/b1 set attribute dev_size=134217728"; then
+		echo "growing past the end of the device was accepted"
+		return 1
+	fi
+	log_has "refusing dev_size: block device '$loopdev' holds 67108864 bytes"
+	[ "$(cat "$(echo $cfgfs/user_*/b1)"/attrib/dev_size)" = 67108864 ]
+}
+vm_step "a block-device store grows only as far as the device" 60 grow_blockdev
+vm_tcli "/backstores/user:svm delete b1" || fail "could not delete b1"
 
 wce_live() {
 	vm_tcli "/backstores/user:svm/r1 set attribute emulate_write_cache=0"

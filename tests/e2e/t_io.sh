@@ -176,7 +176,7 @@ d_np=$(vm_loop_lun /backstores/user:svm/np)
 no_punch() {
 	local s
 	sg_vpd -p lbpv "$d_np" | tee /dev/stderr | grep -q 'Unmap command supported (LBPU): 0'
-	s=$(sg_unmap --lba=0 --num=8 "$d_np" 2>&1 || true)
+	s=$(sg_unmap --force --lba=0 --num=8 "$d_np" 2>&1 || true)
 	echo "UNMAP on the ramfs store: $s"
 	grep -qi 'invalid command operation code\|illegal request\|not supported' <<<"$s"
 	grep -q 'store /mnt/nopunch/np.img cannot deallocate' "$SVM_TCMU_LOG"
