@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -703,6 +704,66 @@ static void reconfig(void)
 	dev.num_lbas = NLBAS;
 }
 
+static volatile bool spin_stop;
+static int spin_good, spin_busy, spin_other;
+
+/* The runner's command thread, calling in while another thread closes and reopens the LUN. */
+static void *spinner(void *arg)
+{
+	static uint8_t buf[BS];
+	struct tcmulib_cmd lc;
+	struct tcmur_cmd rc = {.lib_cmd = &lc};
+	struct iovec v = {buf, BS};
+	uint8_t tur[6] = {SVM_OP_TEST_UNIT_READY}, rd[16];
+	int sts;
+
+	(void)arg;
+	rw10(rd, SVM_OP_READ10, 8, 1);
+	for (unsigned i = 0; !spin_stop; i++) {
+		memset(&lc, 0, sizeof(lc));
+		lc.cdb = i & 1 ? rd : tur;
+		lc.iovec = &v;
+		lc.iov_cnt = i & 1;
+		sts = fake_submit(&dev, &rc, NULL);
+		if (sts == TCMU_STS_OK)
+			spin_good++;
+		else if (sts == TCMU_STS_BUSY)
+			spin_busy++;
+		else
+			spin_other++;
+	}
+	return NULL;
+}
+
+/*
+ * tcmu-runner's timeout recovery closes and reopens a LUN on its recovery
+ * thread while the command thread may still be in handle_cmd. Commands
+ * racing that get GOOD or BUSY, never a freed LUN (the sanitize tier
+ * turns a use-after-free into a failure).
+ */
+static void reopen_race(void)
+{
+	char path[256];
+	pthread_t t;
+
+	snprintf(path, sizeof(path), "%s/race.img", test_dir);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s", path);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	spin_stop = false;
+	CHECK_EQ(pthread_create(&t, NULL, spinner, NULL), 0);
+	for (int i = 0; i < 200; i++) {
+		fake_handler->close(&dev);
+		CHECK_EQ(fake_handler->open(&dev, true), 0);
+	}
+	spin_stop = true;
+	pthread_join(t, NULL);
+	fake_handler->close(&dev);
+	CHECK(spin_good > 0);
+	CHECK_EQ(spin_other, 0);
+	if (getenv("SVM_UNIT_VERBOSE"))
+		fprintf(stderr, "reopen race: %d GOOD, %d BUSY\n", spin_good, spin_busy);
+}
+
 void plugin_test(void)
 {
 	dev.num_lbas = NLBAS;
@@ -718,4 +779,5 @@ void plugin_test(void)
 	emulation();
 	identity();
 	reconfig();
+	reopen_race();
 }
