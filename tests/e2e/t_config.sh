@@ -209,26 +209,10 @@ if ! targetcli restoreconfig >/tmp/restore.out 2>&1; then
 fi
 cat /tmp/restore.out >&2
 if grep -qi 'cannot\|error\|fail' /tmp/restore.out; then fail "restoreconfig reported a problem"; fi
-disk_by_name() { # BACKSTORE: its disk, once the restored tcm_loop LUN is back
-	local tpg lun so addr d
-	for tpg in /sys/kernel/config/target/loopback/naa.*/tpgt_1; do
-		[ -s "$tpg/address" ] || continue
-		read -r addr <"$tpg/address"
-		for lun in "$tpg"/lun/lun_*; do
-			for so in "$lun"/*; do
-				[ -L "$so" ] && [ "$(basename "$(readlink -f "$so")")" = "$1" ] || continue
-				for d in /sys/bus/scsi/devices/"$addr:${lun##*_}"/block/*; do
-					[ -e "$d" ] && { echo "/dev/${d##*/}"; return 0; }
-				done
-			done
-		done
-	done
-	return 1
-}
 for n in r1 c1 c2; do
-	vm_wait_for 60 "the disk of $n after restoreconfig" disk_by_name $n || fail "no disk for $n"
+	vm_wait_for 60 "the disk of $n after restoreconfig" vm_loop_disk_of $n || fail "no disk for $n"
 done
-d_r1=$(disk_by_name r1) d_c1=$(disk_by_name c1) d_c2=$(disk_by_name c2)
+d_r1=$(vm_loop_disk_of r1) d_c1=$(vm_loop_disk_of c1) d_c2=$(vm_loop_disk_of c2)
 vm_step "size, write cache and configuration after saveconfig / clearconfig / restoreconfig" 60 check_r1
 
 vm_tcmu_alive || fail "tcmu-runner died"

@@ -100,26 +100,9 @@ fi
 cat /tmp/restore.out >&2
 if grep -qi 'cannot\|error\|fail' /tmp/restore.out; then fail "restoreconfig reported a problem"; fi
 
-# The restored tcm_loop target brings the disks back: find each by its LUN's backstore.
-disk_of() {
-	local tpg lun so addr d
-	for tpg in /sys/kernel/config/target/loopback/naa.*/tpgt_1; do
-		[ -s "$tpg/address" ] || continue
-		read -r addr <"$tpg/address"
-		for lun in "$tpg"/lun/lun_*; do
-			for so in "$lun"/*; do
-				[ -L "$so" ] && [ "$(basename "$(readlink -f "$so")")" = "$1" ] || continue
-				for d in /sys/bus/scsi/devices/"$addr:${lun##*_}"/block/*; do
-					[ -e "$d" ] && { echo "/dev/${d##*/}"; return 0; }
-				done
-			done
-		done
-	done
-	return 1
-}
 for n in n1 n2 n3; do
-	vm_wait_for 60 "the disk of $n after restoreconfig" disk_of "$n" || fail "no disk for $n after restore"
-	disk[$n]=$(disk_of "$n")
+	vm_wait_for 60 "the disk of $n after restoreconfig" vm_loop_disk_of "$n" || fail "no disk for $n after restore"
+	disk[$n]=$(vm_loop_disk_of "$n")
 	now=$(configfs_serial "$(echo $cfgfs/user_*/$n)")
 	[ "$now" = "${want[$n]}" ] || fail "$n's configfs serial changed in the restore: $now"
 done

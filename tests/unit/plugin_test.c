@@ -108,22 +108,6 @@ static struct reply run(const uint8_t *cdb, void *data, size_t len)
 		CHECK(r_.sts == TCMU_STS_PASSTHROUGH_ERR && r_.key == (k) && r_.asc == (a)); \
 	} while (0)
 
-static void rw10(uint8_t *cdb, uint8_t op, uint32_t lba, uint16_t n)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = op;
-	svm_put_be32(cdb + 2, lba);
-	svm_put_be16(cdb + 7, n);
-}
-
-static void rw16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t n)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = op;
-	svm_put_be64(cdb + 2, lba);
-	svm_put_be32(cdb + 10, n);
-}
-
 static bool check(const char *cfg, const char *want)
 {
 	char *reason = NULL;
@@ -237,12 +221,12 @@ static void io(void)
 	 * once, a blocking command (here PRE-FETCH) executes on the calling
 	 * thread: there is no completion callback to finish it later.
 	 */
-	rw10(cdb, SVM_OP_PREFETCH10, 0, 8);
+	test_cdb10(cdb, SVM_OP_PREFETCH10, 0, 8);
 	CHECK_GOOD(run(cdb, NULL, 0));
 	CHECK(!last_async);
 
 	/* a WRITE(10) the page cache absorbs: at once, on the calling thread */
-	rw10(cdb, SVM_OP_WRITE10, 100, 8);
+	test_cdb10(cdb, SVM_OP_WRITE10, 100, 8);
 	CHECK_GOOD(run(cdb, buf, 8 * BS));
 	CHECK(!last_async);
 	/* with FUA: declined to the runner's write callout, pool, completed later */
@@ -253,11 +237,11 @@ static void io(void)
 	uint8_t tur[6] = {SVM_OP_TEST_UNIT_READY};
 	CHECK_GOOD(run(tur, NULL, 0));
 	CHECK(!last_async);
-	rw10(cdb, SVM_OP_PREFETCH10, 0, 8);
+	test_cdb10(cdb, SVM_OP_PREFETCH10, 0, 8);
 	CHECK_GOOD(run(cdb, NULL, 0));
 	CHECK(last_async);
 	/* READ(10) of blocks in the page cache: at once */
-	rw10(cdb, SVM_OP_READ10, 100, 8);
+	test_cdb10(cdb, SVM_OP_READ10, 100, 8);
 	memset(back, 0, sizeof(back));
 	CHECK_GOOD(run(cdb, back, 8 * BS));
 	CHECK(!last_async);
@@ -271,7 +255,7 @@ static void io(void)
 	CHECK_GOOD(run(cdb, back, 8 * BS));
 	CHECK(last_async);
 	CHECK(!memcmp(buf, back, 8 * BS));
-	rw16(cdb, SVM_OP_READ16, 104, 4);
+	test_cdb16(cdb, SVM_OP_READ16, 104, 4);
 	memset(back, 0, sizeof(back));
 	CHECK_GOOD(run(cdb, back, 4 * BS));
 	CHECK(!memcmp(buf + 4 * BS, back, 4 * BS));
@@ -280,7 +264,7 @@ static void io(void)
 	CHECK(!memcmp(buf + BS, back, BS));
 
 	/* WRITE(16) with FUA at the last block; WRITE(6)/READ(6) with length 0 = 256 */
-	rw16(cdb, SVM_OP_WRITE16, NLBAS - 1, 1);
+	test_cdb16(cdb, SVM_OP_WRITE16, NLBAS - 1, 1);
 	cdb[1] = 0x08;
 	CHECK_GOOD(run(cdb, buf, BS));
 	uint8_t w6[6] = {SVM_OP_WRITE6, 0, 0x02, 0x00, 0, 0};
@@ -291,23 +275,23 @@ static void io(void)
 	CHECK(!memcmp(buf, back, 256 * BS));
 
 	/* out of range: LBA OUT OF RANGE; wrapping LBA; data-out of the wrong size */
-	rw16(cdb, SVM_OP_READ16, NLBAS - 1, 2);
+	test_cdb16(cdb, SVM_OP_READ16, NLBAS - 1, 2);
 	CHECK_SENSE(run(cdb, back, 2 * BS), 5, 0x21);
 	CHECK(!last_async); /* refused by its checks, before any I/O */
-	rw16(cdb, SVM_OP_WRITE16, UINT64_MAX, 2);
+	test_cdb16(cdb, SVM_OP_WRITE16, UINT64_MAX, 2);
 	CHECK_SENSE(run(cdb, buf, 2 * BS), 5, 0x21);
-	rw16(cdb, SVM_OP_READ16, NLBAS, 0);
+	test_cdb16(cdb, SVM_OP_READ16, NLBAS, 0);
 	CHECK_GOOD(run(cdb, back, 0)); /* zero blocks at the end is fine */
-	rw16(cdb, SVM_OP_READ16, NLBAS + 1, 0);
+	test_cdb16(cdb, SVM_OP_READ16, NLBAS + 1, 0);
 	CHECK_SENSE(run(cdb, back, 0), 5, 0x21);
-	rw10(cdb, SVM_OP_WRITE10, 0, 8);
+	test_cdb10(cdb, SVM_OP_WRITE10, 0, 8);
 	CHECK_SENSE(run(cdb, buf, 7 * BS), 5, 0x24);
-	rw10(cdb, SVM_OP_READ10, 0, 8);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 8);
 	cdb[1] = 0x20; /* RDPROTECT without protection information */
 	CHECK_SENSE(run(cdb, back, 8 * BS), 5, 0x24);
 	/* more than MAXIMUM TRANSFER LENGTH is served, as LIO's backstores do */
 	CHECK(dev.max_xfer_len < 256);
-	rw10(cdb, SVM_OP_READ10, 0, 256);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 256);
 	CHECK_GOOD(run(cdb, back, sizeof(back)));
 
 	/* unknown opcode: one path */
@@ -315,7 +299,7 @@ static void io(void)
 	CHECK_SENSE(run(unk, NULL, 0), 5, 0x20);
 
 	/* VERIFY(10) BYTCHK=1: match, then a miscompare at byte 517 */
-	rw10(cdb, SVM_OP_VERIFY10, 100, 2);
+	test_cdb10(cdb, SVM_OP_VERIFY10, 100, 2);
 	cdb[1] = 0x02;
 	CHECK_GOOD(run(cdb, buf, 2 * BS));
 	memcpy(back, buf, 2 * BS);
@@ -327,21 +311,21 @@ static void io(void)
 	CHECK_GOOD(run(cdb, NULL, 0)); /* BYTCHK=0: medium verification only */
 
 	/* WRITE AND VERIFY(16) */
-	rw16(cdb, SVM_OP_WRITE_VERIFY16, 200, 2);
+	test_cdb16(cdb, SVM_OP_WRITE_VERIFY16, 200, 2);
 	CHECK_GOOD(run(cdb, buf, 2 * BS));
 
 	/* SYNCHRONIZE CACHE(10/16), PRE-FETCH(10) */
-	rw10(cdb, SVM_OP_SYNC_CACHE10, 0, 0);
+	test_cdb10(cdb, SVM_OP_SYNC_CACHE10, 0, 0);
 	CHECK_GOOD(run(cdb, NULL, 0));
-	rw16(cdb, SVM_OP_SYNC_CACHE16, NLBAS + 1, 0);
+	test_cdb16(cdb, SVM_OP_SYNC_CACHE16, NLBAS + 1, 0);
 	CHECK_SENSE(run(cdb, NULL, 0), 5, 0x21);
-	rw10(cdb, SVM_OP_PREFETCH10, 10, 10);
+	test_cdb10(cdb, SVM_OP_PREFETCH10, 10, 10);
 	CHECK_GOOD(run(cdb, NULL, 0));
 
 	/* UNMAP 16 blocks at LBA 1024 (aligned to 4 KiB): hole, reads zero */
 	uint8_t big[BS * 16];
 	memset(big, 0x5a, sizeof(big));
-	rw10(cdb, SVM_OP_WRITE10, 1024, 16);
+	test_cdb10(cdb, SVM_OP_WRITE10, 1024, 16);
 	CHECK_GOOD(run(cdb, big, sizeof(big)));
 	fd = open(path, O_RDONLY);
 	CHECK(fd >= 0 && fsync(fd) == 0); /* allocate before counting blocks */
@@ -355,7 +339,7 @@ static void io(void)
 	svm_put_be32(pl + 16, 16);
 	CHECK_GOOD(run(um, pl, sizeof(pl)));
 	CHECK(stat(path, &sb) == 0 && sb.st_blocks < before);
-	rw10(cdb, SVM_OP_READ10, 1024, 16);
+	test_cdb10(cdb, SVM_OP_READ10, 1024, 16);
 	CHECK_GOOD(run(cdb, big, sizeof(big)));
 	CHECK(big[0] == 0 && !memcmp(big, big + 1, sizeof(big) - 1));
 	svm_put_be64(pl + 8, NLBAS - 8); /* past the end: nothing unmapped */
@@ -368,9 +352,9 @@ static void io(void)
 	uint8_t ws[16] = {0}, blk[BS];
 	memset(blk, 0xC3, sizeof(blk));
 	blk[7] = 1;
-	rw10(ws, SVM_OP_WRITE_SAME10, 300, 40);
+	test_cdb10(ws, SVM_OP_WRITE_SAME10, 300, 40);
 	CHECK_GOOD(run(ws, blk, BS));
-	rw10(cdb, SVM_OP_READ10, 300, 40);
+	test_cdb10(cdb, SVM_OP_READ10, 300, 40);
 	CHECK_GOOD(run(cdb, buf, 40 * BS));
 	bool tiled = true;
 	for (int i = 0; i < 40; i++)
@@ -379,21 +363,21 @@ static void io(void)
 	CHECK_SENSE(run(ws, blk, BS - 1), 5, 0x24); /* data-out not one block */
 	ws[1] = 0x10;				   /* ANCHOR */
 	CHECK_SENSE(run(ws, blk, BS), 5, 0x24);
-	rw10(ws, SVM_OP_WRITE_SAME10, 300, 0); /* WSNZ */
+	test_cdb10(ws, SVM_OP_WRITE_SAME10, 300, 0); /* WSNZ */
 	CHECK_SENSE(run(ws, blk, BS), 5, 0x24);
-	rw10(ws, SVM_OP_WRITE_SAME10, NLBAS - 1, 2);
+	test_cdb10(ws, SVM_OP_WRITE_SAME10, NLBAS - 1, 2);
 	CHECK_SENSE(run(ws, blk, BS), 5, 0x21);
 	/* WRITE SAME(16) NDOB + UNMAP: no data-out, blocks read back as zero */
-	rw16(ws, SVM_OP_WRITE_SAME16, 300, 40);
+	test_cdb16(ws, SVM_OP_WRITE_SAME16, 300, 40);
 	ws[1] = 0x09;
 	CHECK_GOOD(run(ws, NULL, 0));
-	rw10(cdb, SVM_OP_READ10, 300, 40);
+	test_cdb10(cdb, SVM_OP_READ10, 300, 40);
 	memset(buf, 0xFF, 40 * BS);
 	CHECK_GOOD(run(cdb, buf, 40 * BS));
 	CHECK(buf[0] == 0 && !memcmp(buf, buf + 1, 40 * BS - 1));
 	/* a zero block without UNMAP zeroes too */
 	memset(blk, 0, sizeof(blk));
-	rw10(ws, SVM_OP_WRITE_SAME10, 0, 8);
+	test_cdb10(ws, SVM_OP_WRITE_SAME10, 0, 8);
 	CHECK_GOOD(run(ws, blk, BS));
 
 	fake_handler->close(&dev);
@@ -404,7 +388,7 @@ static void io(void)
 	 */
 	uint8_t tur0[6] = {SVM_OP_TEST_UNIT_READY};
 	CHECK_EQ(run(tur0, NULL, 0).sts, TCMU_STS_BUSY);
-	rw10(cdb, SVM_OP_WRITE10, 0, 1);
+	test_cdb10(cdb, SVM_OP_WRITE10, 0, 1);
 	CHECK_EQ(run(cdb, buf, BS).sts, TCMU_STS_BUSY);
 
 	/* A store that served the LUN and then vanished is not re-created empty. */
@@ -557,7 +541,7 @@ static void identity(void)
 	CHECK_SENSE(vpd_page(0x80, b), 2, 0x04);
 	CHECK_SENSE(vpd_page(0x83, b), 2, 0x04);
 	CHECK_SENSE(run(tur, NULL, 0), 2, 0x04);
-	rw10(cdb, SVM_OP_READ10, 0, 1);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 1);
 	CHECK_SENSE(run(cdb, b, BS), 2, 0x04);
 
 	/* rtslib writes the serial: the very next command sees it */
@@ -651,7 +635,7 @@ static void reconfig(void)
 	CHECK(stat(path, &sb) == 0 && sb.st_size == 2 * NLBAS * BS);
 	CHECK_GOOD(run(rc16, b, 32));
 	CHECK_EQ(svm_get_be64(b), 2 * NLBAS - 1);
-	rw16(cdb, SVM_OP_WRITE16, 2 * NLBAS - 1, 1); /* the new last block is writable */
+	test_cdb16(cdb, SVM_OP_WRITE16, 2 * NLBAS - 1, 1); /* the new last block is writable */
 	memset(b, 0x42, BS);
 	CHECK_GOOD(run(cdb, b, BS));
 	fake_last_info[0] = 0;
@@ -718,7 +702,7 @@ static void *spinner(void *arg)
 	int sts;
 
 	(void)arg;
-	rw10(rd, SVM_OP_READ10, 8, 1);
+	test_cdb10(rd, SVM_OP_READ10, 8, 1);
 	for (unsigned i = 0; !spin_stop; i++) {
 		memset(&lc, 0, sizeof(lc));
 		lc.cdb = i & 1 ? rd : tur;

@@ -109,30 +109,6 @@ static enum svm_sense run(struct svm_lun *lun, const uint8_t *cdb, void *buf, si
 	return run_iov(lun, cdb, &v, len ? 1 : 0, NULL);
 }
 
-static void cdb10(uint8_t *cdb, uint8_t op, uint32_t lba, uint16_t n)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = op;
-	svm_put_be32(cdb + 2, lba);
-	svm_put_be16(cdb + 7, n);
-}
-
-static void cdb12(uint8_t *cdb, uint8_t op, uint32_t lba, uint32_t n)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = op;
-	svm_put_be32(cdb + 2, lba);
-	svm_put_be32(cdb + 6, n);
-}
-
-static void cdb16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t n)
-{
-	memset(cdb, 0, 16);
-	cdb[0] = op;
-	svm_put_be64(cdb + 2, lba);
-	svm_put_be32(cdb + 10, n);
-}
-
 static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
 {
 	for (size_t i = 0; i < n; i++)
@@ -169,11 +145,11 @@ static void big_blocks(void)
 		goto free_bufs;
 	}
 	pattern(data, (size_t)n * bs, 1);
-	cdb10(cdb, SVM_OP_WRITE10, 0, n);
+	test_cdb10(cdb, SVM_OP_WRITE10, 0, n);
 	CHECK_EQ(run(lun, cdb, data, (size_t)n * bs), SVM_SENSE_OK);
 
 	/* BYTCHK 01b over n blocks: a match, then a miscompare in block 17 */
-	cdb16(cdb, SVM_OP_VERIFY16, 0, n);
+	test_cdb16(cdb, SVM_OP_VERIFY16, 0, n);
 	cdb[1] = 0x02;
 	CHECK_EQ(run(lun, cdb, data, (size_t)n * bs), SVM_SENSE_OK);
 	data[(size_t)17 * bs + 5] ^= 0x40;
@@ -183,23 +159,23 @@ static void big_blocks(void)
 
 	/* WRITE SAME(10) of a non-zero block over n blocks at LBA 30 */
 	pattern(blk, bs, 9);
-	cdb10(cdb, SVM_OP_WRITE_SAME10, 30, n);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, 30, n);
 	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_OK);
-	cdb10(cdb, SVM_OP_READ10, 30, n);
+	test_cdb10(cdb, SVM_OP_READ10, 30, n);
 	CHECK_EQ(run(lun, cdb, back, (size_t)n * bs), SVM_SENSE_OK);
 	for (uint32_t i = 0; i < n; i++)
 		same &= !memcmp(back + (size_t)i * bs, blk, bs);
 	CHECK(same);
 
 	/* BYTCHK 11b over the same n blocks: a match; then block 47 differs at byte 300 */
-	cdb10(cdb, SVM_OP_VERIFY10, 30, n);
+	test_cdb10(cdb, SVM_OP_VERIFY10, 30, n);
 	cdb[1] = 0x06;
 	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_OK);
 	memcpy(back, blk, bs);
 	back[300] ^= 0x01;
-	cdb10(cdb, SVM_OP_WRITE10, 47, 1);
+	test_cdb10(cdb, SVM_OP_WRITE10, 47, 1);
 	CHECK_EQ(run(lun, cdb, back, bs), SVM_SENSE_OK);
-	cdb10(cdb, SVM_OP_VERIFY10, 30, n);
+	test_cdb10(cdb, SVM_OP_VERIFY10, 30, n);
 	cdb[1] = 0x06;
 	v = (struct iovec){blk, bs};
 	CHECK_EQ(run_iov(lun, cdb, &v, 1, &req), SVM_SENSE_MISCOMPARE_VERIFY);
@@ -228,26 +204,26 @@ static void verify_cap(void)
 		return;
 	memset(data, 0, sizeof(data));
 	/* the whole LUN with one block of data-out */
-	cdb16(cdb, SVM_OP_VERIFY16, 0, nlbas);
+	test_cdb16(cdb, SVM_OP_VERIFY16, 0, nlbas);
 	cdb[1] = 0x06;
 	CHECK_EQ(run(lun, cdb, data, bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
-	cdb10(cdb, SVM_OP_VERIFY10, 0, max + 1);
+	test_cdb10(cdb, SVM_OP_VERIFY10, 0, max + 1);
 	cdb[1] = 0x06;
 	CHECK_EQ(run(lun, cdb, data, bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
-	cdb10(cdb, SVM_OP_VERIFY10, 0, max);
+	test_cdb10(cdb, SVM_OP_VERIFY10, 0, max);
 	cdb[1] = 0x06;
 	CHECK_EQ(run(lun, cdb, data, bs), SVM_SENSE_OK); /* the medium reads zeroes */
 	/*
 	 * BYTCHK 01b compares only the data-out sent, 00b reads nothing: longer
 	 * lengths pass, as on LIO (libiscsi's Verify tests send up to 256 blocks)
 	 */
-	cdb12(cdb, SVM_OP_VERIFY12, 0, max + 1);
+	test_cdb12(cdb, SVM_OP_VERIFY12, 0, max + 1);
 	cdb[1] = 0x02;
 	CHECK_EQ(run(lun, cdb, data, (size_t)(max + 1) * bs), SVM_SENSE_OK);
-	cdb16(cdb, SVM_OP_VERIFY16, 0, nlbas);
+	test_cdb16(cdb, SVM_OP_VERIFY16, 0, nlbas);
 	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
 	/* out of range and too long: the range is checked first */
-	cdb16(cdb, SVM_OP_VERIFY16, nlbas - 1, max + 1);
+	test_cdb16(cdb, SVM_OP_VERIFY16, nlbas - 1, max + 1);
 	cdb[1] = 0x06;
 	CHECK_EQ(run(lun, cdb, data, bs), SVM_SENSE_LBA_OUT_OF_RANGE);
 	/* the limit is the one the Block Limits page reports */
@@ -260,7 +236,7 @@ static void verify_cap(void)
 	lun = open_lun("scsi-cap.img", bs, 4096, 0, true);
 	if (!lun)
 		return;
-	cdb16(cdb, SVM_OP_VERIFY16, 0, 4096);
+	test_cdb16(cdb, SVM_OP_VERIFY16, 0, 4096);
 	cdb[1] = 0x06;
 	CHECK_EQ(run(lun, cdb, data, bs), SVM_SENSE_OK);
 	close_lun(lun, "scsi-cap.img");
@@ -296,31 +272,31 @@ static void stale_data(void)
 	if (!lun)
 		return;
 	pattern(data, sizeof(data), 3);
-	cdb10(cdb, SVM_OP_WRITE10, 0, 4);
+	test_cdb10(cdb, SVM_OP_WRITE10, 0, 4);
 	memcpy(orig, data, sizeof(data));
 	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
 	CHECK(!memcmp(data, orig, sizeof(data))); /* data-out: untouched */
 
 	/* a READ whose buffer is larger than its transfer: the tail is zeroed */
 	memset(buf, 0xAA, sizeof(buf));
-	cdb10(cdb, SVM_OP_READ10, 0, 1);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 1);
 	CHECK_EQ(run(lun, cdb, buf, sizeof(buf)), SVM_SENSE_OK);
 	CHECK(!memcmp(buf, data, bs) && all_bytes(buf + bs, sizeof(buf) - bs, 0));
 	/* the same across iovecs */
 	memset(buf, 0xAA, sizeof(buf));
 	v[0] = (struct iovec){buf, 700};
 	v[1] = (struct iovec){buf + 700, sizeof(buf) - 700};
-	cdb10(cdb, SVM_OP_READ10, 1, 1);
+	test_cdb10(cdb, SVM_OP_READ10, 1, 1);
 	CHECK_EQ(run_iov(lun, cdb, v, 2, NULL), SVM_SENSE_OK);
 	CHECK(!memcmp(buf, data + bs, bs) && all_bytes(buf + bs, sizeof(buf) - bs, 0));
 	/* a 0-block READ */
 	memset(buf, 0xAA, sizeof(buf));
-	cdb10(cdb, SVM_OP_READ10, 0, 0);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 0);
 	CHECK_EQ(run(lun, cdb, buf, sizeof(buf)), SVM_SENSE_OK);
 	CHECK(all_bytes(buf, sizeof(buf), 0));
 	/* a READ that fills its buffer exactly */
 	memset(buf, 0xAA, sizeof(buf));
-	cdb10(cdb, SVM_OP_READ10, 0, 4);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 4);
 	CHECK_EQ(run(lun, cdb, buf, sizeof(buf)), SVM_SENSE_OK);
 	CHECK(!memcmp(buf, data, sizeof(buf)));
 
@@ -355,11 +331,11 @@ static void stale_data(void)
 
 	/* data-out, with room to spare: VERIFY, WRITE SAME, UNMAP leave it as it was */
 	memcpy(orig, data, sizeof(data));
-	cdb10(cdb, SVM_OP_VERIFY10, 0, 1);
+	test_cdb10(cdb, SVM_OP_VERIFY10, 0, 1);
 	cdb[1] = 0x02;
 	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
 	CHECK(!memcmp(data, orig, sizeof(data)));
-	cdb10(cdb, SVM_OP_WRITE_SAME10, 8, 4);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, 8, 4);
 	CHECK_EQ(run(lun, cdb, data, bs), SVM_SENSE_OK);
 	CHECK(!memcmp(data, orig, sizeof(data)));
 	uint8_t um[10] = {SVM_OP_UNMAP, 0, 0, 0, 0, 0, 0, 0, 24, 0};
@@ -374,17 +350,17 @@ static void stale_data(void)
 
 	/* a failed command: the kernel returns no data, nothing is written */
 	memset(buf, 0xAA, sizeof(buf));
-	cdb10(cdb, SVM_OP_READ10, 1023, 2);
+	test_cdb10(cdb, SVM_OP_READ10, 1023, 2);
 	CHECK_EQ(run(lun, cdb, buf, sizeof(buf)), SVM_SENSE_LBA_OUT_OF_RANGE);
 	CHECK(all_bytes(buf, sizeof(buf), 0xAA));
 
 	/* cached_only: a READ that would block is left for the worker, untouched */
 	pattern(data, sizeof(data), 4);
-	cdb10(cdb, SVM_OP_WRITE10, 512, 4);
+	test_cdb10(cdb, SVM_OP_WRITE10, 512, 4);
 	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
 	evict("scsi-stale.img");
 	memset(buf, 0xAA, sizeof(buf));
-	cdb10(cdb, SVM_OP_READ10, 512, 1);
+	test_cdb10(cdb, SVM_OP_READ10, 512, 1);
 	req = (struct svm_scsi_req){.cdb = cdb, .iov = v, .iov_cnt = 1, .cached_only = true};
 	v[0] = (struct iovec){buf, 2 * bs};
 	CHECK_EQ(svm_scsi_execute(lun, &req), SVM_SENSE_OK);
@@ -416,16 +392,16 @@ static void many_iovecs(void)
 	/* one block per iovec, in reverse order through memory */
 	for (uint32_t i = 0; i < n; i++)
 		v[i] = (struct iovec){data + (size_t)(n - 1 - i) * bs, bs};
-	cdb10(cdb, SVM_OP_WRITE10, 0, n);
+	test_cdb10(cdb, SVM_OP_WRITE10, 0, n);
 	cdb[1] = 0x08; /* FUA: a worker's write */
 	CHECK_EQ(run_iov(lun, cdb, v, n, NULL), SVM_SENSE_OK);
-	cdb10(cdb, SVM_OP_WRITE10, n, n); /* cached write */
+	test_cdb10(cdb, SVM_OP_WRITE10, n, n); /* cached write */
 	CHECK_EQ(run_iov(lun, cdb, v, n, NULL), SVM_SENSE_OK);
 	for (uint32_t i = 0; i < n; i++)
 		v[i] = (struct iovec){back + (size_t)(n - 1 - i) * bs, bs};
 	for (uint32_t lba = 0; lba <= n; lba += n) {
 		memset(back, 0xAA, (size_t)n * bs);
-		cdb10(cdb, SVM_OP_READ10, lba, n);
+		test_cdb10(cdb, SVM_OP_READ10, lba, n);
 		CHECK_EQ(run_iov(lun, cdb, v, n, NULL), SVM_SENSE_OK);
 		CHECK(!memcmp(back, data, (size_t)n * bs));
 	}
@@ -561,15 +537,15 @@ static void no_discard(void)
 	/* WRITE SAME(10) and (16) with UNMAP and a zero block: the blocks read zero */
 	for (int sixteen = 0; sixteen <= 1; sixteen++) {
 		memset(data, 0x5A, sizeof(data));
-		cdb10(cdb, SVM_OP_WRITE10, 64, 16);
+		test_cdb10(cdb, SVM_OP_WRITE10, 64, 16);
 		CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
 		if (sixteen)
-			cdb16(cdb, SVM_OP_WRITE_SAME16, 64, 16);
+			test_cdb16(cdb, SVM_OP_WRITE_SAME16, 64, 16);
 		else
-			cdb10(cdb, SVM_OP_WRITE_SAME10, 64, 16);
+			test_cdb10(cdb, SVM_OP_WRITE_SAME10, 64, 16);
 		cdb[1] = 0x08; /* UNMAP */
 		CHECK_EQ(run(lun, cdb, zero, sizeof(zero)), SVM_SENSE_OK);
-		cdb10(cdb, SVM_OP_READ10, 64, 16);
+		test_cdb10(cdb, SVM_OP_READ10, 64, 16);
 		CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
 		CHECK(all_bytes(data, sizeof(data), 0));
 	}
@@ -592,20 +568,20 @@ static void lengths_64(void)
 		goto free_bufs;
 	}
 	pattern(blk, bs, 6);
-	cdb10(cdb, SVM_OP_WRITE10, 0, 1);
+	test_cdb10(cdb, SVM_OP_WRITE10, 0, 1);
 	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_OK);
 	/* a 4 GiB WRITE with no data-out is refused, not done as a 0-byte one */
-	cdb16(cdb, SVM_OP_WRITE16, 0, n);
+	test_cdb16(cdb, SVM_OP_WRITE16, 0, n);
 	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_FIELD_IN_CDB);
-	cdb16(cdb, SVM_OP_WRITE16, 0, n);
+	test_cdb16(cdb, SVM_OP_WRITE16, 0, n);
 	CHECK_EQ(run(lun, cdb, buf, bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
 	/* a 4 GiB READ into one block: that block (underflow) */
 	memset(buf, 0xAA, bs);
-	cdb16(cdb, SVM_OP_READ16, 0, n);
+	test_cdb16(cdb, SVM_OP_READ16, 0, n);
 	CHECK_EQ(run(lun, cdb, buf, bs), SVM_SENSE_OK);
 	CHECK(!memcmp(buf, blk, bs));
 	/* a 4 GiB VERIFY BYTCHK 01b with one block of data-out: too little data */
-	cdb16(cdb, SVM_OP_VERIFY16, 0, n);
+	test_cdb16(cdb, SVM_OP_VERIFY16, 0, n);
 	cdb[1] = 0x02;
 	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
 	close_lun(lun, "scsi-4g.img");

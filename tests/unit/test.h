@@ -3,6 +3,9 @@
 #ifndef SVM_TEST_H
 #define SVM_TEST_H
 
+#include "../../handler/cdb.h"
+
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +32,31 @@ extern int test_passed, test_failed;
 				__LINE__, #a, #b, a_, b_);                                 \
 		}                                                                          \
 	} while (0)
+
+/* A 16-byte CDB buffer holding op with LBA lba and TRANSFER LENGTH n, the 10/12/16-byte layout. */
+static inline void test_cdb10(uint8_t *cdb, uint8_t op, uint32_t lba, uint16_t n)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	svm_put_be32(cdb + 2, lba);
+	svm_put_be16(cdb + 7, n);
+}
+
+static inline void test_cdb12(uint8_t *cdb, uint8_t op, uint32_t lba, uint32_t n)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	svm_put_be32(cdb + 2, lba);
+	svm_put_be32(cdb + 6, n);
+}
+
+static inline void test_cdb16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t n)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	svm_put_be64(cdb + 2, lba);
+	svm_put_be32(cdb + 10, n);
+}
 
 /* Suites, one per source module (tests/unit/<module>_test.c). */
 void sense_test(void);

@@ -108,6 +108,11 @@
 #                              same, but waits for and prints the SCSI generic
 #                              node (/dev/sgN); for any device type (a disk,
 #                              a CD-ROM, ...), sd need not attach
+#   vm_loop_disk_of BACKSTORE-NAME
+#                              prints the /dev/sdX of the tcm_loop LUN that
+#                              exports the backstore of that name (say,
+#                              after restoreconfig brought the LUNs back);
+#                              fails while there is none
 #   vm_sg_of DEV               prints the SCSI generic node of /dev/sdX
 #   vm_iscsi_lun BACKSTORE [NAME] [LUN]
 #                              export BACKSTORE over iSCSI: target
@@ -593,6 +598,23 @@ vm_loop_lun_sg() {
 	sg=$(_vm_scsi_sg "$hctl")
 	vm_log "$bs is /dev/$sg"
 	echo "/dev/$sg"
+}
+
+vm_loop_disk_of() {
+	local tpg lun so addr d
+	for tpg in /sys/kernel/config/target/loopback/naa.*/tpgt_1; do
+		[ -s "$tpg/address" ] || continue
+		read -r addr <"$tpg/address"
+		for lun in "$tpg"/lun/lun_*; do
+			for so in "$lun"/*; do
+				[ -L "$so" ] && [ "$(basename "$(readlink -f "$so")")" = "$1" ] || continue
+				for d in /sys/bus/scsi/devices/"$addr:${lun##*_}"/block/*; do
+					[ -e "$d" ] && { echo "/dev/${d##*/}"; return 0; }
+				done
+			done
+		done
+	done
+	return 1
 }
 
 vm_sg_of() {
