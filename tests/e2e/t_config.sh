@@ -116,6 +116,8 @@ grow() {
 	# the new end is usable
 	dd if=/dev/urandom of="$d_r1" bs=1M count=1 seek=127 oflag=direct status=none
 	log_has 'svm/r1: svm: LUN on /var/lib/svm/r1.img grown from 131072 to 262144 blocks'
+	# tcmu-runner raised CAPACITY DATA HAS CHANGED (6/2A/09) to the initiator
+	dmesg | grep -q 'Capacity data has changed'
 }
 vm_step "set attribute dev_size grows the LUN live" 120 grow
 shrink_refused() {
