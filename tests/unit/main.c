@@ -35,7 +35,8 @@ int main(void)
 	} suites[] = {
 		{"sense", sense_test}, {"iov", iov_test},     {"cfg", cfg_test},
 		{"cdb", cdb_test},     {"store", store_test}, {"lun", lun_test},
-		{"scsi", scsi_test},   {"pool", pool_test},   {"plugin", plugin_test},
+		{"scsi", scsi_test},   {"pool", pool_test},   {"rangelock", rangelock_test},
+		{"plugin", plugin_test},
 	};
 	char cmd[128];
 
