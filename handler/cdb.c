@@ -252,6 +252,24 @@ enum svm_sense svm_cdb_parse_start_stop(const uint8_t *cdb, struct svm_cdb *out)
 	return SVM_SENSE_OK;
 }
 
+/*
+ * SBC-4 5.3 COMPARE AND WRITE: WRPROTECT must be 0, FUA; NUMBER OF LOGICAL
+ * BLOCKS (byte 13) at most MAXIMUM COMPARE AND WRITE LENGTH (Block Limits
+ * VPD page), 0 meaning nothing to do.
+ */
+enum svm_sense svm_cdb_parse_compare_and_write(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->lba = svm_get_be64(cdb + 2);
+	out->nblocks = cdb[13];
+	if (B1_PROTECT(cdb[1]))
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->fua = cdb[1] & B1_FUA;
+	if (out->nblocks > SVM_CAW_MAX_BLOCKS)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
 enum svm_sense svm_cdb_parse_none(const uint8_t *cdb, struct svm_cdb *out)
 {
 	start(cdb, out);

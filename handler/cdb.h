@@ -49,6 +49,7 @@ enum svm_sense svm_cdb_parse_mode_sense(const uint8_t *cdb, struct svm_cdb *out)
 enum svm_sense svm_cdb_parse_request_sense(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_start_stop(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_none(const uint8_t *cdb, struct svm_cdb *out); /* TEST UNIT READY */
+enum svm_sense svm_cdb_parse_compare_and_write(const uint8_t *cdb, struct svm_cdb *out);
 
 /* SBC-4 5.31.2 UNMAP block descriptor */
 struct svm_unmap_desc {
@@ -85,6 +86,7 @@ enum {
 	SVM_OP_UNMAP = 0x42,
 	SVM_OP_MODE_SENSE10 = 0x5A,
 	SVM_OP_READ16 = 0x88,
+	SVM_OP_COMPARE_AND_WRITE = 0x89,
 	SVM_OP_WRITE16 = 0x8A,
 	SVM_OP_WRITE_VERIFY16 = 0x8E,
 	SVM_OP_VERIFY16 = 0x8F,

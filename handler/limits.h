@@ -37,6 +37,13 @@
 /* WRITE SAME of a non-zero block: the repeated pattern is written in chunks of this size */
 #define SVM_WRITE_SAME_CHUNK_BYTES (1u << 20)
 
+/*
+ * COMPARE AND WRITE (SBC-4 5.3): MAXIMUM COMPARE AND WRITE LENGTH in the
+ * Block Limits page, in blocks (a one-byte field). The compare and write
+ * data of one command, 2 x 255 x 64 KiB at most, are held in memory.
+ */
+#define SVM_CAW_MAX_BLOCKS 255
+
 /* VERIFY with BYTCHK: compare in chunks of this many bytes (bounded memory) */
 #define SVM_VERIFY_CHUNK_BYTES (1u << 20)
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "lun.h"
 #include "limits.h"
+#include "rangelock.h"
 #include "state.h"
 #include "store.h"
 #include "log.h"
@@ -20,6 +21,7 @@ struct svm_lun {
 	uint64_t num_lbas; /* atomic: grows under svm_lun_grow */
 	bool wce;	   /* atomic: toggled by svm_lun_set_wce */
 	pthread_mutex_t grow_lock;
+	struct svm_rangelock wlock; /* every write: shared; svm_lun_rmw: exclusive */
 
 	svm_serial_fn serial_fn;
 	void *serial_arg;
@@ -48,6 +50,7 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 	if (!lun)
 		return svm_reason(reason, -ENOMEM, "out of memory");
 	pthread_mutex_init(&lun->grow_lock, NULL);
+	svm_rangelock_init(&lun->wlock);
 	pthread_mutex_init(&lun->serial_lock, NULL);
 
 	sa.min_bytes = p->num_lbas * p->block_size;
@@ -85,6 +88,7 @@ close_src:
 free_lun:
 	pthread_mutex_destroy(&lun->serial_lock);
 	pthread_mutex_destroy(&lun->grow_lock);
+	svm_rangelock_destroy(&lun->wlock);
 	free(lun);
 	return ret;
 }
@@ -96,6 +100,7 @@ void svm_lun_close(struct svm_lun *lun)
 	svm_store_close(lun->src);
 	pthread_mutex_destroy(&lun->serial_lock);
 	pthread_mutex_destroy(&lun->grow_lock);
+	svm_rangelock_destroy(&lun->wlock);
 	free(lun->dst_path);
 	free(lun);
 }
@@ -208,8 +213,50 @@ static bool write_through(const struct svm_lun *lun)
 int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		  size_t len, bool fua)
 {
+	struct svm_range r;
+	int ret;
+
+	svm_range_lock(&lun->wlock, &r, off, len, false);
 	/* No volatile cache reported: every write is stable. */
-	return svm_store_writev(lun->src, iov, cnt, off, len, fua || write_through(lun));
+	ret = svm_store_writev(lun->src, iov, cnt, off, len, fua || write_through(lun));
+	svm_range_unlock(&lun->wlock, &r);
+	return ret;
+}
+
+int svm_lun_write_nowait(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
+			 size_t len, bool fua)
+{
+	struct svm_range r;
+	int ret;
+
+	if (!svm_range_trylock(&lun->wlock, &r, off, len, false))
+		return -EAGAIN;
+	ret = svm_store_writev(lun->src, iov, cnt, off, len, fua || write_through(lun));
+	svm_range_unlock(&lun->wlock, &r);
+	return ret;
+}
+
+int svm_lun_rmw(struct svm_lun *lun, uint64_t off, size_t len, bool fua, svm_lun_rmw_fn fn,
+		void *arg)
+{
+	struct iovec v = {.iov_len = len};
+	struct svm_range r;
+	int ret;
+
+	v.iov_base = malloc(len ? len : 1);
+	if (!v.iov_base)
+		return -ENOMEM;
+	svm_range_lock(&lun->wlock, &r, off, len, true);
+	ret = svm_store_readv(lun->src, &v, 1, off, len);
+	if (!ret)
+		ret = fn(v.iov_base, len, arg);
+	if (!ret)
+		ret = svm_store_writev(lun->src, &v, 1, off, len, fua || write_through(lun));
+	else if (ret > 0)
+		ret = 0; /* fn chose not to write */
+	svm_range_unlock(&lun->wlock, &r);
+	free(v.iov_base);
+	return ret;
 }
 
 int svm_lun_flush(struct svm_lun *lun)
@@ -224,7 +271,12 @@ uint64_t svm_lun_flushes(const struct svm_lun *lun)
 
 int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
-	int ret = svm_store_discard(lun->src, off, len);
+	struct svm_range r;
+	int ret;
+
+	svm_range_lock(&lun->wlock, &r, off, len, false);
+	ret = svm_store_discard(lun->src, off, len);
+	svm_range_unlock(&lun->wlock, &r);
 
 	/*
 	 * Like a write (SBC-4 6.5.5, WCE 0: GOOD only once the medium holds it):
@@ -237,7 +289,12 @@ int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len)
 
 int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
-	int ret = svm_store_write_zeroes(lun->src, off, len);
+	struct svm_range r;
+	int ret;
+
+	svm_range_lock(&lun->wlock, &r, off, len, false);
+	ret = svm_store_write_zeroes(lun->src, off, len);
+	svm_range_unlock(&lun->wlock, &r);
 
 	if (!ret && write_through(lun))
 		ret = svm_store_flush(lun->src);

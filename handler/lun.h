@@ -87,8 +87,27 @@ int svm_lun_read(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint6
 /* As svm_lun_read from the page cache only; -EAGAIN if that would wait. Never blocks. */
 int svm_lun_read_cached(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 			size_t len);
+/*
+ * Every call that changes the store (write, discard, write_zeroes) holds
+ * its byte range shared in the LUN's range lock (rangelock.h) while it
+ * does; svm_lun_rmw holds its range exclusive, so it is atomic against all
+ * of them.
+ */
 int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		  size_t len, bool fua);
+/* As svm_lun_write, but -EAGAIN at once if a read-modify-write holds the range. */
+int svm_lun_write_nowait(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
+			 size_t len, bool fua);
+/*
+ * Read-modify-write [off, off + len) atomically against every other change
+ * to those bytes: the range is held exclusive, read into a buffer and given
+ * to fn, which returns 0 to write the (changed) buffer back, 1 to write
+ * nothing, or -errno. Returns 0, or -errno of the I/O or of fn. Blocks.
+ * len is bounded by the caller (a buffer of len bytes is allocated).
+ */
+typedef int (*svm_lun_rmw_fn)(uint8_t *data, size_t len, void *arg);
+int svm_lun_rmw(struct svm_lun *lun, uint64_t off, size_t len, bool fua, svm_lun_rmw_fn fn,
+		void *arg);
 int svm_lun_flush(struct svm_lun *lun);
 /* Flushes issued to the LUN's store so far (svm_store_flushes). Never blocks. */
 uint64_t svm_lun_flushes(const struct svm_lun *lun);

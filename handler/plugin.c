@@ -485,7 +485,11 @@ static int handle_open(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_
 		t0 = now_ns();
 		if (t0 < d->pool_writes_until_ns)
 			return TCMU_STS_NOT_HANDLED;
-		sts = status_of(dev, cmd, &req, svm_scsi_execute(d->lun, &req));
+		req.cached_only = true; /* a COMPARE AND WRITE holding the range: to a worker */
+		s = svm_scsi_execute(d->lun, &req);
+		if (req.would_block)
+			return TCMU_STS_NOT_HANDLED;
+		sts = status_of(dev, cmd, &req, s);
 		d->inline_rw++;
 		t1 = now_ns();
 		/*

@@ -59,8 +59,86 @@ enum svm_sense svm_sbc_write(struct svm_lun *lun, struct svm_scsi_req *req, cons
 	if (!len)
 		return SVM_SENSE_OK;
 	/* len is the buffer's own length: it fits a size_t */
-	ret = svm_lun_write(lun, req->iov, req->iov_cnt, off, (size_t)len, c->fua);
+	if (req->cached_only) {
+		/* on the command thread: never wait for a COMPARE AND WRITE's range */
+		ret = svm_lun_write_nowait(lun, req->iov, req->iov_cnt, off, (size_t)len, c->fua);
+		if (ret == -EAGAIN) {
+			req->would_block = true;
+			return SVM_SENSE_OK;
+		}
+	} else {
+		ret = svm_lun_write(lun, req->iov, req->iov_cnt, off, (size_t)len, c->fua);
+	}
 	return ret ? svm_scsi_io_error(ret, true, lun, off) : SVM_SENSE_OK;
+}
+
+/* What COMPARE AND WRITE's read-modify-write compares and writes (svm_lun_rmw). */
+struct caw_data {
+	const struct svm_scsi_req *req;
+	size_t len;	 /* bytes of the compare part, = of the write part */
+	size_t mismatch; /* offset of the first differing byte, when it returns 1 */
+	bool miscompare;
+};
+
+static int caw_fn(uint8_t *data, size_t len, void *arg)
+{
+	struct caw_data *x = arg;
+	uint8_t buf[4096];
+
+	/* compare in pieces: the data-out may be scattered over many iovecs */
+	for (size_t done = 0; done < len;) {
+		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+
+		svm_iov_to_buf(x->req->iov, x->req->iov_cnt, done, buf, n);
+		if (memcmp(buf, data + done, n)) {
+			size_t i = 0;
+
+			while (buf[i] == data[done + i])
+				i++;
+			x->mismatch = done + i;
+			x->miscompare = true;
+			return 1;
+		}
+		done += n;
+	}
+	svm_iov_to_buf(x->req->iov, x->req->iov_cnt, len, data, len);
+	return 0;
+}
+
+/*
+ * SBC-4 5.3 COMPARE AND WRITE: the data-out holds NUMBER OF LOGICAL BLOCKS
+ * of verify data, then as many of write data. The blocks are read and
+ * compared, and written only if they all match, as one action: the range is
+ * held exclusive in the LUN's range lock (svm_lun_rmw), which every write
+ * path takes too, the ones on the command thread included. A miscompare is
+ * MISCOMPARE DURING VERIFY OPERATION with the offset of the first differing
+ * byte in INFORMATION, and nothing is written.
+ */
+enum svm_sense svm_sbc_compare_and_write(struct svm_lun *lun, struct svm_scsi_req *req,
+					 const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = &req->g;
+	uint64_t off = c->lba * g->block_size;
+	struct caw_data x = {.req = req, .len = (size_t)c->nblocks * g->block_size};
+	enum svm_sense s = svm_scsi_check_xfer(g, c);
+	int ret;
+
+	if (s)
+		return s;
+	if (svm_iov_length(req->iov, req->iov_cnt) != 2 * (uint64_t)x.len)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	if (!x.len)
+		return SVM_SENSE_OK;
+	ret = svm_lun_rmw(lun, off, x.len, c->fua, caw_fn, &x);
+	if (ret)
+		return ret == -ENOMEM ? SVM_SENSE_TASK_SET_FULL
+				      : svm_scsi_io_error(ret, true, lun, off);
+	if (x.miscompare) {
+		req->has_info = true;
+		req->info = x.mismatch;
+		return SVM_SENSE_MISCOMPARE_VERIFY;
+	}
+	return SVM_SENSE_OK;
 }
 
 /*

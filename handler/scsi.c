@@ -123,6 +123,8 @@ static const struct scsi_op {
     [SVM_OP_UNMAP] = OP("UNMAP", svm_cdb_parse_unmap, svm_sbc_unmap, .data_out = true),
     [SVM_OP_MODE_SENSE10] =
 	OP("MODE SENSE(10)", svm_cdb_parse_mode_sense, svm_spc_mode_sense, .run = RUN_INLINE),
+    [SVM_OP_COMPARE_AND_WRITE] = OP("COMPARE AND WRITE", svm_cdb_parse_compare_and_write,
+				    svm_sbc_compare_and_write, .data_out = true),
     [SVM_OP_READ16] = OP("READ(16)", svm_cdb_parse_rw16, svm_sbc_read, .run = RUN_RW),
     [SVM_OP_WRITE16] =
 	OP("WRITE(16)", svm_cdb_parse_rw16, svm_sbc_write, .run = RUN_RW, .data_out = true),

@@ -19,9 +19,13 @@ struct svm_scsi_req {
 	const uint8_t *cdb;
 	struct iovec *iov; /* data-in or data-out buffer */
 	size_t iov_cnt;
-	/* in: a READ must not wait on the store (SVM_SCSI_ROUTE_READ only) */
+	/*
+	 * in: the command runs on tcmu-runner's command thread and must not
+	 * wait: a READ for a page-cache miss (SVM_SCSI_ROUTE_READ), a WRITE for
+	 * a range a read-modify-write holds (SVM_SCSI_ROUTE_WRITE_CACHED)
+	 */
 	bool cached_only;
-	/* out: cached_only and the data was not all cached; nothing was done */
+	/* out: cached_only and it would have waited; nothing was done */
 	bool would_block;
 	/* out: sense INFORMATION field, e.g. the offset of a miscompare */
 	bool has_info;

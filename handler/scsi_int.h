@@ -52,6 +52,8 @@ enum svm_sense svm_sbc_sync_cache(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c);
 enum svm_sense svm_sbc_unmap(struct svm_lun *lun, struct svm_scsi_req *req,
 			     const struct svm_cdb *c);
+enum svm_sense svm_sbc_compare_and_write(struct svm_lun *lun, struct svm_scsi_req *req,
+					 const struct svm_cdb *c);
 enum svm_sense svm_sbc_start_stop(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c);
 enum svm_sense svm_sbc_read_capacity10(struct svm_lun *lun, struct svm_scsi_req *req,

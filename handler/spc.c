@@ -143,6 +143,7 @@ static size_t vpd_block_limits(const struct vpd_ctx *x, uint8_t *b)
 	uint32_t gran = SVM_UNMAP_GRANULARITY_BYTES / g->block_size;
 
 	b[4] = 0x01;		/* WSNZ: WRITE SAME of 0 blocks is refused */
+	b[5] = SVM_CAW_MAX_BLOCKS; /* MAXIMUM COMPARE AND WRITE LENGTH */
 	svm_put_be16(b + 6, 1); /* OPTIMAL TRANSFER LENGTH GRANULARITY */
 	svm_put_be32(b + 8, g->max_xfer_blocks);
 	svm_put_be32(b + 12, g->max_xfer_blocks);

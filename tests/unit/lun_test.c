@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* handler/lun.c: the block sizes a LUN takes, and when a deallocation is flushed. */
+/*
+ * handler/lun.c: the block sizes a LUN takes, when a deallocation is flushed,
+ * and read-modify-writes atomic against every write.
+ */
 #define _GNU_SOURCE
 #include "test.h"
 #include "../../handler/cfg.h"
@@ -7,6 +10,7 @@
 #include "../../handler/lun.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -98,10 +102,114 @@ static void discard_flush(void)
 	unlink(path);
 }
 
+/* A read-modify-write that holds its range until the test lets it go. */
+struct rmw_gate {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool inside, release;
+};
+
+static int gated_rmw(uint8_t *data, size_t len, void *arg)
+{
+	struct rmw_gate *g = arg;
+
+	pthread_mutex_lock(&g->m);
+	g->inside = true;
+	pthread_cond_broadcast(&g->c);
+	while (!g->release)
+		pthread_cond_wait(&g->c, &g->m);
+	pthread_mutex_unlock(&g->m);
+	memset(data, 0xAA, len);
+	return 0;
+}
+
+struct rmw_call {
+	struct svm_lun *lun;
+	struct rmw_gate *gate;
+	uint64_t off;
+	size_t len;
+	int ret;
+	volatile bool done;
+};
+
+static void *run_rmw(void *arg)
+{
+	struct rmw_call *c = arg;
+
+	c->ret = svm_lun_rmw(c->lun, c->off, c->len, false, gated_rmw, c->gate);
+	c->done = true;
+	return NULL;
+}
+
+static void *run_write(void *arg)
+{
+	struct rmw_call *c = arg;
+	uint8_t buf[512];
+	struct iovec v = {buf, sizeof(buf)};
+
+	memset(buf, 0x55, sizeof(buf));
+	c->ret = svm_lun_write(c->lun, &v, 1, c->off, sizeof(buf), false);
+	c->done = true;
+	return NULL;
+}
+
+/*
+ * svm_lun_rmw (COMPARE AND WRITE, ORWRITE) is atomic against every write
+ * path: while one holds blocks 8..15, a write to them waits (on a worker)
+ * or is turned away (on the command thread, svm_lun_write_nowait), and a
+ * write elsewhere goes through; the waiting write lands after the rmw.
+ */
+static void rmw_atomic(void)
+{
+	struct rmw_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false};
+	struct rmw_call rmw = {.gate = &gate, .off = 8 * 512, .len = 8 * 512};
+	struct rmw_call wr = {.off = 10 * 512};
+	uint8_t buf[512], back[16 * 512];
+	struct iovec v = {buf, sizeof(buf)}, b = {back, sizeof(back)};
+	char *reason = NULL, path[256];
+	struct svm_lun *lun;
+	pthread_t t1, t2;
+
+	CHECK_EQ(open_lun("lun-rmw.img", 512, 64, true, &lun, &reason), 0);
+	free(reason);
+	if (!lun)
+		return;
+	rmw.lun = wr.lun = lun;
+	CHECK_EQ(pthread_create(&t1, NULL, run_rmw, &rmw), 0);
+	pthread_mutex_lock(&gate.m);
+	while (!gate.inside)
+		pthread_cond_wait(&gate.c, &gate.m);
+	pthread_mutex_unlock(&gate.m);
+
+	memset(buf, 0x11, sizeof(buf));
+	CHECK_EQ(svm_lun_write_nowait(lun, &v, 1, 15 * 512, 512, false), -EAGAIN);
+	CHECK_EQ(svm_lun_write_nowait(lun, &v, 1, 16 * 512, 512, false), 0); /* adjacent */
+	CHECK_EQ(svm_lun_write(lun, &v, 1, 0, 512, false), 0);
+	CHECK_EQ(pthread_create(&t2, NULL, run_write, &wr), 0);
+	usleep(100000);
+	CHECK(!wr.done); /* waits for the rmw */
+	pthread_mutex_lock(&gate.m);
+	gate.release = true;
+	pthread_cond_broadcast(&gate.c);
+	pthread_mutex_unlock(&gate.m);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	CHECK_EQ(rmw.ret, 0);
+	CHECK_EQ(wr.ret, 0);
+	/* block 10 holds the write that waited, the rest of 8..15 the rmw's 0xAA */
+	CHECK_EQ(svm_lun_read(lun, &b, 1, 0, sizeof(back)), 0);
+	CHECK(back[0] == 0x11 && back[8 * 512] == 0xAA && back[10 * 512] == 0x55 &&
+	      back[11 * 512] == 0xAA && back[15 * 512 + 511] == 0xAA);
+	svm_lun_close(lun);
+	snprintf(path, sizeof(path), "%s/lun-rmw.img", test_dir);
+	unlink(path);
+}
+
 void lun_test(void)
 {
 	test_log_capture();
 	block_sizes();
 	discard_flush();
+	rmw_atomic();
 	test_log_restore();
 }

@@ -590,11 +590,90 @@ free_bufs:
 	free(buf);
 }
 
+
+/* COMPARE AND WRITE (16) of n blocks at lba. */
+static void caw_cdb(uint8_t *cdb, uint64_t lba, uint8_t n)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = SVM_OP_COMPARE_AND_WRITE;
+	svm_put_be64(cdb + 2, lba);
+	cdb[13] = n;
+}
+
+/*
+ * SBC-4 5.3 COMPARE AND WRITE: writes only when every compared byte
+ * matches; a miscompare names the first differing byte and writes nothing;
+ * 0 blocks does nothing; the data-out must be exactly twice the blocks;
+ * Block Limits reports MAXIMUM COMPARE AND WRITE LENGTH.
+ */
+static void compare_and_write(void)
+{
+	const uint32_t bs = 512, n = 4;
+	struct svm_lun *lun = open_lun("scsi-caw.img", bs, 1024, 128, true);
+	uint8_t cdb[16], data[2 * 4 * 512], back[4 * 512], old[4 * 512], b[64];
+	struct svm_scsi_req req;
+	struct iovec v = {data, sizeof(data)};
+
+	if (!lun)
+		return;
+	pattern(old, sizeof(old), 1);
+	test_cdb10(cdb, SVM_OP_WRITE10, 100, n);
+	CHECK_EQ(run(lun, cdb, old, sizeof(old)), SVM_SENSE_OK);
+
+	/* match: the second half is written */
+	memcpy(data, old, sizeof(old));
+	pattern(data + sizeof(old), sizeof(old), 2);
+	caw_cdb(cdb, 100, n);
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
+	test_cdb10(cdb, SVM_OP_READ10, 100, n);
+	CHECK_EQ(run(lun, cdb, back, sizeof(back)), SVM_SENSE_OK);
+	CHECK(!memcmp(back, data + sizeof(old), sizeof(back)));
+
+	/* miscompare in the third block: INFORMATION = offset, nothing written */
+	memcpy(old, back, sizeof(back));
+	memcpy(data, back, sizeof(back));
+	data[2 * bs + 17] ^= 0x40;
+	pattern(data + sizeof(old), sizeof(old), 3);
+	caw_cdb(cdb, 100, n);
+	CHECK_EQ(run_iov(lun, cdb, &v, 1, &req), SVM_SENSE_MISCOMPARE_VERIFY);
+	CHECK(req.has_info && req.info == 2 * bs + 17);
+	test_cdb10(cdb, SVM_OP_READ10, 100, n);
+	CHECK_EQ(run(lun, cdb, back, sizeof(back)), SVM_SENSE_OK);
+	CHECK(!memcmp(back, old, sizeof(back)));
+
+	/* 0 blocks: nothing to do; wrong data-out size; WRPROTECT; out of range */
+	caw_cdb(cdb, 100, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+	caw_cdb(cdb, 100, 1);
+	CHECK_EQ(run(lun, cdb, data, 4 * bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	caw_cdb(cdb, 100, 3);
+	CHECK_EQ(run(lun, cdb, data, 4 * bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	caw_cdb(cdb, 100, 1);
+	cdb[1] = 0x20;
+	CHECK_EQ(run(lun, cdb, data, 2 * bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	caw_cdb(cdb, 1023, 2);
+	CHECK_EQ(run(lun, cdb, data, 4 * bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+	/* the largest, MAXIMUM COMPARE AND WRITE LENGTH blocks */
+	uint8_t *big = calloc(2, (size_t)SVM_CAW_MAX_BLOCKS * bs);
+	CHECK(big != NULL);
+	if (big) {
+		caw_cdb(cdb, 200, SVM_CAW_MAX_BLOCKS); /* never written: zeroes, a match */
+		memset(big + (size_t)SVM_CAW_MAX_BLOCKS * bs, 0x77, (size_t)SVM_CAW_MAX_BLOCKS * bs);
+		CHECK_EQ(run(lun, cdb, big, 2 * (size_t)SVM_CAW_MAX_BLOCKS * bs), SVM_SENSE_OK);
+		free(big);
+	}
+	uint8_t inq[6] = {SVM_OP_INQUIRY, 0x01, 0xB0, 0, sizeof(b), 0};
+	CHECK_EQ(run(lun, inq, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[5], SVM_CAW_MAX_BLOCKS);
+	close_lun(lun, "scsi-caw.img");
+}
+
 void scsi_test(void)
 {
 	test_log_capture();
 	big_blocks();
 	verify_cap();
+	compare_and_write();
 	stale_data();
 	many_iovecs();
 	mode_sense_big();
