@@ -93,26 +93,116 @@ static int check_charset(const char *str, char **reason)
 			  str);
 }
 
-/* Value of tcmu-runner's own tcmur_cmd_time_out=: seconds, digits only. */
-static int check_runner_timeout(const char *val, char **reason)
+/* One key=value of the cfgstring: check val and store it in cfg. 0, or -errno with *reason. */
+typedef int (*key_fn)(const char *key, const char *val, struct svm_cfg *cfg, char **reason);
+
+static int set_path(const char *what, const char *val, char **out, char **reason)
+{
+	int ret = check_path_syntax(what, val, reason);
+
+	if (ret)
+		return ret;
+	*out = strdup(val);
+	return *out ? 0 : svm_reason(reason, -ENOMEM, "out of memory");
+}
+
+static int key_dst(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
+{
+	(void)key;
+	return set_path("destination", val, &cfg->dst, reason);
+}
+
+static int key_create(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
+{
+	return parse_bool(key, val, &cfg->create, reason);
+}
+
+static int key_wce(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
+{
+	return parse_bool(key, val, &cfg->wce, reason);
+}
+
+static int key_mover(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
+{
+	static const char *const movers[] = {"auto", "bounce", "kernel", "reflink"};
+
+	for (size_t i = 0; i < sizeof(movers) / sizeof(movers[0]); i++) {
+		if (!strcmp(val, movers[i])) {
+			cfg->mover = movers[i];
+			return 0;
+		}
+	}
+	return svm_reason(reason, -EINVAL,
+			  "malformed value '%s' for key '%s': expected auto, bounce, kernel or "
+			  "reflink",
+			  val, key);
+}
+
+static int key_group(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
+{
+	size_t n = strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+
+	if (!n || val[n] || n > SVM_XCOPY_GROUP_MAX)
+		return svm_reason(reason, -EINVAL,
+				  "malformed value '%s' for key '%s': expected 1 to %d letters, "
+				  "digits, '_', '.' or '-'",
+				  val, key, SVM_XCOPY_GROUP_MAX);
+	cfg->xcopy_group = strdup(val);
+	return cfg->xcopy_group ? 0 : svm_reason(reason, -ENOMEM, "out of memory");
+}
+
+/* tcmu-runner's own key: it takes it out before open, but check_config sees it. */
+static int key_runner_timeout(const char *key, const char *val, struct svm_cfg *cfg,
+			      char **reason)
 {
 	size_t n = strspn(val, "0123456789");
 
+	(void)cfg;
 	if (!n || val[n] || n > 9)
 		return svm_reason(reason, -EINVAL,
-				  "malformed value '%s' for key 'tcmur_cmd_time_out': expected "
-				  "seconds",
-				  val);
+				  "malformed value '%s' for key '%s': expected seconds", val, key);
 	return 0;
+}
+
+static const struct {
+	const char *name;
+	key_fn fn;
+} keys[] = {
+	{"dst", key_dst},     {"create", key_create},	  {"wce", key_wce},
+	{"mover", key_mover}, {"xcopy_group", key_group}, {"tcmur_cmd_time_out", key_runner_timeout},
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* One "key=value" element, in place (tok is modified). */
+static int parse_element(char *tok, struct svm_cfg *cfg, bool seen[NKEYS], char **reason)
+{
+	char *val = strchr(tok, '=');
+
+	if (!*tok || !val || val == tok)
+		return svm_reason(reason, -EINVAL, "malformed option '%s': expected key=value",
+				  tok);
+	*val++ = '\0';
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(tok, keys[i].name))
+			continue;
+		if (seen[i])
+			return svm_reason(reason, -EINVAL, "key '%s' given twice", tok);
+		seen[i] = true;
+		return keys[i].fn(tok, val, cfg, reason);
+	}
+	return svm_reason(reason, -EINVAL,
+			  "unknown key '%s' (known keys: dst, create, wce, mover, xcopy_group; and "
+			  "tcmu-runner's tcmur_cmd_time_out)",
+			  tok);
 }
 
 int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 {
-	char *copy, *tok, *save = NULL;
-	bool seen_create = false, seen_wce = false, seen_tmo = false;
+	bool seen[NKEYS] = {false};
+	char *copy, *tok, *next;
 	int ret;
 
-	*cfg = (struct svm_cfg){.create = true, .wce = true};
+	*cfg = (struct svm_cfg){.create = true, .wce = true, .mover = "auto"};
 	if (!str)
 		return svm_reason(reason, -EINVAL, "empty configuration string");
 	ret = check_charset(str, reason);
@@ -123,82 +213,20 @@ int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 		return svm_reason(reason, -ENOMEM, "out of memory");
 
 	/* strtok would merge ";;" and hide an empty element: walk by hand. */
-	tok = copy;
-	save = strchr(tok, ';');
-	if (save)
-		*save++ = '\0';
-	ret = check_path_syntax("source", tok, reason);
-	if (ret)
-		goto free_copy;
-	cfg->src = strdup(tok);
-	if (!cfg->src) {
-		ret = svm_reason(reason, -ENOMEM, "out of memory");
-		goto free_copy;
-	}
-
-	while (save) {
-		char *val;
-
-		tok = save;
-		save = strchr(tok, ';');
-		if (save)
-			*save++ = '\0';
-		val = strchr(tok, '=');
-		if (!*tok || !val || val == tok) {
-			ret = svm_reason(reason, -EINVAL,
-					 "malformed option '%s': expected key=value", tok);
+	for (tok = copy; tok; tok = next) {
+		next = strchr(tok, ';');
+		if (next)
+			*next++ = '\0';
+		ret = tok == copy ? set_path("source", tok, &cfg->src, reason)
+				  : parse_element(tok, cfg, seen, reason);
+		if (ret)
 			goto free_cfg;
-		}
-		*val++ = '\0';
-		if (!strcmp(tok, "dst")) {
-			if (cfg->dst) {
-				ret = svm_reason(reason, -EINVAL, "key 'dst' given twice");
-				goto free_cfg;
-			}
-			ret = check_path_syntax("destination", val, reason);
-			if (ret)
-				goto free_cfg;
-			cfg->dst = strdup(val);
-			if (!cfg->dst) {
-				ret = svm_reason(reason, -ENOMEM, "out of memory");
-				goto free_cfg;
-			}
-		} else if (!strcmp(tok, "create") || !strcmp(tok, "wce")) {
-			bool *seen = tok[0] == 'c' ? &seen_create : &seen_wce;
-
-			if (*seen) {
-				ret = svm_reason(reason, -EINVAL, "key '%s' given twice", tok);
-				goto free_cfg;
-			}
-			*seen = true;
-			ret = parse_bool(tok, val, tok[0] == 'c' ? &cfg->create : &cfg->wce,
-					 reason);
-			if (ret)
-				goto free_cfg;
-		} else if (!strcmp(tok, "tcmur_cmd_time_out")) {
-			/* tcmu-runner's: it takes it out before open, but check_config sees it */
-			if (seen_tmo) {
-				ret = svm_reason(reason, -EINVAL, "key '%s' given twice", tok);
-				goto free_cfg;
-			}
-			seen_tmo = true;
-			ret = check_runner_timeout(val, reason);
-			if (ret)
-				goto free_cfg;
-		} else {
-			ret = svm_reason(reason, -EINVAL,
-					 "unknown key '%s' (known keys: dst, create, wce; and "
-					 "tcmu-runner's tcmur_cmd_time_out)",
-					 tok);
-			goto free_cfg;
-		}
 	}
 	free(copy);
 	return 0;
 
 free_cfg:
 	svm_cfg_free(cfg);
-free_copy:
 	free(copy);
 	return ret;
 }
@@ -235,7 +263,8 @@ void svm_cfg_free(struct svm_cfg *cfg)
 {
 	free(cfg->src);
 	free(cfg->dst);
-	cfg->src = cfg->dst = NULL;
+	free(cfg->xcopy_group);
+	cfg->src = cfg->dst = cfg->xcopy_group = NULL;
 }
 
 /*

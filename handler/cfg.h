@@ -4,6 +4,7 @@
  * device's dev_config); targetcli's cfgstring is the part after "svm/":
  *
  *   <source-path>[;dst=<dest-path>][;create=yes|no][;wce=yes|no]
+ *                [;mover=auto|bounce|kernel|reflink][;xcopy_group=<name>]
  *
  * Elements are separated by ';', tcmu-runner's own convention: the kernel
  * cuts a dev_config at its first ',' (its control parser splits on ','
@@ -21,10 +22,12 @@
 #include <stdbool.h>
 
 struct svm_cfg {
-	char *src;   /* source store path; never NULL after a successful parse */
-	char *dst;   /* destination store path, or NULL */
-	bool create; /* create the source file if absent (default yes) */
-	bool wce;    /* volatile write cache when the LUN is created (default yes) */
+	char *src;	   /* source store path; never NULL after a successful parse */
+	char *dst;	   /* destination store path, or NULL */
+	bool create;	   /* create the source file if absent (default yes) */
+	bool wce;	   /* volatile write cache when the LUN is created (default yes) */
+	const char *mover; /* datamover pinned for copies: "auto" (default), "bounce", ... */
+	char *xcopy_group; /* copy group for cross-LUN EXTENDED COPY, or NULL (none) */
 };
 
 /*
@@ -55,8 +58,8 @@ int svm_cfg_check_paths(const struct svm_cfg *cfg, char **reason);
  * Whether an open LUN configured by cur may take next live (a dev_config
  * written on a running LUN, restoreconfig among them): the same source
  * store (also through another name for it), the same wce= (the write cache
- * changes through emulate_write_cache), a valid destination. dst= and
- * create= may change. Returns 0, or -EINVAL with *reason. Blocks on stat(2).
+ * changes through emulate_write_cache), a valid destination. dst=,
+ * create=, mover= and xcopy_group= may change. Returns 0, or -EINVAL with *reason. Blocks on stat(2).
  */
 int svm_cfg_check_live_change(const struct svm_cfg *cur, const struct svm_cfg *next,
 			      char **reason);

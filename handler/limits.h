@@ -21,6 +21,9 @@
  */
 #define SVM_DEV_CONFIG_MAX 255
 
+/* Longest xcopy_group= name (docs/xcopy.md) */
+#define SVM_XCOPY_GROUP_MAX 64
+
 /* UNMAP (SBC-4 5.31): MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 #define SVM_UNMAP_MAX_DESCRIPTORS 256
 /* MAXIMUM UNMAP LBA COUNT: logical blocks one UNMAP command may deallocate in all */

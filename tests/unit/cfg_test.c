@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "test.h"
 #include "../../handler/cfg.h"
+#include "../../handler/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,24 @@ void cfg_test(void)
 	CHECK_EQ(svm_cfg_parse("/a/b.img;dst=/c/d.img;create=no;wce=off", &cfg, NULL), 0);
 	CHECK(cfg.dst && !strcmp(cfg.dst, "/c/d.img") && !cfg.create && !cfg.wce);
 	svm_cfg_free(&cfg);
+	/* defaults, and the copy keys (docs/xcopy.md) */
+	CHECK_EQ(svm_cfg_parse("/a/b.img", &cfg, NULL), 0);
+	CHECK(cfg.mover && !strcmp(cfg.mover, "auto") && !cfg.xcopy_group);
+	svm_cfg_free(&cfg);
+	CHECK_EQ(svm_cfg_parse("/a/b.img;mover=reflink;xcopy_group=vm-pool.1", &cfg, NULL), 0);
+	CHECK(!strcmp(cfg.mover, "reflink") && cfg.xcopy_group &&
+	      !strcmp(cfg.xcopy_group, "vm-pool.1"));
+	svm_cfg_free(&cfg);
+	expect_parse("/a.img;mover=fast", -EINVAL, "expected auto, bounce, kernel or reflink");
+	expect_parse("/a.img;xcopy_group=a/b", -EINVAL, "letters, digits");
+	expect_parse("/a.img;xcopy_group=", -EINVAL, "letters, digits");
+	expect_parse("/a.img;mover=kernel;mover=bounce", -EINVAL, "given twice");
+	{
+		char g[128] = "/a.img;xcopy_group=";
+
+		memset(g + strlen(g), 'g', SVM_XCOPY_GROUP_MAX + 1);
+		expect_parse(g, -EINVAL, "letters, digits");
+	}
 	/* tcmu-runner's own key is left to it (check_config sees it before the runner strips it) */
 	CHECK_EQ(svm_cfg_parse("/a/b.img;tcmur_cmd_time_out=30;wce=no", &cfg, NULL), 0);
 	CHECK(cfg.src && !strcmp(cfg.src, "/a/b.img") && !cfg.wce);
