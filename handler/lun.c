@@ -145,6 +145,44 @@ int svm_lun_serial(struct svm_lun *lun, char *buf, size_t len)
 	return ret;
 }
 
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+void svm_naa_from_serial(const char *serial, uint8_t naa[SVM_NAA_LEN])
+{
+	static const uint8_t prefix[] = {6, 0, 0, 1, 4, 0, 5}; /* NAA 6, OUI 00-14-05 */
+	uint8_t nib[2 * SVM_NAA_LEN] = {0};
+	size_t k = sizeof(prefix);
+
+	memcpy(nib, prefix, sizeof(prefix));
+	for (const char *p = serial; *p && k < sizeof(nib); p++)
+		if (hexval(*p) >= 0)
+			nib[k++] = hexval(*p);
+	for (int i = 0; i < SVM_NAA_LEN; i++)
+		naa[i] = nib[2 * i] << 4 | nib[2 * i + 1];
+}
+
+int svm_lun_naa(struct svm_lun *lun, uint8_t naa[SVM_NAA_LEN])
+{
+	char serial[SVM_SERIAL_MAX + 1];
+
+	if (!svm_lun_identified(lun))
+		return -ENODATA;
+	pthread_mutex_lock(&lun->serial_lock);
+	memcpy(serial, lun->serial, sizeof(serial));
+	pthread_mutex_unlock(&lun->serial_lock);
+	svm_naa_from_serial(serial, naa);
+	return 0;
+}
+
 bool svm_lun_identified(struct svm_lun *lun)
 {
 	char buf[SVM_SERIAL_MAX + 1];

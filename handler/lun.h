@@ -61,6 +61,21 @@ void svm_lun_get_geom(const struct svm_lun *lun, struct svm_lun_geom *out);
 const char *svm_lun_source(const struct svm_lun *lun);
 
 /*
+ * The NAA IEEE Registered Extended designator LIO builds from a unit serial
+ * (target_core_spc.c, spc_parse_naa_6h_vendor_specific): NAA 6, the OUI
+ * 00-14-05, then the serial's first 25 hexadecimal digits (other characters
+ * skipped, missing digits zero). Pure.
+ */
+#define SVM_NAA_LEN 16
+void svm_naa_from_serial(const char *serial, uint8_t naa[SVM_NAA_LEN]);
+
+/*
+ * The LUN's NAA designator, from the serial last seen (asking the identity
+ * source only if none was seen yet). 0, or -ENODATA. Blocks briefly at most.
+ */
+int svm_lun_naa(struct svm_lun *lun, uint8_t naa[SVM_NAA_LEN]);
+
+/*
  * The unit serial number, read from the identity source at every call (as
  * LIO and tcmu-runner do for VPD pages 0x80/0x83), remembering the last one
  * seen. Returns 0 with buf filled, or -ENODATA if none was ever set.

@@ -89,17 +89,6 @@ static size_t vpd_serial(const struct vpd_ctx *x, uint8_t *b)
 	return 4 + n;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * SPC-4 7.8.6 Device Identification, for the logical unit:
  *  - an NAA IEEE Registered Extended designator built as LIO builds it
@@ -111,20 +100,14 @@ static int hexval(char ch)
  */
 static size_t vpd_devid(const struct vpd_ctx *x, uint8_t *b)
 {
-	static const uint8_t naa_prefix[] = {6, 0, 0, 1, 4, 0, 5}; /* NAA 6, OUI 00-14-05 */
-	uint8_t nib[32] = {0}, *d = b + 4;
-	size_t k = sizeof(naa_prefix), sl = strlen(x->serial), tl;
+	uint8_t *d = b + 4;
+	size_t sl = strlen(x->serial), tl;
 
-	memcpy(nib, naa_prefix, sizeof(naa_prefix));
-	for (const char *p = x->serial; *p && k < 32; p++)
-		if (hexval(*p) >= 0)
-			nib[k++] = hexval(*p);
 	d[0] = 0x01; /* PROTOCOL IDENTIFIER 0, CODE SET binary */
 	d[1] = 0x03; /* PIV 0, ASSOCIATION logical unit, TYPE NAA */
-	d[3] = 16;
-	for (int i = 0; i < 16; i++)
-		d[4 + i] = nib[2 * i] << 4 | nib[2 * i + 1];
-	d += 20;
+	d[3] = SVM_NAA_LEN;
+	svm_naa_from_serial(x->serial, d + 4);
+	d += 4 + SVM_NAA_LEN;
 
 	tl = 8 + sl;
 	d[0] = 0x02; /* CODE SET ASCII */
