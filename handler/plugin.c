@@ -26,6 +26,7 @@
 #include "log.h"
 #include "lun.h"
 #include "pool.h"
+#include "registry.h"
 #include "scsi.h"
 #include "sense.h"
 
@@ -225,6 +226,9 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 	ret = svm_pool_create(svm_threads, "lun", &d->pool);
 	if (ret)
 		goto close_lun;
+	ret = svm_registry_add(d->lun, d->cfg.xcopy_group);
+	if (ret)
+		goto destroy_pool;
 
 	svm_lun_get_geom(d->lun, &g);
 	tcmu_dev_set_write_cache_enabled(dev, p.wce);
@@ -240,6 +244,8 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 	free(config);
 	return 0;
 
+destroy_pool:
+	svm_pool_destroy(d->pool);
 close_lun:
 	svm_lun_close(d->lun);
 free_cfg:
@@ -267,6 +273,7 @@ static void svm_close(struct tcmu_device *dev)
 	pthread_rwlock_unlock(&slot->lock);
 	if (!d)
 		return;
+	svm_registry_remove(d->lun); /* waits for copies of other LUNs that use this one */
 	svm_pool_get_stats(d->pool, &st);
 	svm_pool_destroy(d->pool); /* runs what is queued, joins the threads */
 	tcmu_dev_info(dev,
@@ -310,6 +317,12 @@ static int reconfig_cfgstring(struct tcmu_device *dev, struct svm_slot *slot, st
 		pthread_mutex_unlock(&slot->cfg_lock);
 		svm_cfg_free(&next);
 		return ret;
+	}
+	if (svm_registry_set_group(d->lun, next.xcopy_group)) {
+		pthread_mutex_unlock(&slot->cfg_lock);
+		svm_cfg_free(&next);
+		free(copy);
+		return svm_reason(reason, -ENOMEM, "out of memory");
 	}
 	changed = strcmp(copy, slot->accepted ? slot->accepted : tcmu_dev_get_cfgstring(dev));
 	old = d->cfg;
