@@ -14,7 +14,8 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -MMD -MP
 LDFLAGS ?=
 
 LIB_SRCS := handler/cdb.c handler/cfg.c handler/iov.c handler/lio.c handler/log.c handler/lun.c handler/pool.c \
-            handler/rangelock.c handler/registry.c handler/sbc.c handler/scsi.c handler/sense.c handler/spc.c handler/state.c handler/store.c
+            handler/rangelock.c handler/registry.c handler/sbc.c handler/scsi.c handler/sense.c handler/spc.c handler/state.c handler/store.c \
+            xcopy/mover.c xcopy/xcopy.c
 PLUGIN_SRCS := $(LIB_SRCS) handler/plugin.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
@@ -31,16 +32,28 @@ SAN_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -MMD -MP \
               $(SAN_FLAGS) $(SAN_EXTRA_CFLAGS)
 SAN_OBJS   := $(PLUGIN_SRCS:%.c=$(SAN_BUILD)/%.o) $(UNIT_SRCS:%.c=$(SAN_BUILD)/%.o)
 
+# libFuzzer targets (tests/fuzz/fuzz_<name>.c, tests/check tier `fuzz`, `make check-fuzz`):
+# clang with -fsanitize=fuzzer plus ASan and UBSan, the tcmu-free modules (LIB_SRCS) built
+# again under build/fuzz/. Seed corpora: tests/fuzz/corpus/<name>/.
+FUZZ_CC     ?= clang
+FUZZ_BUILD  := $(BUILD)/fuzz
+FUZZ_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -MMD -MP $(FUZZ_FLAGS) \
+               -fsanitize=fuzzer-no-link
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJS   := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+
 # Everything `make check` and the VM rig need on Debian 12.
 # clang does not pull the sanitizer runtimes (libclang-rt-14-dev is only a Recommends of
 # libclang-common-14-dev) nor llvm-symbolizer (llvm) for file:line in reports.
 DEPS := gcc make libc6-dev clang libclang-rt-14-dev llvm \
         tcmu-runner libtcmu2 targetcli-fb python3-rtslib-fb sg3-utils \
         libiscsi-bin sdparm fio qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dbus kmod \
-        iproute2 cpio util-linux e2fsprogs procps python3 strace
+        iproute2 cpio util-linux e2fsprogs procps python3 strace xfsprogs
 
-.PHONY: all deps install uninstall check check-unit check-sanitize check-e2e check-conformance \
-        demo bench clean format
+.PHONY: all deps install uninstall check check-unit check-sanitize check-fuzz check-e2e \
+        check-conformance fuzz demo bench clean format
 all: $(BUILD)/handler_svm.so
 
 $(BUILD)/%.o: %.c
@@ -60,6 +73,15 @@ $(SAN_BUILD)/%.o: %.c
 
 $(SAN_BUILD)/unit_tests: $(SAN_OBJS)
 	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/tests/fuzz/%.o $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^
+
+fuzz: $(FUZZ_BINS)
 
 deps:
 	apt-get update
@@ -81,7 +103,7 @@ uninstall:
 		$(DESTDIR)$(MODULES_LOAD_DIR)/tcmu-svm.conf
 
 # The one test command: every tier, one closing "check: N passed, N failed" line.
-check: $(BUILD)/unit_tests $(SAN_BUILD)/unit_tests $(BUILD)/handler_svm.so
+check: $(BUILD)/unit_tests $(SAN_BUILD)/unit_tests $(FUZZ_BINS) $(BUILD)/handler_svm.so
 	tests/check
 
 check-unit: $(BUILD)/unit_tests $(BUILD)/handler_svm.so
@@ -90,6 +112,9 @@ check-unit: $(BUILD)/unit_tests $(BUILD)/handler_svm.so
 
 check-sanitize: $(SAN_BUILD)/unit_tests
 	SVM_CHECK_TIERS=sanitize tests/check
+
+check-fuzz: $(FUZZ_BINS)
+	SVM_CHECK_TIERS=fuzz tests/check
 
 check-e2e: $(BUILD)/handler_svm.so
 	tests/e2e/run-all
@@ -104,9 +129,9 @@ bench: $(BUILD)/handler_svm.so
 	tests/bench/run
 
 format:
-	clang-format -i handler/*.[ch] tests/unit/*.[ch]
+	clang-format -i handler/*.[ch] tests/unit/*.[ch] xcopy/*.[ch] tests/fuzz/*.c
 
 clean:
 	rm -rf $(BUILD)
 
--include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

@@ -6,6 +6,7 @@
 
 /* Byte 1 of the READ/WRITE/VERIFY family (SBC-4 5.x): xxPROTECT, DPO, FUA, BYTCHK */
 #define B1_PROTECT(b) ((b) >> 5)
+#define B1_DPO	      0x10
 #define B1_FUA	      0x08
 #define B1_BYTCHK(b)  (((b) >> 1) & 3)
 #define B1_IMMED      0x02
@@ -59,11 +60,16 @@ enum svm_sense svm_cdb_parse_rw6(const uint8_t *cdb, struct svm_cdb *out)
 	return SVM_SENSE_OK;
 }
 
-/* Protection information is not supported: xxPROTECT must be zero (SBC-4 4.22). */
+/*
+ * Protection information is not supported: xxPROTECT must be zero (SBC-4
+ * 4.22). DPO is accepted (the page cache keeps no priorities to adjust);
+ * FUA_NV (SBC-3, obsolete in SBC-4) and RARC are ignored.
+ */
 static enum svm_sense rw_flags(const uint8_t *cdb, struct svm_cdb *out)
 {
 	if (B1_PROTECT(cdb[1]))
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->dpo = cdb[1] & B1_DPO;
 	out->fua = cdb[1] & B1_FUA;
 	return SVM_SENSE_OK;
 }
@@ -96,6 +102,7 @@ enum svm_sense svm_cdb_parse_verify(const uint8_t *cdb, struct svm_cdb *out)
 	lba_len(cdb, out);
 	if (B1_PROTECT(cdb[1]))
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->dpo = cdb[1] & B1_DPO;
 	out->bytchk = B1_BYTCHK(cdb[1]);
 	if (out->bytchk == 2)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
@@ -109,6 +116,7 @@ enum svm_sense svm_cdb_parse_write_verify(const uint8_t *cdb, struct svm_cdb *ou
 	lba_len(cdb, out);
 	if (B1_PROTECT(cdb[1]))
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->dpo = cdb[1] & B1_DPO;
 	out->bytchk = B1_BYTCHK(cdb[1]);
 	if (out->bytchk > 1)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
@@ -139,8 +147,9 @@ enum svm_sense svm_cdb_parse_sync_cache(const uint8_t *cdb, struct svm_cdb *out)
 /*
  * SBC-4 5.48/5.49 WRITE SAME(10/16): WRPROTECT must be 0 (no protection
  * information); ANCHOR is not supported; UNMAP; NDOB (16 only): no data-out,
- * the block is zeroes. NUMBER OF LOGICAL BLOCKS 0 is refused (Block Limits
- * WSNZ), as is more than MAXIMUM WRITE SAME LENGTH.
+ * the block is zeroes. NUMBER OF LOGICAL BLOCKS 0 means to the end of the
+ * LUN (Block Limits WSNZ 0), held to MAXIMUM WRITE SAME LENGTH at execution
+ * when the capacity is known; more than that length here is refused.
  */
 enum svm_sense svm_cdb_parse_write_same(const uint8_t *cdb, struct svm_cdb *out)
 {
@@ -148,9 +157,10 @@ enum svm_sense svm_cdb_parse_write_same(const uint8_t *cdb, struct svm_cdb *out)
 	lba_len(cdb, out);
 	out->unmap = cdb[1] & 0x08;
 	out->ndob = cdb[0] == SVM_OP_WRITE_SAME16 && (cdb[1] & 0x01);
+	out->whole_lun = out->nblocks == 0;
 	if (B1_PROTECT(cdb[1]) || (cdb[1] & 0x10))
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
-	if (out->nblocks == 0 || out->nblocks > SVM_WRITE_SAME_MAX_BLOCKS)
+	if (out->nblocks > SVM_WRITE_SAME_MAX_BLOCKS)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
 	return SVM_SENSE_OK;
 }
@@ -191,18 +201,121 @@ enum svm_sense svm_cdb_parse_read_capacity10(const uint8_t *cdb, struct svm_cdb 
 	return SVM_SENSE_OK;
 }
 
-/* SPC-4 SERVICE ACTION IN(16): only READ CAPACITY(16) (SBC-4 5.21) for now. */
-enum svm_sense svm_cdb_parse_service_action_in16(const uint8_t *cdb, struct svm_cdb *out)
+/* SBC-4 5.21 READ CAPACITY(16): with PMI (obsolete) 0 the LOGICAL BLOCK ADDRESS must be 0. */
+enum svm_sense svm_cdb_parse_read_capacity16(const uint8_t *cdb, struct svm_cdb *out)
 {
 	start(cdb, out);
 	out->service_action = cdb[1] & 0x1f;
-	if (out->service_action != SVM_SAI_READ_CAPACITY16)
-		return SVM_SENSE_INVALID_FIELD_IN_CDB;
 	out->lba = svm_get_be64(cdb + 2);
 	out->alloc_len = svm_get_be32(cdb + 10);
 	out->pmi = cdb[14] & 0x01;
 	if (!out->pmi && out->lba)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SBC-4 5.8 GET LBA STATUS: STARTING LOGICAL BLOCK ADDRESS, ALLOCATION
+ * LENGTH. Every LBA is reported: byte 14 (REPORT TYPE in later revisions,
+ * which can ask for some provisioning states only) must be 0.
+ */
+enum svm_sense svm_cdb_parse_get_lba_status(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->service_action = cdb[1] & 0x1f;
+	out->lba = svm_get_be64(cdb + 2);
+	out->alloc_len = svm_get_be32(cdb + 10);
+	if (cdb[14])
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SPC-4 6.35 REPORT SUPPORTED OPERATION CODES: RCTD, REPORTING OPTIONS
+ * (000b all commands; 001b one by operation code; 010b one by operation
+ * code and service action; 011b either), REQUESTED OPERATION CODE,
+ * REQUESTED SERVICE ACTION, ALLOCATION LENGTH. Other reporting options are
+ * INVALID FIELD IN CDB pointing at the field.
+ */
+enum svm_sense svm_cdb_parse_rsoc(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->service_action = cdb[1] & 0x1f;
+	out->rctd = cdb[2] & 0x80;
+	out->rsoc_options = cdb[2] & 0x07;
+	out->req_opcode = cdb[3];
+	out->req_sa = svm_get_be16(cdb + 4);
+	out->alloc_len = svm_get_be32(cdb + 6);
+	if (out->rsoc_options > 3)
+		return SVM_SENSE_INVALID_REPORTING_OPTIONS;
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SBC-4 5.47 WRITE ATOMIC(16): WRPROTECT must be 0, DPO, FUA; TRANSFER
+ * LENGTH is 16 bits (bytes 12-13). ATOMIC BOUNDARY must be 0: the Block
+ * Limits page reports no MAXIMUM ATOMIC BOUNDARY SIZE.
+ */
+enum svm_sense svm_cdb_parse_write_atomic(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->lba = svm_get_be64(cdb + 2);
+	out->nblocks = svm_get_be16(cdb + 12);
+	if (svm_get_be16(cdb + 10))
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return rw_flags(cdb, out);
+}
+
+/*
+ * SBC-4 5.14/5.15 READ DEFECT DATA(10/12): REQ_PLIST, REQ_GLIST and DEFECT
+ * LIST FORMAT (byte 2 of the 10-byte CDB, byte 1 of the 12-byte one); (12)
+ * also ADDRESS DESCRIPTOR INDEX. Format 111b is reserved.
+ */
+enum svm_sense svm_cdb_parse_read_defect_data(const uint8_t *cdb, struct svm_cdb *out)
+{
+	uint8_t flags;
+
+	start(cdb, out);
+	if (cdb[0] == SVM_OP_READ_DEFECT_DATA10) {
+		flags = cdb[2];
+		out->alloc_len = svm_get_be16(cdb + 7);
+	} else {
+		flags = cdb[1];
+		out->defect_index = svm_get_be32(cdb + 2);
+		out->alloc_len = svm_get_be32(cdb + 6);
+	}
+	out->req_plist = flags & 0x10;
+	out->req_glist = flags & 0x08;
+	out->defect_format = flags & 0x07;
+	if (out->defect_format == 7)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SBC-4 5.30 SANITIZE: IMMED, AUSE, SERVICE ACTION, PARAMETER LIST LENGTH.
+ * The reserved bit (byte 1 bit 6) and bytes 2-6 are checked: a command that
+ * destroys every block runs only when it is exactly one SBC-4 describes.
+ * PARAMETER LIST LENGTH must be more than 4 for OVERWRITE (and at most the
+ * block size + 4, checked at execution, when the block size is known) and 0
+ * for the others (SBC-4 table 5.30.1). IMMED and AUSE mean nothing to EXIT
+ * FAILURE MODE and are not read for it.
+ */
+enum svm_sense svm_cdb_parse_sanitize(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	out->service_action = cdb[1] & 0x1f;
+	out->alloc_len = svm_get_be16(cdb + 7);
+	if ((cdb[1] & 0x40) || cdb[2] || cdb[3] || cdb[4] || cdb[5] || cdb[6])
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	if (out->service_action == SVM_SANITIZE_OVERWRITE
+		    ? out->alloc_len <= SVM_SANITIZE_OVERWRITE_HDR
+		    : out->alloc_len != 0)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	if (out->service_action != SVM_SANITIZE_EXIT_FAILURE) {
+		out->immed = cdb[1] & 0x80;
+		out->ause = cdb[1] & 0x20;
+	}
 	return SVM_SENSE_OK;
 }
 
@@ -264,6 +377,7 @@ enum svm_sense svm_cdb_parse_compare_and_write(const uint8_t *cdb, struct svm_cd
 	out->nblocks = cdb[13];
 	if (B1_PROTECT(cdb[1]))
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	out->dpo = cdb[1] & B1_DPO;
 	out->fua = cdb[1] & B1_FUA;
 	if (out->nblocks > SVM_CAW_MAX_BLOCKS)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
@@ -312,5 +426,28 @@ enum svm_sense svm_unmap_parse(const uint8_t *buf, size_t len, uint64_t num_lbas
 		descs[i] = (struct svm_unmap_desc){.lba = lba, .nblocks = nb};
 	}
 	*count = n;
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SBC-4 5.30.2.2: byte 0 INVERT (bit 7), TEST (bits 6-5), OVERWRITE COUNT
+ * (bits 4-0); byte 1 reserved; bytes 2-3 INITIALIZATION PATTERN LENGTH;
+ * then the pattern. OVERWRITE COUNT 00h is reserved; TEST is for vendor
+ * test modes, none of which this device server has.
+ */
+enum svm_sense svm_sanitize_overwrite_parse(const uint8_t *buf, size_t len, uint32_t block_size,
+					    struct svm_sanitize_overwrite *out)
+{
+	if (len < SVM_SANITIZE_OVERWRITE_HDR)
+		return SVM_SENSE_PARAM_LIST_LENGTH;
+	out->invert = buf[0] & 0x80;
+	out->count = buf[0] & 0x1f;
+	out->pattern_len = svm_get_be16(buf + 2);
+	out->pattern = buf + SVM_SANITIZE_OVERWRITE_HDR;
+	if ((buf[0] & 0x60) || !out->count)
+		return SVM_SENSE_INVALID_FIELD_IN_PARAM;
+	if (!out->pattern_len || out->pattern_len > block_size ||
+	    out->pattern_len > len - SVM_SANITIZE_OVERWRITE_HDR)
+		return SVM_SENSE_INVALID_FIELD_IN_PARAM;
 	return SVM_SENSE_OK;
 }

@@ -25,8 +25,21 @@ struct svm_cdb {
 	uint8_t pc;	    /* MODE SENSE PAGE CONTROL */
 	uint8_t bytchk;	    /* VERIFY / WRITE AND VERIFY BYTCHK */
 	bool fua, immed, evpd, dbd, llbaa, desc, loej, start, no_flush, pmi;
+	bool dpo;	  /* DPO: accepted; a caching hint this device server does not need */
 	bool unmap, ndob; /* WRITE SAME */
-	bool whole_lun; /* SYNCHRONIZE CACHE: NUMBER OF LOGICAL BLOCKS 0 = to the end */
+	/* SYNCHRONIZE CACHE, PRE-FETCH, WRITE SAME: NUMBER OF LOGICAL BLOCKS 0 = to the end */
+	bool whole_lun;
+	/* REPORT SUPPORTED OPERATION CODES (SPC-4 6.35) */
+	bool rctd;		/* RCTD: command timeouts descriptors wanted */
+	uint8_t rsoc_options;	/* REPORTING OPTIONS */
+	uint8_t req_opcode;	/* REQUESTED OPERATION CODE */
+	uint16_t req_sa;	/* REQUESTED SERVICE ACTION */
+	/* READ DEFECT DATA (SBC-4 5.14, 5.15) */
+	bool req_plist, req_glist;
+	uint8_t defect_format;	/* DEFECT LIST FORMAT */
+	uint32_t defect_index;	/* (12): ADDRESS DESCRIPTOR INDEX */
+	/* SANITIZE (SBC-4 5.30): AUSE; PARAMETER LIST LENGTH is alloc_len */
+	bool ause;
 };
 
 typedef enum svm_sense (*svm_cdb_parse_fn)(const uint8_t *cdb, struct svm_cdb *out);
@@ -35,7 +48,7 @@ typedef enum svm_sense (*svm_cdb_parse_fn)(const uint8_t *cdb, struct svm_cdb *o
 enum svm_sense svm_cdb_parse_rw6(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_rw10(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_rw12(const uint8_t *cdb, struct svm_cdb *out);
-enum svm_sense svm_cdb_parse_rw16(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_rw16(const uint8_t *cdb, struct svm_cdb *out); /* and ORWRITE(16) */
 enum svm_sense svm_cdb_parse_verify(const uint8_t *cdb, struct svm_cdb *out);	    /* 10/12/16 */
 enum svm_sense svm_cdb_parse_write_verify(const uint8_t *cdb, struct svm_cdb *out); /* 10/12/16 */
 enum svm_sense svm_cdb_parse_prefetch(const uint8_t *cdb, struct svm_cdb *out);	    /* 10/16 */
@@ -44,7 +57,15 @@ enum svm_sense svm_cdb_parse_write_same(const uint8_t *cdb, struct svm_cdb *out)
 enum svm_sense svm_cdb_parse_unmap(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_inquiry(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_read_capacity10(const uint8_t *cdb, struct svm_cdb *out);
-enum svm_sense svm_cdb_parse_service_action_in16(const uint8_t *cdb, struct svm_cdb *out);
+/* SERVICE ACTION IN(16): the dispatch table picks the parser by service action */
+enum svm_sense svm_cdb_parse_read_capacity16(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_get_lba_status(const uint8_t *cdb, struct svm_cdb *out);
+/* MAINTENANCE IN: REPORT SUPPORTED OPERATION CODES */
+enum svm_sense svm_cdb_parse_rsoc(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_write_atomic(const uint8_t *cdb, struct svm_cdb *out);
+enum svm_sense svm_cdb_parse_read_defect_data(const uint8_t *cdb, struct svm_cdb *out); /* 10/12 */
+/* SANITIZE: OVERWRITE, BLOCK ERASE and EXIT FAILURE MODE (the table refuses the others) */
+enum svm_sense svm_cdb_parse_sanitize(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_mode_sense(const uint8_t *cdb, struct svm_cdb *out); /* 6/10 */
 enum svm_sense svm_cdb_parse_request_sense(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_start_stop(const uint8_t *cdb, struct svm_cdb *out);
@@ -66,6 +87,25 @@ struct svm_unmap_desc {
 enum svm_sense svm_unmap_parse(const uint8_t *buf, size_t len, uint64_t num_lbas,
 			       struct svm_unmap_desc *descs, unsigned *count);
 
+/* SBC-4 5.30.2.2 OVERWRITE parameter list, as svm_sanitize_overwrite_parse checked it. */
+struct svm_sanitize_overwrite {
+	bool invert;	      /* INVERT: the pattern is inverted between passes */
+	uint8_t count;	      /* OVERWRITE COUNT: passes, 1-31 */
+	uint16_t pattern_len; /* INITIALIZATION PATTERN LENGTH: 1 to the block size */
+	const uint8_t *pattern;
+};
+
+/*
+ * Parse a SANITIZE OVERWRITE parameter list of len bytes (PARAMETER LIST
+ * LENGTH, which the CDB parser held to more than 4) for blocks of
+ * block_size bytes; out->pattern points into buf. OVERWRITE COUNT 0, a
+ * TEST field other than 00b (no test modes), an INITIALIZATION PATTERN
+ * LENGTH of 0, more than the block size or more than the list holds are
+ * INVALID FIELD IN PARAMETER LIST.
+ */
+enum svm_sense svm_sanitize_overwrite_parse(const uint8_t *buf, size_t len, uint32_t block_size,
+					    struct svm_sanitize_overwrite *out);
+
 /* SBC-4 opcodes used by the dispatch table and the tests. */
 enum {
 	SVM_OP_TEST_UNIT_READY = 0x00,
@@ -82,24 +122,39 @@ enum {
 	SVM_OP_VERIFY10 = 0x2F,
 	SVM_OP_PREFETCH10 = 0x34,
 	SVM_OP_SYNC_CACHE10 = 0x35,
+	SVM_OP_READ_DEFECT_DATA10 = 0x37,
 	SVM_OP_WRITE_SAME10 = 0x41,
 	SVM_OP_UNMAP = 0x42,
+	SVM_OP_SANITIZE = 0x48,
 	SVM_OP_MODE_SENSE10 = 0x5A,
 	SVM_OP_READ16 = 0x88,
 	SVM_OP_COMPARE_AND_WRITE = 0x89,
 	SVM_OP_WRITE16 = 0x8A,
+	SVM_OP_ORWRITE16 = 0x8B,
 	SVM_OP_WRITE_VERIFY16 = 0x8E,
 	SVM_OP_VERIFY16 = 0x8F,
 	SVM_OP_PREFETCH16 = 0x90,
 	SVM_OP_SYNC_CACHE16 = 0x91,
 	SVM_OP_WRITE_SAME16 = 0x93,
+	SVM_OP_WRITE_ATOMIC16 = 0x9C,
 	SVM_OP_SERVICE_ACTION_IN16 = 0x9E,
+	SVM_OP_MAINTENANCE_IN = 0xA3,
 	SVM_OP_READ12 = 0xA8,
 	SVM_OP_WRITE12 = 0xAA,
 	SVM_OP_WRITE_VERIFY12 = 0xAE,
 	SVM_OP_VERIFY12 = 0xAF,
+	SVM_OP_READ_DEFECT_DATA12 = 0xB7,
 };
-#define SVM_SAI_READ_CAPACITY16 0x10
+/* Service actions, CDB byte 1 bits 4-0 of the opcodes that have them */
+#define SVM_SAI_READ_CAPACITY16	   0x10 /* SERVICE ACTION IN(16) */
+#define SVM_SAI_GET_LBA_STATUS	   0x12
+#define SVM_MI_RSOC		   0x0C /* MAINTENANCE IN: REPORT SUPPORTED OPERATION CODES */
+#define SVM_SANITIZE_OVERWRITE	   0x01 /* SANITIZE */
+#define SVM_SANITIZE_BLOCK_ERASE   0x02
+#define SVM_SANITIZE_CRYPTO_ERASE  0x03 /* not served */
+#define SVM_SANITIZE_EXIT_FAILURE  0x1F
+/* SANITIZE OVERWRITE parameter list: 4-byte header, then the pattern */
+#define SVM_SANITIZE_OVERWRITE_HDR 4
 
 static inline uint16_t svm_get_be16(const uint8_t *p)
 {

@@ -2,8 +2,8 @@
 /*
  * Every limit the LUN advertises, in one place: the Block Limits VPD page
  * (SBC-4 6.6.4) reports these and the CDB / parameter-list parsers enforce
- * the same numbers. Later: the EXTENDED COPY limits reported by RECEIVE COPY
- * RESULTS (SPC-4 6.18.4) join them here.
+ * the same numbers, as do the EXTENDED COPY limits reported by RECEIVE COPY
+ * RESULTS (SPC-4 6.18) and the Third-party Copy VPD page.
  */
 #ifndef SVM_LIMITS_H
 #define SVM_LIMITS_H
@@ -28,8 +28,11 @@
 #define SVM_UNMAP_MAX_DESCRIPTORS 256
 /* MAXIMUM UNMAP LBA COUNT: logical blocks one UNMAP command may deallocate in all */
 #define SVM_UNMAP_MAX_LBAS (1u << 22)
-/* OPTIMAL UNMAP GRANULARITY, in bytes (converted to blocks for the page) */
-#define SVM_UNMAP_GRANULARITY_BYTES 4096
+/*
+ * OPTIMAL UNMAP GRANULARITY and OPTIMAL TRANSFER LENGTH GRANULARITY are the
+ * physical block (READ CAPACITY(16) LOGICAL BLOCKS PER PHYSICAL BLOCK
+ * EXPONENT), from the store (svm_store_phys_block_size): no constant.
+ */
 /* UNMAP parameter list: 8-byte header plus 16-byte descriptors */
 #define SVM_UNMAP_HEADER_LEN	 8
 #define SVM_UNMAP_DESCRIPTOR_LEN 16
@@ -51,6 +54,42 @@
 #define SVM_VERIFY_CHUNK_BYTES (1u << 20)
 
 /*
+ * ORWRITE(16) (SBC-4 5.12) reads, ORs and writes its blocks in one buffer
+ * under the range lock (svm_lun_rmw): at most this many bytes per command,
+ * more is INVALID FIELD IN CDB. SBC-4 has no Block Limits field of its own
+ * for it; 256 blocks of 64 KiB fit.
+ */
+#define SVM_ORWRITE_MAX_BYTES (16u << 20)
+
+/*
+ * GET LBA STATUS (SBC-4 5.8): LBA status descriptors per command, at most
+ * (each costs two lseek calls); the initiator asks again from where the
+ * last one ended, as SBC-4 provides.
+ */
+#define SVM_LBA_STATUS_MAX_DESCRIPTORS 1024
+
+/*
+ * SANITIZE OVERWRITE (SBC-4 5.30) writes the pattern in chunks of this
+ * many bytes; the progress indication advances per chunk.
+ */
+#define SVM_SANITIZE_CHUNK_BYTES (1u << 20)
+
+/*
+ * REPORT SUPPORTED OPERATION CODES command timeouts descriptor (SPC-4
+ * 6.35.4): RECOMMENDED COMMAND TIMEOUT, seconds, for every command: the
+ * kernel aborts a TCMU command after the device's cmd_time_out, 30 s by
+ * default. NOMINAL COMMAND PROCESSING TIMEOUT is 0 (not reported).
+ */
+#define SVM_CMD_TIMEOUT_S 30
+
+/*
+ * Datamovers (xcopy/mover.h): bounce reads and writes this many bytes at a
+ * time, with up to 4 chunks in flight per copy; one copy_file_range or
+ * FICLONERANGE call moves at most 16 chunks.
+ */
+#define SVM_MOVER_CHUNK_BYTES (1u << 20)
+
+/*
  * Worker threads per LUN (handler/pool.h): the most commands of one LUN
  * that wait on its store at once. Idle ones sleep. Overridden by
  * tcmu-runner's environment SVM_THREADS (docs/tuning.md).
@@ -67,6 +106,60 @@
 #define SVM_INLINE_SLOW_US     2000
 #define SVM_INLINE_AVG_WEIGHT 32
 #define SVM_INLINE_BACKOFF_MS 1000
+
+/*
+ * EXTENDED COPY (LID1, SPC-4 6.4) and RECEIVE COPY RESULTS (SPC-4 6.18):
+ * what xcopy/xcopy.c accepts, and what OPERATING PARAMETERS and the
+ * Third-party Copy VPD page (0x8F) report, from these same numbers.
+ *
+ * Descriptors supported: identification CSCD descriptors (E4h), 32 bytes
+ * each, and block device to block device segment descriptors (02h), 28.
+ */
+#define SVM_XCOPY_HEADER_LEN	   16
+#define SVM_XCOPY_TARGET_DESC_LEN  32
+#define SVM_XCOPY_SEGMENT_DESC_LEN 28
+/* MAXIMUM CSCD DESCRIPTOR COUNT: a source and a destination, and room to spare */
+#define SVM_XCOPY_MAX_TARGET_DESCS 8
+/* MAXIMUM SEGMENT DESCRIPTOR COUNT */
+#define SVM_XCOPY_MAX_SEGMENT_DESCS 64
+/* MAXIMUM DESCRIPTOR LIST LENGTH: exactly the most descriptors of each kind (2048) */
+#define SVM_XCOPY_MAX_DESC_LIST_LEN                                                               \
+	(SVM_XCOPY_MAX_TARGET_DESCS * SVM_XCOPY_TARGET_DESC_LEN +                                  \
+	 SVM_XCOPY_MAX_SEGMENT_DESCS * SVM_XCOPY_SEGMENT_DESC_LEN)
+/* MAXIMUM INLINE DATA LENGTH: no inline data (nor held data: HELD DATA LIMIT 0) */
+#define SVM_XCOPY_MAX_INLINE_DATA_LEN 0
+/* The longest parameter list taken; a longer PARAMETER LIST LENGTH is refused */
+#define SVM_XCOPY_MAX_PARAM_LEN                                                                   \
+	(SVM_XCOPY_HEADER_LEN + SVM_XCOPY_MAX_DESC_LIST_LEN + SVM_XCOPY_MAX_INLINE_DATA_LEN)
+/*
+ * A copy runs as one SCSI command, and the kernel aborts a TCMU command
+ * after the device's cmd_time_out (30 s by default), so one command must
+ * finish well inside that even on a slow store. Two limits:
+ *  - MAXIMUM SEGMENT LENGTH, in bytes: 256 MiB. The 16-bit NUMBER OF
+ *    BLOCKS of a 02h segment reaches it only with blocks over 4 KiB
+ *    (65535 x 512 B is 32 MiB, 65535 x 4 KiB just under 256 MiB).
+ *  - SVM_XCOPY_MAX_BYTES, the whole command: 512 MiB, two full segments.
+ *    64 segments of 256 MiB would be 16 GiB, minutes on a store that copies
+ *    at 40 MB/s (a spinning disk reading and writing at once); 512 MiB takes
+ *    13 s there, under half of cmd_time_out. SPC-4 has no field for a total
+ *    per EXTENDED COPY(LID1) command (MAXIMUM SEGMENT LENGTH, in OPERATING
+ *    PARAMETERS and the General Copy Operations descriptor, is per segment),
+ *    so this one is enforced without being reported; initiators copy a few
+ *    MiB per command (VMware: 4 MiB by default) and never meet it.
+ */
+#define SVM_XCOPY_MAX_SEGMENT_BYTES (256u << 20)
+#define SVM_XCOPY_MAX_BYTES	    (512u << 20)
+/*
+ * TOTAL CONCURRENT COPIES and MAXIMUM (IDENTIFIED) CONCURRENT COPIES: a copy
+ * holds one of the LUN's worker threads while it runs (SVM_THREADS_DEFAULT).
+ */
+#define SVM_XCOPY_MAX_CONCURRENT 16
+/*
+ * How long the results of a finished copy with a list identifier are kept
+ * for RECEIVE COPY RESULTS when nobody asks (SPC-4: a vendor specific time),
+ * in ms. Results are dropped sooner once returned whole. SCST keeps 5 s.
+ */
+#define SVM_XCOPY_RESULT_KEEP_MS 5000
 
 /* Longest VPD page or mode-parameter data this handler builds */
 #define SVM_EMUL_BUF_LEN 512

@@ -18,17 +18,38 @@ struct svm_lun {
 	char *dst_path;	       /* recorded destination; not opened until a migration */
 	uint32_t block_size, max_xfer_blocks;
 	bool lbpu, lbprz;
+	uint8_t lbppbe;
 	uint64_t num_lbas; /* atomic: grows under svm_lun_grow */
 	bool wce;	   /* atomic: toggled by svm_lun_set_wce */
 	pthread_mutex_t grow_lock;
 	struct svm_rangelock wlock; /* every write: shared; svm_lun_rmw: exclusive */
+	int mover;		    /* atomic: enum svm_mover_kind for copies */
+	uint64_t moved[SVM_MOVER_KINDS]; /* atomic: bytes each mover moved for this LUN */
 
 	svm_serial_fn serial_fn;
 	void *serial_arg;
 	bool identified; /* atomic: a serial has been seen */
 	pthread_mutex_t serial_lock;
 	char serial[SVM_SERIAL_MAX + 1]; /* the last one seen, under serial_lock */
+
+	uint32_t sanitize; /* atomic: SANITIZE state (svm_lun_sanitize_get) */
+	pthread_mutex_t bg_lock;
+	pthread_t bg;	   /* svm_lun_background's thread, under bg_lock */
+	bool bg_started;   /* bg is to be joined, under bg_lock */
+	bool closing;	   /* atomic: svm_lun_close is waiting for bg */
 };
+
+/* LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT for a physical block of pbs bytes (0: unknown) */
+static uint8_t phys_exponent(uint32_t block_size, uint32_t pbs)
+{
+	uint8_t e = 0;
+
+	while (pbs > block_size && e < 15) {
+		pbs >>= 1;
+		e++;
+	}
+	return e;
+}
 
 int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **reason)
 {
@@ -52,6 +73,7 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 	pthread_mutex_init(&lun->grow_lock, NULL);
 	svm_rangelock_init(&lun->wlock);
 	pthread_mutex_init(&lun->serial_lock, NULL);
+	pthread_mutex_init(&lun->bg_lock, NULL);
 
 	sa.min_bytes = p->num_lbas * p->block_size;
 	ret = svm_store_open(p->cfg->src, &sa, &lun->src, reason);
@@ -78,6 +100,7 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 	lun->wce = p->wce;
 	lun->lbpu = caps & SVM_STORE_CAP_DISCARD;
 	lun->lbprz = caps & SVM_STORE_CAP_DISCARD_ZEROES;
+	lun->lbppbe = phys_exponent(p->block_size, svm_store_phys_block_size(lun->src));
 	lun->serial_fn = p->serial;
 	lun->serial_arg = p->serial_arg;
 	*out = lun;
@@ -86,6 +109,7 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 close_src:
 	svm_store_close(lun->src);
 free_lun:
+	pthread_mutex_destroy(&lun->bg_lock);
 	pthread_mutex_destroy(&lun->serial_lock);
 	pthread_mutex_destroy(&lun->grow_lock);
 	svm_rangelock_destroy(&lun->wlock);
@@ -97,6 +121,10 @@ void svm_lun_close(struct svm_lun *lun)
 {
 	if (!lun)
 		return;
+	__atomic_store_n(&lun->closing, true, __ATOMIC_RELEASE);
+	if (lun->bg_started)
+		pthread_join(lun->bg, NULL);
+	pthread_mutex_destroy(&lun->bg_lock);
 	svm_store_close(lun->src);
 	pthread_mutex_destroy(&lun->serial_lock);
 	pthread_mutex_destroy(&lun->grow_lock);
@@ -114,6 +142,7 @@ void svm_lun_get_geom(const struct svm_lun *lun, struct svm_lun_geom *out)
 		.wce = __atomic_load_n(&lun->wce, __ATOMIC_ACQUIRE),
 		.lbpu = lun->lbpu,
 		.lbprz = lun->lbprz,
+		.lbppbe = lun->lbppbe,
 	};
 }
 
@@ -342,4 +371,152 @@ int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len)
 void svm_lun_prefetch(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
 	svm_store_prefetch(lun->src, off, len);
+}
+
+int svm_lun_extent(struct svm_lun *lun, uint64_t off, bool *mapped, uint64_t *end)
+{
+	return svm_store_extent(lun->src, off, mapped, end);
+}
+
+void svm_lun_hold(struct svm_lun *lun, struct svm_lun_hold *h, uint64_t off, uint64_t len)
+{
+	svm_range_lock(&lun->wlock, &h->r, off, len, true);
+}
+
+void svm_lun_release(struct svm_lun *lun, struct svm_lun_hold *h)
+{
+	svm_range_unlock(&lun->wlock, &h->r);
+}
+
+int svm_lun_held_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
+		       size_t len, bool fua)
+{
+	return svm_store_writev(lun->src, iov, cnt, off, len, fua || write_through(lun));
+}
+
+int svm_lun_held_discard(struct svm_lun *lun, uint64_t off, uint64_t len)
+{
+	int ret = svm_store_discard(lun->src, off, len);
+
+	if (!ret && write_through(lun))
+		ret = svm_store_flush(lun->src);
+	return ret;
+}
+
+uint32_t svm_lun_sanitize_get(const struct svm_lun *lun)
+{
+	return __atomic_load_n(&lun->sanitize, __ATOMIC_ACQUIRE);
+}
+
+bool svm_lun_sanitize_begin(struct svm_lun *lun)
+{
+	uint32_t cur = __atomic_load_n(&lun->sanitize, __ATOMIC_ACQUIRE), next;
+
+	do {
+		if (cur & SVM_SANITIZE_RUNNING)
+			return false;
+		/* a failed state stays until this one completes */
+		next = (cur & (SVM_SANITIZE_FAILED | SVM_SANITIZE_AUSE)) | SVM_SANITIZE_RUNNING;
+	} while (!__atomic_compare_exchange_n(&lun->sanitize, &cur, next, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	return true;
+}
+
+void svm_lun_sanitize_set(struct svm_lun *lun, uint32_t state)
+{
+	__atomic_store_n(&lun->sanitize, state, __ATOMIC_RELEASE);
+}
+
+bool svm_lun_sanitize_swap(struct svm_lun *lun, uint32_t expect, uint32_t next)
+{
+	return __atomic_compare_exchange_n(&lun->sanitize, &expect, next, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
+struct bg_start {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void *bg_main(void *p)
+{
+	struct bg_start b = *(struct bg_start *)p;
+
+	free(p);
+	b.fn(b.arg);
+	return NULL;
+}
+
+int svm_lun_background(struct svm_lun *lun, void (*fn)(void *arg), void *arg)
+{
+	struct bg_start *b = malloc(sizeof(*b));
+	int ret;
+
+	if (!b)
+		return -ENOMEM;
+	*b = (struct bg_start){.fn = fn, .arg = arg};
+	pthread_mutex_lock(&lun->bg_lock);
+	if (lun->bg_started) {
+		/* the last one has ended its work (one at a time): reap its thread */
+		pthread_join(lun->bg, NULL);
+		lun->bg_started = false;
+	}
+	ret = -pthread_create(&lun->bg, NULL, bg_main, b);
+	lun->bg_started = !ret;
+	pthread_mutex_unlock(&lun->bg_lock);
+	if (ret)
+		free(b);
+	return ret;
+}
+
+bool svm_lun_closing(const struct svm_lun *lun)
+{
+	return __atomic_load_n(&lun->closing, __ATOMIC_ACQUIRE);
+}
+
+int svm_lun_copy(struct svm_lun *dst, uint64_t dst_off, struct svm_lun *src, uint64_t src_off,
+		 uint64_t len, enum svm_mover_kind kind, uint64_t deadline_ns,
+		 struct svm_mover_result *res)
+{
+	struct svm_mover_req req = {
+		.want = kind,
+		.src_fd = svm_store_fd(src->src),
+		.src_off = src_off,
+		.dst_fd = svm_store_fd(dst->src),
+		.dst_off = dst_off,
+		.len = len,
+		.deadline_ns = deadline_ns,
+	};
+	struct svm_range r;
+	int ret;
+
+	svm_range_lock(&dst->wlock, &r, dst_off, len, false);
+	ret = svm_mover_copy(&req, res);
+	svm_range_unlock(&dst->wlock, &r);
+	if (!ret && write_through(dst))
+		ret = svm_store_flush(dst->src);
+	return ret;
+}
+
+void svm_lun_set_mover(struct svm_lun *lun, enum svm_mover_kind kind)
+{
+	__atomic_store_n(&lun->mover, (int)kind, __ATOMIC_RELAXED);
+}
+
+enum svm_mover_kind svm_lun_mover(const struct svm_lun *lun)
+{
+	return (enum svm_mover_kind)__atomic_load_n(&lun->mover, __ATOMIC_RELAXED);
+}
+
+void svm_lun_count_moves(struct svm_lun *lun, const struct svm_mover_result *res)
+{
+	for (int k = 0; k < SVM_MOVER_KINDS; k++)
+		if (res->moved[k])
+			__atomic_add_fetch(&lun->moved[k], res->moved[k], __ATOMIC_RELAXED);
+}
+
+void svm_lun_moves(const struct svm_lun *lun, uint64_t moved[SVM_MOVER_KINDS])
+{
+	for (int k = 0; k < SVM_MOVER_KINDS; k++)
+		moved[k] = __atomic_load_n(&lun->moved[k], __ATOMIC_RELAXED);
 }

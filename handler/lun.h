@@ -10,6 +10,8 @@
 #define SVM_LUN_H
 
 #include "cfg.h"
+#include "../xcopy/mover.h"
+#include "rangelock.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,6 +50,12 @@ struct svm_lun_geom {
 	bool wce;   /* volatile write cache reported (mode page 08h WCE) */
 	bool lbpu;  /* UNMAP supported (LBP VPD page LBPU, READ CAPACITY(16) LBPME) */
 	bool lbprz; /* unmapped blocks read as zero */
+	/*
+	 * LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT (READ CAPACITY(16)): from
+	 * the store's physical block size (svm_store_phys_block_size); 0 when
+	 * that is no larger than a logical block, or unknown
+	 */
+	uint8_t lbppbe;
 };
 
 /* The longest unit serial LIO stores (INQUIRY_VPD_SERIAL_LEN), plus NUL. */
@@ -131,5 +139,79 @@ int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len);
 /* Zeroes without data transfer; -EOPNOTSUPP if the store cannot (caller writes zeroes). */
 int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len);
 void svm_lun_prefetch(struct svm_lun *lun, uint64_t off, uint64_t len);
+
+/*
+ * Copy len bytes from src at src_off to dst at dst_off (two LUNs, or one)
+ * with the datamover kind (xcopy/mover.h; overlapping ranges of one LUN
+ * copy as memmove). The destination range is held shared in dst's range
+ * lock, as for any write; with dst's write cache off the copy is flushed
+ * before this returns. deadline_ns: as in struct svm_mover_req. Returns 0,
+ * or the mover's -errno (-EOPNOTSUPP: a pinned mover cannot do this pair);
+ * res (may be NULL) says how much each mover moved. Blocks.
+ */
+int svm_lun_copy(struct svm_lun *dst, uint64_t dst_off, struct svm_lun *src, uint64_t src_off,
+		 uint64_t len, enum svm_mover_kind kind, uint64_t deadline_ns,
+		 struct svm_mover_result *res);
+
+/* The datamover this LUN's copies use (cfgstring mover=). Never blocks. */
+void svm_lun_set_mover(struct svm_lun *lun, enum svm_mover_kind kind);
+enum svm_mover_kind svm_lun_mover(const struct svm_lun *lun);
+/* Count the bytes each mover moved for a copy this LUN ran, and read the totals. */
+void svm_lun_count_moves(struct svm_lun *lun, const struct svm_mover_result *res);
+void svm_lun_moves(const struct svm_lun *lun, uint64_t moved[SVM_MOVER_KINDS]);
+
+/*
+ * Provisioning state (GET LBA STATUS): whether the byte at off is allocated
+ * and where that run ends (*end, bytes; may lie past the LUN). A block
+ * device's store answers "allocated" throughout. 0 or -errno. Blocks.
+ */
+int svm_lun_extent(struct svm_lun *lun, uint64_t off, bool *mapped, uint64_t *end);
+
+/*
+ * An exclusive hold of [off, off + len) in the LUN's range lock, for a
+ * command that must be atomic against every write to those bytes (WRITE
+ * ATOMIC, SANITIZE over the whole LUN): svm_lun_hold waits for the writes
+ * holding any of them; while held, changes to them go through the
+ * svm_lun_held_* calls (which take no lock: the plain calls would wait for
+ * the hold itself). Blocks.
+ */
+struct svm_lun_hold {
+	struct svm_range r;
+};
+void svm_lun_hold(struct svm_lun *lun, struct svm_lun_hold *h, uint64_t off, uint64_t len);
+void svm_lun_release(struct svm_lun *lun, struct svm_lun_hold *h);
+/* As svm_lun_write and svm_lun_discard, inside a hold of the range. */
+int svm_lun_held_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
+		       size_t len, bool fua);
+int svm_lun_held_discard(struct svm_lun *lun, uint64_t off, uint64_t len);
+
+/*
+ * SANITIZE state (SBC-4 4.11), kept for the SCSI layer, which gives it its
+ * meaning: one word of SVM_SANITIZE_* flags and, while one runs, its
+ * PROGRESS INDICATION (65536ths done) in the upper 16 bits. Not kept
+ * across a close. svm_lun_sanitize_get is one atomic load (every command
+ * asks); svm_lun_sanitize_begin sets RUNNING unless it is set already
+ * (false: one runs), keeping FAILED and AUSE; svm_lun_sanitize_set stores
+ * the word (its owner: progress, the end). Never block.
+ */
+#define SVM_SANITIZE_RUNNING	       (1u << 0)
+#define SVM_SANITIZE_FAILED	       (1u << 1) /* the last sanitize operation failed */
+#define SVM_SANITIZE_AUSE	       (1u << 2) /* and its AUSE was set */
+#define SVM_SANITIZE_PROGRESS(state)   ((uint16_t)((state) >> 16))
+#define SVM_SANITIZE_WITH_PROGRESS(p)  ((uint32_t)(p) << 16)
+uint32_t svm_lun_sanitize_get(const struct svm_lun *lun);
+bool svm_lun_sanitize_begin(struct svm_lun *lun);
+void svm_lun_sanitize_set(struct svm_lun *lun, uint32_t state);
+/* Store next if the word is still expect (no sanitize began meanwhile): true if stored. */
+bool svm_lun_sanitize_swap(struct svm_lun *lun, uint32_t expect, uint32_t next);
+
+/*
+ * Run fn(arg) on a thread of the LUN's own, for a command whose status goes
+ * back before its work is done (SANITIZE with IMMED); the caller allows one
+ * at a time. svm_lun_close waits for it, after svm_lun_closing turns true:
+ * fn asks between steps and stops early. 0 or -errno.
+ */
+int svm_lun_background(struct svm_lun *lun, void (*fn)(void *arg), void *arg);
+bool svm_lun_closing(const struct svm_lun *lun);
 
 #endif

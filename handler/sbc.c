@@ -7,6 +7,7 @@
 #include "cdb.h"
 #include "iov.h"
 #include "limits.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -234,14 +235,18 @@ enum svm_sense svm_sbc_write_same(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c)
 {
 	const struct svm_lun_geom *g = &req->g;
-	uint64_t off = c->lba * g->block_size, total = (uint64_t)c->nblocks * g->block_size;
+	/* 0 blocks: from the LBA to the end (Block Limits WSNZ 0); an LBA past the last is out */
+	uint64_t n = !c->whole_lun ? c->nblocks : c->lba < g->num_lbas ? g->num_lbas - c->lba : 1;
+	uint64_t off = c->lba * g->block_size, total = n * g->block_size;
 	size_t chunk = svm_scsi_chunk_len(g->block_size, SVM_WRITE_SAME_CHUNK_BYTES, total);
-	enum svm_sense s = svm_scsi_check_range(g, c->lba, c->nblocks);
+	enum svm_sense s = svm_scsi_check_range(g, c->lba, n);
 	uint8_t *buf;
 	int ret = 0;
 
 	if (s)
 		return s;
+	if (n > SVM_WRITE_SAME_MAX_BLOCKS)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB; /* MAXIMUM WRITE SAME LENGTH */
 	if (!c->ndob && svm_iov_length(req->iov, req->iov_cnt) != g->block_size)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
 	buf = calloc(1, chunk);
@@ -304,8 +309,6 @@ enum svm_sense svm_sbc_unmap(struct svm_lun *lun, struct svm_scsi_req *req, cons
 	enum svm_sense s;
 	uint8_t *buf;
 
-	if (!g->lbpu)
-		return SVM_SENSE_INVALID_OPCODE;
 	if (c->alloc_len > svm_iov_length(req->iov, req->iov_cnt))
 		return SVM_SENSE_PARAM_LIST_LENGTH;
 	buf = malloc(c->alloc_len ? c->alloc_len : 1);
@@ -349,17 +352,406 @@ enum svm_sense svm_sbc_read_capacity10(struct svm_lun *lun, struct svm_scsi_req 
 	return svm_scsi_reply(req, b, sizeof(b), c->alloc_len);
 }
 
-enum svm_sense svm_sbc_service_action_in16(struct svm_lun *lun, struct svm_scsi_req *req,
-					   const struct svm_cdb *c)
+/*
+ * SBC-4 5.21.2 READ CAPACITY(16) parameter data. LOGICAL BLOCKS PER
+ * PHYSICAL BLOCK EXPONENT from the store's physical block size (struct
+ * svm_lun_geom lbppbe), LOWEST ALIGNED LOGICAL BLOCK ADDRESS 0: the store
+ * starts on a physical block.
+ */
+enum svm_sense svm_sbc_read_capacity16(struct svm_lun *lun, struct svm_scsi_req *req,
+				       const struct svm_cdb *c)
 {
 	const struct svm_lun_geom *g = &req->g;
 	uint8_t b[32] = {0};
 	(void)lun;
 
-	/* SBC-4 5.21.2 READ CAPACITY(16) parameter data */
 	svm_put_be64(b, g->num_lbas - 1);
 	svm_put_be32(b + 8, g->block_size);
+	b[13] = g->lbppbe & 0x0f;
 	if (g->lbpu)
 		b[14] = 0x80 | (g->lbprz ? 0x40 : 0); /* LBPME, LBPRZ */
 	return svm_scsi_reply(req, b, sizeof(b), c->alloc_len);
+}
+
+/*
+ * The provisioning state of the block at lba and of those after it in the
+ * same state: [lba, *end) mapped or deallocated. A block with any byte
+ * allocated in the store is mapped, one wholly in a hole deallocated (a
+ * hole reads as zeroes, LBPRZ). A LUN that does not deallocate is fully
+ * provisioned: all mapped (SBC-4 5.8.2.2).
+ */
+static int block_state(struct svm_lun *lun, const struct svm_lun_geom *g, uint64_t lba,
+		       bool *mapped, uint64_t *end)
+{
+	uint64_t byte_end;
+	int ret;
+
+	*mapped = true;
+	*end = g->num_lbas;
+	if (!g->lbpu)
+		return 0;
+	ret = svm_lun_extent(lun, lba * g->block_size, mapped, &byte_end);
+	if (ret)
+		return ret;
+	if (*mapped) {
+		*end = byte_end / g->block_size + (byte_end % g->block_size != 0);
+	} else {
+		*end = byte_end / g->block_size;
+		if (*end == lba) {
+			*mapped = true; /* the hole ends inside this block */
+			*end = lba + 1;
+		}
+	}
+	if (*end > g->num_lbas)
+		*end = g->num_lbas;
+	if (*end <= lba)
+		*end = lba + 1;
+	return 0;
+}
+
+/*
+ * SBC-4 5.8 GET LBA STATUS: from STARTING LOGICAL BLOCK ADDRESS on, one LBA
+ * status descriptor per run of blocks in one provisioning state (the first
+ * starts at that LBA, SBC-4 5.8.2.3), as many as ALLOCATION LENGTH holds, at
+ * most SVM_LBA_STATUS_MAX_DESCRIPTORS; the initiator asks again from where
+ * they end. A run longer than the 32-bit NUMBER OF LOGICAL BLOCKS takes
+ * more than one. Provisioning from the store (block_state).
+ */
+enum svm_sense svm_sbc_get_lba_status(struct svm_lun *lun, struct svm_scsi_req *req,
+				      const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = &req->g;
+	size_t max = c->alloc_len < 24 ? 1 : (c->alloc_len - 8) / 16, n = 0;
+	uint64_t lba = c->lba, end;
+	enum svm_sense s = SVM_SENSE_OK;
+	bool mapped;
+	uint8_t *b;
+
+	if (lba >= g->num_lbas)
+		return SVM_SENSE_LBA_OUT_OF_RANGE;
+	if (max > SVM_LBA_STATUS_MAX_DESCRIPTORS)
+		max = SVM_LBA_STATUS_MAX_DESCRIPTORS;
+	b = calloc(1, 8 + 16 * max);
+	if (!b)
+		return SVM_SENSE_TASK_SET_FULL;
+	while (lba < g->num_lbas) {
+		int ret = block_state(lun, g, lba, &mapped, &end);
+
+		if (ret) {
+			s = svm_scsi_io_error(ret, false, lun, lba * g->block_size);
+			goto free_buf;
+		}
+		while (lba < end) {
+			uint8_t *d = n ? b + 8 + 16 * (n - 1) : NULL; /* the last descriptor */
+			uint32_t have = d ? svm_get_be32(d + 8) : 0, add;
+
+			if (!d || (d[12] == 0) != mapped || have == UINT32_MAX) {
+				if (n == max)
+					goto reply;
+				d = b + 8 + 16 * n++;
+				svm_put_be64(d, lba);
+				d[12] = mapped ? 0 : 1; /* PROVISIONING STATUS: mapped / deallocated */
+				have = 0;
+			}
+			add = end - lba < (uint64_t)(UINT32_MAX - have) ? (uint32_t)(end - lba)
+									: UINT32_MAX - have;
+			svm_put_be32(d + 8, have + add);
+			lba += add;
+		}
+	}
+reply:
+	svm_put_be32(b, 4 + 16 * n); /* PARAMETER DATA LENGTH */
+	s = svm_scsi_reply(req, b, 8 + 16 * n, c->alloc_len);
+free_buf:
+	free(b);
+	return s;
+}
+
+/* What ORWRITE's read-modify-write ORs into the blocks: the data-out. */
+static int or_fn(uint8_t *data, size_t len, void *arg)
+{
+	const struct svm_scsi_req *req = arg;
+	uint8_t buf[4096];
+
+	for (size_t done = 0; done < len;) {
+		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+
+		svm_iov_to_buf(req->iov, req->iov_cnt, done, buf, n);
+		for (size_t i = 0; i < n; i++)
+			data[done + i] |= buf[i];
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * SBC-4 5.12 ORWRITE(16): each block becomes itself OR the data-out's, read,
+ * changed and written as one action against every other write to those
+ * blocks (svm_lun_rmw: the range held exclusive). At most
+ * SVM_ORWRITE_MAX_BYTES (one buffer holds them); the data-out must carry
+ * exactly TRANSFER LENGTH blocks.
+ */
+enum svm_sense svm_sbc_orwrite(struct svm_lun *lun, struct svm_scsi_req *req,
+			       const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = &req->g;
+	uint64_t off = c->lba * g->block_size, len = (uint64_t)c->nblocks * g->block_size;
+	enum svm_sense s = svm_scsi_check_xfer(g, c);
+	int ret;
+
+	if (s)
+		return s;
+	if (len > SVM_ORWRITE_MAX_BYTES || svm_iov_length(req->iov, req->iov_cnt) != len)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	if (!len)
+		return SVM_SENSE_OK;
+	ret = svm_lun_rmw(lun, off, (size_t)len, c->fua, or_fn, req);
+	if (ret)
+		return ret == -ENOMEM ? SVM_SENSE_TASK_SET_FULL
+				      : svm_scsi_io_error(ret, true, lun, off);
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SBC-4 5.47 WRITE ATOMIC(16): the blocks are written as one action, no
+ * other write to any of them seen half done: the range held exclusive in
+ * the LUN's range lock, which every write path takes (svm_lun_hold). A
+ * longer write than MAXIMUM ATOMIC TRANSFER LENGTH is not refused, as
+ * READ and WRITE past MAXIMUM TRANSFER LENGTH are not (svm_scsi_check_xfer):
+ * the data is in the data area already and the lock makes any length
+ * atomic (libiscsi, which ignores the Block Limits page over iSCSI, sends
+ * up to 256 blocks).
+ */
+enum svm_sense svm_sbc_write_atomic(struct svm_lun *lun, struct svm_scsi_req *req,
+				    const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = &req->g;
+	uint64_t off = c->lba * g->block_size, len = (uint64_t)c->nblocks * g->block_size;
+	enum svm_sense s = svm_scsi_check_xfer(g, c);
+	struct svm_lun_hold h;
+	int ret;
+
+	if (s)
+		return s;
+	if (svm_iov_length(req->iov, req->iov_cnt) != len)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	if (!len)
+		return SVM_SENSE_OK;
+	svm_lun_hold(lun, &h, off, len);
+	ret = svm_lun_held_write(lun, req->iov, req->iov_cnt, off, (size_t)len, c->fua);
+	svm_lun_release(lun, &h);
+	return ret ? svm_scsi_io_error(ret, true, lun, off) : SVM_SENSE_OK;
+}
+
+/*
+ * SBC-4 5.14/5.15 READ DEFECT DATA(10/12): the LUN knows of no defects in
+ * its store, so both lists are empty, in whatever format was asked for,
+ * PLISTV and GLISTV saying the lists asked for are the ones returned.
+ * (12): GENERATION CODE 0 (not supported), DEFECT LIST LENGTH 4 bytes; an
+ * ADDRESS DESCRIPTOR INDEX past the (empty) list returns none either way.
+ */
+enum svm_sense svm_sbc_read_defect_data(struct svm_lun *lun, struct svm_scsi_req *req,
+					const struct svm_cdb *c)
+{
+	uint8_t b[8] = {0};
+
+	(void)lun;
+	b[1] = (c->req_plist ? 0x10 : 0) | (c->req_glist ? 0x08 : 0) | c->defect_format;
+	return svm_scsi_reply(req, b, c->opcode == SVM_OP_READ_DEFECT_DATA10 ? 4 : 8, c->alloc_len);
+}
+
+/* One sanitize operation (svm_sbc_sanitize), on a worker or the LUN's background thread. */
+struct sanitize_job {
+	struct svm_lun *lun;
+	uint8_t sa;	   /* SVM_SANITIZE_OVERWRITE or _BLOCK_ERASE */
+	bool ause;
+	uint32_t keep;	   /* SVM_SANITIZE_FAILED / _AUSE of an earlier failure, until this ends */
+	uint64_t total;	   /* the LUN's bytes */
+	uint32_t block_size;
+	struct svm_sanitize_overwrite ow;
+	uint8_t *chunk;	   /* OVERWRITE: the pattern tiled over chunk_len bytes */
+	size_t chunk_len;
+	uint8_t param[SVM_SANITIZE_OVERWRITE_HDR + SVM_BLOCK_SIZE_MAX]; /* the parameter list */
+};
+
+static void sanitize_progress(struct sanitize_job *j, unsigned pass, uint64_t done)
+{
+	double f = ((double)pass * j->total + done) / ((double)j->ow.count * j->total);
+
+	svm_lun_sanitize_set(j->lun, SVM_SANITIZE_RUNNING | j->keep |
+					     SVM_SANITIZE_WITH_PROGRESS((uint16_t)(f * 65535)));
+}
+
+/*
+ * SBC-4 4.11.3 overwrite: OVERWRITE COUNT passes over every block, each
+ * block the INITIALIZATION PATTERN repeated from its first byte; with
+ * INVERT the pattern is inverted between passes, the last pass writing it
+ * as given (so an even count starts inverted). Stops, failed, when the LUN
+ * closes.
+ */
+static int sanitize_overwrite(struct sanitize_job *j)
+{
+	int ret = 0;
+
+	for (unsigned pass = 0; pass < j->ow.count && !ret; pass++) {
+		bool inverted = j->ow.invert && (j->ow.count - 1 - pass) % 2;
+
+		if (j->ow.invert && (pass == 0 ? inverted : true))
+			for (size_t i = 0; i < j->chunk_len; i++)
+				j->chunk[i] ^= 0xff;
+		for (uint64_t done = 0; !ret && done < j->total;) {
+			size_t n = j->total - done < j->chunk_len ? (size_t)(j->total - done)
+								  : j->chunk_len;
+			struct iovec v = {.iov_base = j->chunk, .iov_len = n};
+
+			ret = svm_lun_closing(j->lun) ? -ECANCELED
+						      : svm_lun_held_write(j->lun, &v, 1, done, n,
+									   false);
+			done += n;
+			sanitize_progress(j, pass, done);
+		}
+	}
+	return ret;
+}
+
+/*
+ * Run the sanitize operation of j over the whole LUN, held exclusive in
+ * the range lock all along (atomic against every write; other commands
+ * are refused meanwhile, scsi.c), then written out to stable media; record
+ * how it ended (a failure: SVM_SANITIZE_FAILED, with AUSE as the command
+ * had it). 0 or -errno.
+ */
+static int sanitize_run(struct sanitize_job *j)
+{
+	static const char *const what[] = {[SVM_SANITIZE_OVERWRITE] = "OVERWRITE",
+					   [SVM_SANITIZE_BLOCK_ERASE] = "BLOCK ERASE"};
+	struct svm_lun_hold h;
+	int ret;
+
+	svm_log(SVM_LOG_INFO, "LUN on %s: SANITIZE %s of %llu bytes begins",
+		svm_lun_source(j->lun), what[j->sa], (unsigned long long)j->total);
+	svm_lun_hold(j->lun, &h, 0, j->total);
+	if (j->sa == SVM_SANITIZE_BLOCK_ERASE)
+		ret = svm_lun_held_discard(j->lun, 0, j->total);
+	else
+		ret = sanitize_overwrite(j);
+	if (!ret)
+		ret = svm_lun_flush(j->lun);
+	svm_lun_release(j->lun, &h);
+	svm_lun_sanitize_set(j->lun, ret ? SVM_SANITIZE_FAILED | (j->ause ? SVM_SANITIZE_AUSE : 0)
+					 : 0);
+	if (ret)
+		svm_log(SVM_LOG_ERR, "LUN on %s: SANITIZE %s failed: %s", svm_lun_source(j->lun),
+			what[j->sa], strerror(-ret));
+	else
+		svm_log(SVM_LOG_INFO, "LUN on %s: SANITIZE %s done", svm_lun_source(j->lun),
+			what[j->sa]);
+	return ret;
+}
+
+static void sanitize_job_free(struct sanitize_job *j)
+{
+	free(j->chunk);
+	free(j);
+}
+
+static void sanitize_background(void *arg)
+{
+	sanitize_run(arg);
+	sanitize_job_free(arg);
+}
+
+/* The job of an OVERWRITE or BLOCK ERASE, its parameter list checked and its buffer ready. */
+static enum svm_sense sanitize_prepare(const struct svm_scsi_req *req, const struct svm_cdb *c,
+				       struct sanitize_job *j)
+{
+	const struct svm_lun_geom *g = &req->g;
+	enum svm_sense s;
+
+	j->sa = c->service_action;
+	j->ause = c->ause;
+	j->block_size = g->block_size;
+	j->total = g->num_lbas * g->block_size;
+	if (j->sa != SVM_SANITIZE_OVERWRITE)
+		return SVM_SENSE_OK;
+	if (c->alloc_len > SVM_SANITIZE_OVERWRITE_HDR + g->block_size)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB; /* PARAMETER LIST LENGTH: block size + 4 at most */
+	if (svm_iov_length(req->iov, req->iov_cnt) < c->alloc_len)
+		return SVM_SENSE_PARAM_LIST_LENGTH;
+	svm_iov_to_buf(req->iov, req->iov_cnt, 0, j->param, c->alloc_len);
+	s = svm_sanitize_overwrite_parse(j->param, c->alloc_len, g->block_size, &j->ow);
+	if (s)
+		return s;
+	j->chunk_len = svm_scsi_chunk_len(g->block_size, SVM_SANITIZE_CHUNK_BYTES, j->total);
+	j->chunk = malloc(j->chunk_len);
+	if (!j->chunk)
+		return SVM_SENSE_TASK_SET_FULL;
+	for (uint32_t o = 0; o < g->block_size; o += j->ow.pattern_len)
+		memcpy(j->chunk + o, j->ow.pattern,
+		       g->block_size - o < j->ow.pattern_len ? g->block_size - o : j->ow.pattern_len);
+	for (size_t o = g->block_size; o < j->chunk_len; o += g->block_size)
+		memcpy(j->chunk + o, j->chunk, g->block_size);
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SBC-4 5.30 SANITIZE: OVERWRITE (4.11.3) and BLOCK ERASE (deallocate every
+ * block; served only on a store that can: table flag needs_lbpu) over the
+ * whole LUN; CRYPTOGRAPHIC ERASE is not served (INVALID FIELD IN CDB).
+ * IMMED 0: status when the operation is done, which for a big LUN can take
+ * longer than the kernel's command timeout (docs/conformance.md); IMMED 1:
+ * status once the CDB and parameter list are checked, the operation runs on
+ * the LUN's background thread and REQUEST SENSE reports its progress.
+ * Meanwhile every other command but INQUIRY and REQUEST SENSE is NOT READY,
+ * SANITIZE IN PROGRESS. A failed operation leaves the LUN failed (medium
+ * access refused) until a SANITIZE completes: with AUSE it may be EXIT
+ * FAILURE MODE, without only another sanitize operation, and one with AUSE
+ * is refused (SBC-4 4.11.4, restricted completion). EXIT FAILURE MODE with
+ * no failure to exit does nothing.
+ */
+enum svm_sense svm_sbc_sanitize(struct svm_lun *lun, struct svm_scsi_req *req,
+				const struct svm_cdb *c)
+{
+	uint32_t st = svm_lun_sanitize_get(lun);
+	struct sanitize_job *j;
+	enum svm_sense s;
+	int ret;
+
+	if (st & SVM_SANITIZE_RUNNING)
+		return SVM_SENSE_SANITIZE_IN_PROGRESS;
+	if (c->service_action == SVM_SANITIZE_EXIT_FAILURE) {
+		if (!(st & SVM_SANITIZE_FAILED))
+			return SVM_SENSE_OK;
+		if (!(st & SVM_SANITIZE_AUSE))
+			return SVM_SENSE_INVALID_FIELD_IN_CDB;
+		return svm_lun_sanitize_swap(lun, st, 0) ? SVM_SENSE_OK
+							  : SVM_SENSE_SANITIZE_IN_PROGRESS;
+	}
+	if ((st & SVM_SANITIZE_FAILED) && !(st & SVM_SANITIZE_AUSE) && c->ause)
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return SVM_SENSE_TASK_SET_FULL;
+	j->lun = lun;
+	s = sanitize_prepare(req, c, j);
+	if (s)
+		goto free_job;
+	if (!svm_lun_sanitize_begin(lun)) {
+		s = SVM_SENSE_SANITIZE_IN_PROGRESS;
+		goto free_job;
+	}
+	j->keep = st & (SVM_SANITIZE_FAILED | SVM_SANITIZE_AUSE);
+	if (c->immed) {
+		ret = svm_lun_background(lun, sanitize_background, j);
+		if (!ret)
+			return SVM_SENSE_OK;
+		svm_lun_sanitize_set(lun, j->keep); /* never began */
+		s = SVM_SENSE_TASK_SET_FULL;
+		goto free_job;
+	}
+	ret = sanitize_run(j);
+	s = ret ? SVM_SENSE_SANITIZE_FAILED : SVM_SENSE_OK;
+free_job:
+	sanitize_job_free(j);
+	return s;
 }

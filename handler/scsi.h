@@ -64,6 +64,14 @@ enum svm_scsi_route {
 /* Classify req without I/O (parses the CDB, kept in req). Never blocks. */
 enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, struct svm_scsi_req *req);
 
+/*
+ * Parse cdb as svm_scsi_execute would on a LUN of geometry g, without
+ * executing it: INVALID COMMAND OPERATION CODE or INVALID FIELD IN CDB
+ * (service action) for a command not served, else its parser's verdict.
+ * Pure; for the tests.
+ */
+enum svm_sense svm_scsi_parse(const struct svm_lun_geom *g, const uint8_t *cdb, struct svm_cdb *c);
+
 /* "READ(10)" etc., or NULL for an opcode the table does not know. */
 const char *svm_scsi_op_name(uint8_t opcode);
 

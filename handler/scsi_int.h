@@ -29,6 +29,24 @@ enum svm_sense svm_scsi_reply(struct svm_scsi_req *req, const uint8_t *buf, size
 /* Bounce-buffer size for a command over total bytes: whole blocks, at most limit, at least one. */
 size_t svm_scsi_chunk_len(uint32_t block_size, size_t limit, uint64_t total);
 
+/* A command served, as REPORT SUPPORTED OPERATION CODES describes it (SPC-4 6.35). */
+struct svm_scsi_cmd_desc {
+	uint8_t opcode;
+	uint16_t sa;	   /* its service action, when servactv */
+	bool servactv;	   /* the opcode has service actions */
+	uint8_t cdb_len;   /* CDB SIZE */
+	uint8_t usage[16]; /* CDB USAGE DATA: cdb_len bytes, the opcode and service action in place */
+};
+
+/*
+ * Whether a LUN of geometry g serves opcode (with service action sa, when
+ * the opcode has service actions; sa is ignored otherwise): 1 with *d
+ * filled, or 0. *has_sa tells either way whether the opcode has service
+ * actions. From the dispatch table; never blocks.
+ */
+int svm_scsi_describe(const struct svm_lun_geom *g, uint8_t opcode, uint16_t sa, bool *has_sa,
+		      struct svm_scsi_cmd_desc *d);
+
 /* spc.c: primary commands (SPC-4), no store I/O */
 enum svm_sense svm_spc_tur(struct svm_lun *lun, struct svm_scsi_req *req, const struct svm_cdb *c);
 enum svm_sense svm_spc_request_sense(struct svm_lun *lun, struct svm_scsi_req *req,
@@ -37,6 +55,7 @@ enum svm_sense svm_spc_inquiry(struct svm_lun *lun, struct svm_scsi_req *req,
 			       const struct svm_cdb *c);
 enum svm_sense svm_spc_mode_sense(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c);
+enum svm_sense svm_spc_rsoc(struct svm_lun *lun, struct svm_scsi_req *req, const struct svm_cdb *c);
 
 /* sbc.c: block commands (SBC-4) */
 enum svm_sense svm_sbc_read(struct svm_lun *lun, struct svm_scsi_req *req, const struct svm_cdb *c);
@@ -58,7 +77,17 @@ enum svm_sense svm_sbc_start_stop(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c);
 enum svm_sense svm_sbc_read_capacity10(struct svm_lun *lun, struct svm_scsi_req *req,
 				       const struct svm_cdb *c);
-enum svm_sense svm_sbc_service_action_in16(struct svm_lun *lun, struct svm_scsi_req *req,
-					   const struct svm_cdb *c);
+enum svm_sense svm_sbc_read_capacity16(struct svm_lun *lun, struct svm_scsi_req *req,
+				       const struct svm_cdb *c);
+enum svm_sense svm_sbc_get_lba_status(struct svm_lun *lun, struct svm_scsi_req *req,
+				      const struct svm_cdb *c);
+enum svm_sense svm_sbc_orwrite(struct svm_lun *lun, struct svm_scsi_req *req,
+			       const struct svm_cdb *c);
+enum svm_sense svm_sbc_write_atomic(struct svm_lun *lun, struct svm_scsi_req *req,
+				    const struct svm_cdb *c);
+enum svm_sense svm_sbc_read_defect_data(struct svm_lun *lun, struct svm_scsi_req *req,
+					const struct svm_cdb *c);
+enum svm_sense svm_sbc_sanitize(struct svm_lun *lun, struct svm_scsi_req *req,
+				const struct svm_cdb *c);
 
 #endif

@@ -6,7 +6,9 @@
 #include "scsi_int.h"
 #include "cdb.h"
 #include "limits.h"
+#include "../xcopy/xcopy.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define VENDOR	 "LIO-ORG"
@@ -19,15 +21,26 @@ enum svm_sense svm_spc_tur(struct svm_lun *lun, struct svm_scsi_req *req, const 
 	return SVM_SENSE_OK;
 }
 
-/* SPC-4 6.29: no deferred errors are kept, so the answer is always NO SENSE. */
+/*
+ * SPC-4 6.29: no deferred errors are kept, so the answer is NO SENSE, but
+ * while a sanitize operation runs: LOGICAL UNIT NOT READY, SANITIZE IN
+ * PROGRESS with its progress indication (how an initiator that sent
+ * SANITIZE with IMMED polls it, SBC-4 5.30.1), and after one failed:
+ * SANITIZE COMMAND FAILED (SBC-4 4.11.4).
+ */
 enum svm_sense svm_spc_request_sense(struct svm_lun *lun, struct svm_scsi_req *req,
 				     const struct svm_cdb *c)
 {
-	uint8_t buf[SVM_SENSE_FIXED_LEN] = {0};
+	uint32_t st = svm_lun_sanitize_get(lun);
+	uint8_t buf[SVM_SENSE_DESC_MAX] = {0};
 	size_t len;
 
-	(void)lun;
-	if (c->desc) {
+	if (st & SVM_SANITIZE_RUNNING) {
+		len = svm_sense_data(buf, SVM_SENSE_SANITIZE_IN_PROGRESS, c->desc, true,
+				     SVM_SANITIZE_PROGRESS(st));
+	} else if (st & SVM_SANITIZE_FAILED) {
+		len = svm_sense_data(buf, SVM_SENSE_SANITIZE_FAILED, c->desc, false, 0);
+	} else if (c->desc) {
 		buf[0] = 0x72; /* descriptor format, NO SENSE, no descriptors */
 		len = 8;
 	} else {
@@ -55,6 +68,7 @@ static size_t inquiry_standard(const struct svm_lun_geom *g, uint8_t *b)
 	b[0] = 0x00; /* PERIPHERAL QUALIFIER 0, DEVICE TYPE 0 (direct access block) */
 	b[2] = 0x06; /* VERSION: SPC-4 */
 	b[3] = 0x12; /* HISUP, RESPONSE DATA FORMAT 2 */
+	b[5] = 0x08; /* 3PC: EXTENDED COPY (xcopy/xcopy.h) */
 	b[7] = 0x02; /* CMDQUE */
 	pad_copy(b + 8, VENDOR, 8);
 	pad_copy(b + 16, PRODUCT, 16);
@@ -65,7 +79,7 @@ static size_t inquiry_standard(const struct svm_lun_geom *g, uint8_t *b)
 	return 66;
 }
 
-static const uint8_t vpd_pages[] = {0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2};
+static const uint8_t vpd_pages[] = {0x00, 0x80, 0x83, 0x8F, 0xB0, 0xB1, 0xB2};
 
 /* What a VPD page builder sees: the geometry, and the serial for 0x80/0x83. */
 struct vpd_ctx {
@@ -119,30 +133,55 @@ static size_t vpd_devid(const struct vpd_ctx *x, uint8_t *b)
 	return d - b;
 }
 
-/* SBC-4 6.6.4 Block Limits */
+/* SPC-4 7.8.17 Third-party Copy: what EXTENDED COPY(LID1) supports (xcopy/xcopy.c) */
+static size_t vpd_third_party_copy(const struct vpd_ctx *x, uint8_t *b)
+{
+	return svm_xcopy_vpd_page(b, x->g->block_size);
+}
+
+/*
+ * SBC-4 6.6.4 Block Limits. WSNZ 0: WRITE SAME of 0 blocks writes to the
+ * end of the LUN (within MAXIMUM WRITE SAME LENGTH). The granularities are
+ * the physical block (READ CAPACITY(16) LBPPBE), unmap aligned at LBA 0
+ * (UGAVALID, UNMAP GRANULARITY ALIGNMENT 0), as LOWEST ALIGNED LOGICAL
+ * BLOCK ADDRESS is 0. WRITE ATOMIC: any length is atomic under the range
+ * lock, so MAXIMUM ATOMIC TRANSFER LENGTH is MAXIMUM TRANSFER LENGTH (at
+ * most what the 16-bit field of the CDB holds), with no alignment,
+ * granularity or atomic boundary (those three fields 0).
+ */
 static size_t vpd_block_limits(const struct vpd_ctx *x, uint8_t *b)
 {
 	const struct svm_lun_geom *g = x->g;
-	uint32_t gran = SVM_UNMAP_GRANULARITY_BYTES / g->block_size;
+	uint32_t pb = 1u << g->lbppbe, atomic = g->max_xfer_blocks;
 
-	b[4] = 0x01;		/* WSNZ: WRITE SAME of 0 blocks is refused */
+	if (!atomic || atomic > UINT16_MAX)
+		atomic = UINT16_MAX;
 	b[5] = SVM_CAW_MAX_BLOCKS; /* MAXIMUM COMPARE AND WRITE LENGTH */
-	svm_put_be16(b + 6, 1); /* OPTIMAL TRANSFER LENGTH GRANULARITY */
+	svm_put_be16(b + 6, pb);   /* OPTIMAL TRANSFER LENGTH GRANULARITY */
 	svm_put_be32(b + 8, g->max_xfer_blocks);
 	svm_put_be32(b + 12, g->max_xfer_blocks);
 	if (g->lbpu) {
 		svm_put_be32(b + 20, SVM_UNMAP_MAX_LBAS);
 		svm_put_be32(b + 24, SVM_UNMAP_MAX_DESCRIPTORS);
-		svm_put_be32(b + 28, gran ? gran : 1);
+		svm_put_be32(b + 28, pb); /* OPTIMAL UNMAP GRANULARITY */
+		b[32] = 0x80;		  /* UGAVALID, UNMAP GRANULARITY ALIGNMENT 0 */
 	}
 	svm_put_be64(b + 36, SVM_WRITE_SAME_MAX_BLOCKS);
+	svm_put_be32(b + 44, atomic); /* MAXIMUM ATOMIC TRANSFER LENGTH */
 	return 64;
 }
 
-/* SBC-4 6.6.2 Block Device Characteristics: rotation rate and form factor not reported. */
+/*
+ * SBC-4 6.6.2 Block Device Characteristics: rotation rate and form factor
+ * not reported. WABEREQ 01b where SANITIZE BLOCK ERASE is served: a read
+ * of a block erased by it completes with GOOD status (deallocated blocks
+ * read as zeroes or, on a block device, whatever the device returns);
+ * WACEREQ 00b, no CRYPTOGRAPHIC ERASE.
+ */
 static size_t vpd_block_dev_chars(const struct vpd_ctx *x, uint8_t *b)
 {
-	(void)x, (void)b;
+	if (x->g->lbpu)
+		b[7] = 0x40; /* WABEREQ 01b */
 	return 64;
 }
 
@@ -165,6 +204,7 @@ static const struct {
 	size_t (*build)(const struct vpd_ctx *x, uint8_t *b);
 } vpd_table[] = {
     {0x00, false, vpd_supported},    {0x80, true, vpd_serial},		 {0x83, true, vpd_devid},
+    {0x8F, false, vpd_third_party_copy},
     {0xB0, false, vpd_block_limits}, {0xB1, false, vpd_block_dev_chars}, {0xB2, false, vpd_lbp},
 };
 
@@ -273,4 +313,107 @@ enum svm_sense svm_spc_mode_sense(struct svm_lun *lun, struct svm_scsi_req *req,
 		b[3] = bd;
 	}
 	return svm_scsi_reply(req, b, len, c->alloc_len);
+}
+
+/* SPC-4 6.35.4 command timeouts descriptor (12 bytes): none nominal, SVM_CMD_TIMEOUT_S recommended */
+static size_t rsoc_timeouts(uint8_t *b)
+{
+	svm_put_be16(b, 0x0A); /* DESCRIPTOR LENGTH */
+	svm_put_be32(b + 8, SVM_CMD_TIMEOUT_S);
+	return 12;
+}
+
+/*
+ * SPC-4 6.35.2 all_commands parameter data, into b (NULL: only measured):
+ * an 8-byte command descriptor (20 with RCTD) for each command the LUN
+ * serves, in order of opcode and service action. Returns its length.
+ */
+static size_t rsoc_all(const struct svm_lun_geom *g, bool rctd, uint8_t *b)
+{
+	struct svm_scsi_cmd_desc d;
+	size_t len = 4;
+	bool has_sa;
+
+	for (unsigned op = 0; op < 256; op++) {
+		for (unsigned sa = 0; sa < 32; sa++) {
+			int served = svm_scsi_describe(g, op, sa, &has_sa, &d);
+
+			if (served && b) {
+				uint8_t *p = b + len;
+
+				p[0] = d.opcode;
+				svm_put_be16(p + 2, d.sa);
+				p[5] = (rctd ? 0x02 : 0) | (d.servactv ? 0x01 : 0); /* CTDP, SERVACTV */
+				svm_put_be16(p + 6, d.cdb_len);
+				if (rctd)
+					rsoc_timeouts(p + 8);
+			}
+			if (served)
+				len += rctd ? 20 : 8;
+			if (!has_sa)
+				break;
+		}
+	}
+	if (b)
+		svm_put_be32(b, len - 4); /* COMMAND DATA LENGTH */
+	return len;
+}
+
+/*
+ * SPC-4 6.35.3 one_command parameter data for the command REPORTING
+ * OPTIONS names: 001b an opcode without service actions (one with them is
+ * INVALID FIELD IN CDB), 010b an opcode and service action (an opcode
+ * without them likewise refused), 011b either (for an opcode without
+ * service actions, REQUESTED SERVICE ACTION must be 0 for it to match).
+ * A command not served is SUPPORT 001b with no CDB usage data.
+ */
+static enum svm_sense rsoc_one(const struct svm_lun_geom *g, const struct svm_cdb *c, uint8_t *b,
+			       size_t *len)
+{
+	struct svm_scsi_cmd_desc d;
+	bool has_sa;
+	int served = svm_scsi_describe(g, c->req_opcode, c->req_sa, &has_sa, &d);
+
+	if ((c->rsoc_options == 1 && has_sa) || (c->rsoc_options == 2 && !has_sa))
+		return SVM_SENSE_INVALID_REPORTING_OPTIONS;
+	if (c->rsoc_options == 3 && !has_sa && c->req_sa)
+		served = 0;
+	*len = 4;
+	if (!served) {
+		b[1] = 0x01; /* SUPPORT 001b: not supported */
+		return SVM_SENSE_OK;
+	}
+	b[1] = (c->rctd ? 0x80 : 0) | 0x03; /* CTDP, SUPPORT 011b: supported as the standard says */
+	svm_put_be16(b + 2, d.cdb_len);
+	memcpy(b + 4, d.usage, d.cdb_len);
+	*len += d.cdb_len;
+	if (c->rctd)
+		*len += rsoc_timeouts(b + *len);
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SPC-4 6.35 REPORT SUPPORTED OPERATION CODES: what the dispatch table
+ * serves on this LUN (svm_scsi_describe), a command that needs a store
+ * that deallocates (UNMAP, SANITIZE BLOCK ERASE) only where it does.
+ */
+enum svm_sense svm_spc_rsoc(struct svm_lun *lun, struct svm_scsi_req *req, const struct svm_cdb *c)
+{
+	uint8_t one[4 + 16 + 12] = {0}, *b;
+	enum svm_sense s;
+	size_t len;
+
+	(void)lun;
+	if (c->rsoc_options) {
+		s = rsoc_one(&req->g, c, one, &len);
+		return s ? s : svm_scsi_reply(req, one, len, c->alloc_len);
+	}
+	len = rsoc_all(&req->g, c->rctd, NULL);
+	b = calloc(1, len);
+	if (!b)
+		return SVM_SENSE_TASK_SET_FULL;
+	rsoc_all(&req->g, c->rctd, b);
+	s = svm_scsi_reply(req, b, len, c->alloc_len);
+	free(b);
+	return s;
 }

@@ -26,9 +26,11 @@ struct svm_store {
 	char *path;
 	bool no_nowait;	  /* RWF_NOWAIT refused once (EOPNOTSUPP): not tried again */
 	uint64_t flushes; /* atomic: fdatasync calls issued (svm_store_flushes) */
+	uint32_t phys_block; /* svm_store_phys_block_size, found at open; 0: unknown */
 };
 
 int svm_store_fault_discard_probe;
+int svm_store_fault_write;
 
 static int open_file(struct svm_store *st, const struct svm_store_open_args *a, char **reason)
 {
@@ -81,29 +83,67 @@ static int open_blockdev(struct svm_store *st, char **reason)
  * so "../queue" (resolved after the link, as the kernel resolves paths) is
  * the disk's queue. 0, or -errno (-EOPNOTSUPP: no discard).
  */
-static int probe_blockdev_discard(const struct svm_store *st)
+static int queue_attr(dev_t dev, const char *name, unsigned long long *val)
 {
 	static const char *const rel[] = {"queue", "../queue"};
-	unsigned long long max = 0;
-	struct stat sb;
 	char path[96];
 	FILE *f = NULL;
 
-	if (fstat(st->fd, &sb))
-		return -errno;
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]) && !f; i++) {
-		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s/discard_max_bytes",
-			 major(sb.st_rdev), minor(sb.st_rdev), rel[i]);
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s/%s", major(dev), minor(dev),
+			 rel[i], name);
 		f = fopen(path, "re");
 		if (!f && errno != ENOENT)
 			return -errno;
 	}
 	if (!f)
 		return -ENOENT;
-	if (fscanf(f, "%llu", &max) != 1)
-		max = 0;
+	if (fscanf(f, "%llu", val) != 1)
+		*val = 0;
 	fclose(f);
+	return 0;
+}
+
+static int probe_blockdev_discard(const struct svm_store *st)
+{
+	unsigned long long max = 0;
+	struct stat sb;
+	int ret;
+
+	if (fstat(st->fd, &sb))
+		return -errno;
+	ret = queue_attr(sb.st_rdev, "discard_max_bytes", &max);
+	if (ret)
+		return ret;
 	return max ? 0 : -EOPNOTSUPP;
+}
+
+/*
+ * The physical block size (svm_store_phys_block_size): a block device's
+ * own (BLKPBSZGET); for a file, that of the block device its filesystem
+ * lives on (queue/physical_block_size in sysfs, as for discard above), or,
+ * for a filesystem on no block device (tmpfs, overlayfs, NFS; btrfs, whose
+ * st_dev is anonymous), the filesystem's preferred I/O size st_blksize (a
+ * page on tmpfs): the unit in which it allocates and below which a write
+ * is a read-modify-write. 0 when neither is a power of two of 512 or more.
+ */
+static uint32_t probe_phys_block(const struct svm_store *st)
+{
+	unsigned long long pbs = 0;
+	unsigned int dev_pbs = 0;
+	struct stat sb;
+
+	if (fstat(st->fd, &sb))
+		return 0;
+	if (st->caps & SVM_STORE_CAP_BLOCKDEV) {
+		if (!ioctl(st->fd, BLKPBSZGET, &dev_pbs))
+			pbs = dev_pbs;
+	} else if (queue_attr(sb.st_dev, "physical_block_size", &pbs)) {
+		pbs = sb.st_blksize;
+	}
+	if (pbs < 512 || pbs > UINT32_MAX || (pbs & (pbs - 1)))
+		return 0;
+	return (uint32_t)pbs;
 }
 
 /*
@@ -154,6 +194,7 @@ int svm_store_open(const char *path, const struct svm_store_open_args *args,
 				 (unsigned long long)st->size, (unsigned long long)args->min_bytes);
 		goto free_store;
 	}
+	st->phys_block = probe_phys_block(st);
 	ret = probe_discard(st);
 	if (!ret)
 		/* Discarded blocks of a device may read back as anything: no DISCARD_ZEROES. */
@@ -201,6 +242,8 @@ static int xfer(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, u
 	bool sync_after = false;
 	int ret;
 
+	if (write && svm_store_fault_write)
+		return svm_store_fault_write;
 	ret = svm_iov_window_init(&w, iov, iov_cnt, len);
 	if (ret)
 		return ret;
@@ -294,6 +337,34 @@ int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len)
 	return fallocate(st->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
 }
 
+int svm_store_extent(struct svm_store *st, uint64_t off, bool *mapped, uint64_t *end)
+{
+	uint64_t size = svm_store_size(st);
+	off_t d, h;
+
+	*mapped = true;
+	*end = size;
+	if (st->caps & SVM_STORE_CAP_BLOCKDEV)
+		return 0;
+	d = lseek(st->fd, (off_t)off, SEEK_DATA);
+	if (d < 0) {
+		if (errno != ENXIO)
+			return -errno;
+		*mapped = false; /* no data at or after off: a hole to the end */
+		return 0;
+	}
+	if ((uint64_t)d > off) {
+		*mapped = false;
+		*end = (uint64_t)d;
+		return 0;
+	}
+	h = lseek(st->fd, (off_t)off, SEEK_HOLE);
+	if (h < 0)
+		return -errno;
+	*end = (uint64_t)h;
+	return 0;
+}
+
 int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
 {
 	if (!len)
@@ -345,9 +416,19 @@ uint64_t svm_store_size(const struct svm_store *st)
 	return __atomic_load_n(&st->size, __ATOMIC_ACQUIRE);
 }
 
+uint32_t svm_store_phys_block_size(const struct svm_store *st)
+{
+	return st->phys_block;
+}
+
 unsigned svm_store_caps(const struct svm_store *st)
 {
 	return st->caps;
+}
+
+int svm_store_fd(const struct svm_store *st)
+{
+	return st->fd;
 }
 
 const char *svm_store_path(const struct svm_store *st)

@@ -60,6 +60,14 @@ int svm_store_flush(struct svm_store *st);
 uint64_t svm_store_flushes(const struct svm_store *st);
 /* Deallocate: punch a hole in a file, BLKDISCARD on a device. -EOPNOTSUPP if unsupported. */
 int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len);
+/*
+ * Whether the byte at off is allocated (*mapped) and where that run ends
+ * (*end: the first byte after off in the other state, or the store's size):
+ * SEEK_DATA / SEEK_HOLE on a file, at the filesystem's granularity (a
+ * filesystem without them reports all data); a block device reports all
+ * mapped (a device cannot be asked). off below the store's size. 0 or -errno.
+ */
+int svm_store_extent(struct svm_store *st, uint64_t off, bool *mapped, uint64_t *end);
 /* Make [off, off+len) read as zeroes, without data transfer where the store can
  * (ZERO_RANGE on a file, BLKZEROOUT on a device); -EOPNOTSUPP if it cannot. */
 int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len);
@@ -73,8 +81,16 @@ int svm_store_grow(struct svm_store *st, uint64_t min_bytes, char **reason);
 void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len);
 
 uint64_t svm_store_size(const struct svm_store *st);
+/*
+ * The physical block size in bytes, found at open: a block device's own;
+ * for a file, that of the device under its filesystem, or the filesystem's
+ * st_blksize when there is no device (tmpfs, overlayfs). 0 if unknown.
+ */
+uint32_t svm_store_phys_block_size(const struct svm_store *st);
 unsigned svm_store_caps(const struct svm_store *st);
 const char *svm_store_path(const struct svm_store *st);
+/* The store's file descriptor, for the datamovers (xcopy/mover.h), which copy between fds. */
+int svm_store_fd(const struct svm_store *st);
 
 /*
  * Fault-injection seam for the unit tests (tests/unit), never set by the
@@ -83,5 +99,7 @@ const char *svm_store_path(const struct svm_store *st);
  * without punch-hole or a device without discard would.
  */
 extern int svm_store_fault_discard_probe;
+/* The same for writes: when non-zero, every write fails with this -errno (a failing medium). */
+extern int svm_store_fault_write;
 
 #endif

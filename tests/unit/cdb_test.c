@@ -70,15 +70,18 @@ void cdb_test(void)
 	rc10[5] = 0;
 	CHECK_EQ(svm_cdb_parse_read_capacity10(rc10, &c), SVM_SENSE_OK);
 
-	/* SERVICE ACTION IN(16): only READ CAPACITY(16) */
+	/* READ CAPACITY(16): ALLOCATION LENGTH; an LBA only with PMI */
 	memset(cdb, 0, sizeof(cdb));
 	cdb[0] = SVM_OP_SERVICE_ACTION_IN16;
 	cdb[1] = SVM_SAI_READ_CAPACITY16;
 	cdb[13] = 32;
-	CHECK_EQ(svm_cdb_parse_service_action_in16(cdb, &c), SVM_SENSE_OK);
+	CHECK_EQ(svm_cdb_parse_read_capacity16(cdb, &c), SVM_SENSE_OK);
 	CHECK_EQ(c.alloc_len, 32);
-	cdb[1] = 0x12;
-	CHECK_EQ(svm_cdb_parse_service_action_in16(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	svm_put_be64(cdb + 2, 1);
+	CHECK_EQ(svm_cdb_parse_read_capacity16(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	cdb[14] = 0x01;
+	CHECK_EQ(svm_cdb_parse_read_capacity16(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.pmi && c.lba == 1);
 
 	/* MODE SENSE: saved values are not supported */
 	uint8_t ms6[6] = {SVM_OP_MODE_SENSE6, 0x08, 0xC8, 0, 0xff, 0};
@@ -115,6 +118,129 @@ void cdb_test(void)
 	um[1] = 0;
 	CHECK_EQ(svm_cdb_parse_unmap(um, &c), SVM_SENSE_OK);
 	CHECK_EQ(c.alloc_len, 24);
+
+	/* DPO: accepted and kept (its usage bit says so) by every command that has it */
+	test_cdb10(cdb, SVM_OP_READ10, 1, 1);
+	cdb[1] = 0x10;
+	CHECK_EQ(svm_cdb_parse_rw10(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.dpo && !c.fua);
+	test_cdb16(cdb, SVM_OP_VERIFY16, 1, 1);
+	cdb[1] = 0x12;
+	CHECK_EQ(svm_cdb_parse_verify(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.dpo && c.bytchk == 1);
+	test_cdb12(cdb, SVM_OP_WRITE_VERIFY12, 1, 1);
+	cdb[1] = 0x10;
+	CHECK_EQ(svm_cdb_parse_write_verify(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.dpo && c.fua);
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = SVM_OP_COMPARE_AND_WRITE;
+	cdb[1] = 0x18;
+	CHECK_EQ(svm_cdb_parse_compare_and_write(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.dpo && c.fua);
+
+	/* WRITE SAME with 0 blocks: to the end of the LUN (WSNZ 0) */
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 5, 0);
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.whole_lun && c.nblocks == 0);
+
+	/* REPORT SUPPORTED OPERATION CODES */
+	uint8_t rsoc[12] = {SVM_OP_MAINTENANCE_IN, SVM_MI_RSOC, 0x82, 0x9E, 0, 0x12, 0, 1, 0, 0};
+	CHECK_EQ(svm_cdb_parse_rsoc(rsoc, &c), SVM_SENSE_OK);
+	CHECK(c.rctd && c.rsoc_options == 2 && c.req_opcode == 0x9E && c.req_sa == 0x12);
+	CHECK_EQ(c.alloc_len, 0x10000);
+	for (uint8_t o = 4; o < 8; o++) {
+		rsoc[2] = o;
+		CHECK_EQ(svm_cdb_parse_rsoc(rsoc, &c), SVM_SENSE_INVALID_REPORTING_OPTIONS);
+	}
+	rsoc[2] = 0x78; /* reserved bits: ignored */
+	CHECK_EQ(svm_cdb_parse_rsoc(rsoc, &c), SVM_SENSE_OK);
+	CHECK(!c.rctd && c.rsoc_options == 0);
+
+	/* GET LBA STATUS: REPORT TYPE other than all LBAs refused */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = SVM_OP_SERVICE_ACTION_IN16;
+	cdb[1] = SVM_SAI_GET_LBA_STATUS;
+	svm_put_be64(cdb + 2, 77);
+	svm_put_be32(cdb + 10, 24);
+	CHECK_EQ(svm_cdb_parse_get_lba_status(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.lba == 77 && c.alloc_len == 24);
+	cdb[14] = 0x02;
+	CHECK_EQ(svm_cdb_parse_get_lba_status(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* WRITE ATOMIC(16): 16-bit TRANSFER LENGTH; ATOMIC BOUNDARY and WRPROTECT refused */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = SVM_OP_WRITE_ATOMIC16;
+	cdb[1] = 0x18;
+	svm_put_be64(cdb + 2, 9);
+	svm_put_be16(cdb + 12, 300);
+	CHECK_EQ(svm_cdb_parse_write_atomic(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.lba == 9 && c.nblocks == 300 && c.dpo && c.fua);
+	svm_put_be16(cdb + 10, 1);
+	CHECK_EQ(svm_cdb_parse_write_atomic(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	svm_put_be16(cdb + 10, 0);
+	cdb[1] = 0x20;
+	CHECK_EQ(svm_cdb_parse_write_atomic(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* READ DEFECT DATA(10) and (12): lists, format, index; format 111b reserved */
+	uint8_t rdd10[10] = {SVM_OP_READ_DEFECT_DATA10, 0, 0x1B, 0, 0, 0, 0, 0x01, 0x00, 0};
+	CHECK_EQ(svm_cdb_parse_read_defect_data(rdd10, &c), SVM_SENSE_OK);
+	CHECK(c.req_plist && c.req_glist && c.defect_format == 3 && c.alloc_len == 256);
+	rdd10[2] = 0x07;
+	CHECK_EQ(svm_cdb_parse_read_defect_data(rdd10, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	uint8_t rdd12[12] = {SVM_OP_READ_DEFECT_DATA12, 0x0C, 0, 0, 1, 0, 0, 0, 0, 32, 0, 0};
+	CHECK_EQ(svm_cdb_parse_read_defect_data(rdd12, &c), SVM_SENSE_OK);
+	CHECK(!c.req_plist && c.req_glist && c.defect_format == 4 && c.defect_index == 256);
+	CHECK_EQ(c.alloc_len, 32);
+	rdd12[1] = 0x0F;
+	CHECK_EQ(svm_cdb_parse_read_defect_data(rdd12, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* SANITIZE: PARAMETER LIST LENGTH per service action, reserved bit and bytes */
+	uint8_t san[10] = {SVM_OP_SANITIZE, 0xA0 | SVM_SANITIZE_OVERWRITE, 0, 0, 0, 0, 0, 0, 5, 0};
+	CHECK_EQ(svm_cdb_parse_sanitize(san, &c), SVM_SENSE_OK);
+	CHECK(c.immed && c.ause && c.alloc_len == 5 && c.service_action == 1);
+	san[8] = 4;
+	CHECK_EQ(svm_cdb_parse_sanitize(san, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	san[1] = SVM_SANITIZE_BLOCK_ERASE;
+	CHECK_EQ(svm_cdb_parse_sanitize(san, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	san[8] = 0;
+	CHECK_EQ(svm_cdb_parse_sanitize(san, &c), SVM_SENSE_OK);
+	CHECK(!c.immed && !c.ause);
+	san[1] = 0x40 | SVM_SANITIZE_BLOCK_ERASE;
+	CHECK_EQ(svm_cdb_parse_sanitize(san, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	for (int i = 2; i <= 6; i++) {
+		san[1] = SVM_SANITIZE_BLOCK_ERASE;
+		san[i] = 0x01;
+		CHECK_EQ(svm_cdb_parse_sanitize(san, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+		san[i] = 0;
+	}
+	san[1] = 0xA0 | SVM_SANITIZE_EXIT_FAILURE; /* IMMED, AUSE: not read */
+	CHECK_EQ(svm_cdb_parse_sanitize(san, &c), SVM_SENSE_OK);
+	CHECK(!c.immed && !c.ause);
+	san[7] = 1;
+	CHECK_EQ(svm_cdb_parse_sanitize(san, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* SANITIZE OVERWRITE parameter list */
+	struct svm_sanitize_overwrite ow;
+	uint8_t ol[4 + 520] = {0x80 | 3, 0, 0, 4, 'a', 'b', 'c', 'd'};
+	CHECK_EQ(svm_sanitize_overwrite_parse(ol, 8, 512, &ow), SVM_SENSE_OK);
+	CHECK(ow.invert && ow.count == 3 && ow.pattern_len == 4 && ow.pattern == ol + 4);
+	CHECK_EQ(svm_sanitize_overwrite_parse(ol, 3, 512, &ow), SVM_SENSE_PARAM_LIST_LENGTH);
+	CHECK_EQ(svm_sanitize_overwrite_parse(ol, 7, 512, &ow), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	ol[0] = 0x80; /* OVERWRITE COUNT 0 */
+	CHECK_EQ(svm_sanitize_overwrite_parse(ol, 8, 512, &ow), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	ol[0] = 0x20 | 1; /* TEST 01b */
+	CHECK_EQ(svm_sanitize_overwrite_parse(ol, 8, 512, &ow), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	ol[0] = 0x40 | 1; /* TEST 10b */
+	CHECK_EQ(svm_sanitize_overwrite_parse(ol, 8, 512, &ow), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	ol[0] = 1;
+	svm_put_be16(ol + 2, 0);
+	CHECK_EQ(svm_sanitize_overwrite_parse(ol, 8, 512, &ow), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	svm_put_be16(ol + 2, 513);
+	CHECK_EQ(svm_sanitize_overwrite_parse(ol, sizeof(ol), 512, &ow),
+		 SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	svm_put_be16(ol + 2, 512);
+	CHECK_EQ(svm_sanitize_overwrite_parse(ol, 516, 512, &ow), SVM_SENSE_OK);
+	CHECK(!ow.invert && ow.count == 1 && ow.pattern_len == 512);
 
 	/* UNMAP parameter list */
 	CHECK_EQ(svm_unmap_parse(pl, 0, 100, d, &n), SVM_SENSE_OK);

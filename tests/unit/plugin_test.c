@@ -363,8 +363,8 @@ static void io(void)
 	CHECK_SENSE(run(ws, blk, BS - 1), 5, 0x24); /* data-out not one block */
 	ws[1] = 0x10;				   /* ANCHOR */
 	CHECK_SENSE(run(ws, blk, BS), 5, 0x24);
-	test_cdb10(ws, SVM_OP_WRITE_SAME10, 300, 0); /* WSNZ */
-	CHECK_SENSE(run(ws, blk, BS), 5, 0x24);
+	test_cdb10(ws, SVM_OP_WRITE_SAME10, NLBAS, 0); /* 0 blocks: to the end, from past it */
+	CHECK_SENSE(run(ws, blk, BS), 5, 0x21);
 	test_cdb10(ws, SVM_OP_WRITE_SAME10, NLBAS - 1, 2);
 	CHECK_SENSE(run(ws, blk, BS), 5, 0x21);
 	/* WRITE SAME(16) NDOB + UNMAP: no data-out, blocks read back as zero */
@@ -422,7 +422,7 @@ static void emulation(void)
 	uint8_t vpd[6] = {SVM_OP_INQUIRY, 1, 0x00, 0, 255, 0};
 	memset(b, 0, sizeof(b));
 	CHECK_GOOD(run(vpd, b, 255));
-	CHECK(b[1] == 0 && b[3] == 6 && b[4] == 0 && b[9] == 0xB2);
+	CHECK(b[1] == 0 && b[3] == 7 && b[4] == 0 && b[10] == 0xB2);
 	vpd[2] = 0x80;
 	CHECK_GOOD(run(vpd, b, 255));
 	CHECK(b[3] == strlen(SERIAL) && !memcmp(b + 4, SERIAL, b[3]));

@@ -668,12 +668,925 @@ static void compare_and_write(void)
 	close_lun(lun, "scsi-caw.img");
 }
 
+/* ---- REPORT SUPPORTED OPERATION CODES, service actions ----------------- */
+
+static void rsoc_cdb(uint8_t *cdb, bool rctd, uint8_t opts, uint8_t op, uint16_t sa, uint32_t alloc)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = SVM_OP_MAINTENANCE_IN;
+	cdb[1] = SVM_MI_RSOC;
+	cdb[2] = (rctd ? 0x80 : 0) | opts;
+	cdb[3] = op;
+	svm_put_be16(cdb + 4, sa);
+	svm_put_be32(cdb + 6, alloc);
+}
+
+/* The sense data svm_sense_build makes of s: key, ASC, ASCQ and the SENSE KEY SPECIFIC bytes. */
+static void check_sense(enum svm_sense s, uint8_t key, uint8_t asc, uint8_t ascq, uint8_t sks0,
+			uint16_t field)
+{
+	uint8_t b[SVM_SENSE_FIXED_LEN];
+
+	CHECK_EQ(svm_sense_build(b, sizeof(b), s, false, 0), SVM_SAM_STAT_CHECK_CONDITION);
+	CHECK(b[2] == key && b[12] == asc && b[13] == ascq);
+	CHECK_EQ(b[15], sks0);
+	CHECK_EQ(svm_get_be16(b + 16), field);
+}
+
+/* An all_commands descriptor of opcode/sa in d (n descriptors of size sz), or NULL. */
+static const uint8_t *rsoc_find(const uint8_t *d, size_t n, size_t sz, uint8_t op, uint16_t sa)
+{
+	for (size_t i = 0; i < n; i++)
+		if (d[i * sz] == op && svm_get_be16(d + i * sz + 2) == sa)
+			return d + i * sz;
+	return NULL;
+}
+
+/*
+ * SPC-4 6.35: the all_commands format with and without command timeouts
+ * descriptors, the one_command format for every command listed (001b or
+ * 010b as SERVACTV says, and 011b), each refusal, the commands that need a
+ * store that deallocates, and ALLOCATION LENGTH.
+ */
+static void rsoc(void)
+{
+	struct svm_lun *lun = open_lun("scsi-rsoc.img", 512, 4096, 128, true);
+	static uint8_t all[8192], b[64];
+	uint8_t cdb[16];
+	size_t n;
+
+	if (!lun)
+		return;
+	rsoc_cdb(cdb, false, 0, 0, 0, sizeof(all));
+	CHECK_EQ(run(lun, cdb, all, sizeof(all)), SVM_SENSE_OK);
+	n = svm_get_be32(all) / 8;
+	CHECK(n > 30 && svm_get_be32(all) % 8 == 0);
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *d = all + 4 + 8 * i;
+
+		ok &= !(d[5] & 0x02);				     /* CTDP clear */
+		ok &= (d[5] & 0x01) || !svm_get_be16(d + 2);	     /* SERVACTV clear: SA 0 */
+		ok &= svm_get_be16(d + 6) == (d[0] < 0x20   ? 6
+					      : d[0] < 0x60 ? 10
+					      : d[0] < 0xA0 ? 16
+							    : 12); /* CDB LENGTH */
+	}
+	CHECK(ok);
+	const uint8_t *d = all + 4;
+	CHECK(rsoc_find(d, n, 8, SVM_OP_READ10, 0) && !(rsoc_find(d, n, 8, SVM_OP_READ10, 0)[5] & 1));
+	CHECK(rsoc_find(d, n, 8, SVM_OP_UNMAP, 0) != NULL);
+	CHECK(rsoc_find(d, n, 8, SVM_OP_COMPARE_AND_WRITE, 0) != NULL);
+	CHECK(rsoc_find(d, n, 8, SVM_OP_ORWRITE16, 0) != NULL);
+	CHECK(rsoc_find(d, n, 8, SVM_OP_WRITE_ATOMIC16, 0) != NULL);
+	CHECK(rsoc_find(d, n, 8, SVM_OP_READ_DEFECT_DATA10, 0) != NULL);
+	CHECK(rsoc_find(d, n, 8, SVM_OP_READ_DEFECT_DATA12, 0) != NULL);
+	for (uint8_t sa = 0; sa < 32; sa++) {
+		const uint8_t *p = rsoc_find(d, n, 8, SVM_OP_SERVICE_ACTION_IN16, sa);
+		bool want = sa == SVM_SAI_READ_CAPACITY16 || sa == SVM_SAI_GET_LBA_STATUS;
+
+		CHECK(want ? p && (p[5] & 1) : !p);
+		p = rsoc_find(d, n, 8, SVM_OP_SANITIZE, sa);
+		want = sa == SVM_SANITIZE_OVERWRITE || sa == SVM_SANITIZE_BLOCK_ERASE ||
+		       sa == SVM_SANITIZE_EXIT_FAILURE;
+		CHECK(want ? p && (p[5] & 1) : !p);
+	}
+	CHECK(rsoc_find(d, n, 8, SVM_OP_MAINTENANCE_IN, SVM_MI_RSOC) != NULL);
+	CHECK(rsoc_find(d, n, 8, 0x04, 0) == NULL); /* FORMAT UNIT: not served */
+	CHECK(rsoc_find(d, n, 8, SVM_OP_SANITIZE, SVM_SANITIZE_CRYPTO_ERASE) == NULL);
+
+	/* every command, one by one: its CDB size and usage data, opcode and SA in place */
+	ok = true;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = d + 8 * i;
+		uint16_t sa = svm_get_be16(p + 2);
+
+		rsoc_cdb(cdb, false, p[5] & 1 ? 2 : 1, p[0], sa, sizeof(b));
+		memset(b, 0xAA, sizeof(b));
+		ok &= run(lun, cdb, b, sizeof(b)) == SVM_SENSE_OK;
+		ok &= b[1] == 0x03 && svm_get_be16(b + 2) == svm_get_be16(p + 6);
+		ok &= b[4] == p[0] && (!(p[5] & 1) || (b[5] & 0x1f) == sa);
+		ok &= all_bytes(b + 4 + b[3], sizeof(b) - 4 - b[3], 0);
+		rsoc_cdb(cdb, false, 3, p[0], sa, sizeof(b)); /* 011b: the same */
+		ok &= run(lun, cdb, b, sizeof(b)) == SVM_SENSE_OK && b[1] == 0x03 && b[4] == p[0];
+		rsoc_cdb(cdb, false, p[5] & 1 ? 1 : 2, p[0], sa, sizeof(b)); /* the wrong one */
+		ok &= run(lun, cdb, b, sizeof(b)) == SVM_SENSE_INVALID_REPORTING_OPTIONS;
+	}
+	CHECK(ok);
+	/* DPO and FUA where the command takes them (libiscsi's DpoFua tests read these) */
+	static const struct {
+		uint8_t op, mask;
+	} dpo[] = {
+	    {SVM_OP_READ10, 0x18},	   {SVM_OP_WRITE12, 0x18},	  {SVM_OP_READ16, 0x18},
+	    {SVM_OP_VERIFY10, 0x10},	   {SVM_OP_WRITE_VERIFY16, 0x10}, {SVM_OP_ORWRITE16, 0x18},
+	    {SVM_OP_WRITE_ATOMIC16, 0x18}, {SVM_OP_COMPARE_AND_WRITE, 0x18},
+	};
+	for (size_t i = 0; i < sizeof(dpo) / sizeof(dpo[0]); i++) {
+		rsoc_cdb(cdb, false, 1, dpo[i].op, 0, sizeof(b));
+		CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+		CHECK_EQ(b[5] & 0x18, dpo[i].mask);
+	}
+	/* RCTD: 20-byte descriptors, CTDP, a command timeouts descriptor of length 0Ah */
+	rsoc_cdb(cdb, true, 0, 0, 0, sizeof(all));
+	CHECK_EQ(run(lun, cdb, all, sizeof(all)), SVM_SENSE_OK);
+	CHECK_EQ(svm_get_be32(all), 20 * n);
+	ok = true;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = all + 4 + 20 * i;
+
+		ok &= (p[5] & 0x02) && svm_get_be16(p + 8) == 0x0A;
+		ok &= svm_get_be32(p + 12) == 0 && svm_get_be32(p + 16) == SVM_CMD_TIMEOUT_S;
+	}
+	CHECK(ok);
+	rsoc_cdb(cdb, true, 1, SVM_OP_READ10, 0, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(b[1] == 0x83 && svm_get_be16(b + 2) == 10 && svm_get_be16(b + 14) == 0x0A);
+	CHECK_EQ(svm_get_be32(b + 22), SVM_CMD_TIMEOUT_S);
+
+	/* commands not served: SUPPORT 001b */
+	rsoc_cdb(cdb, true, 1, 0x04, 0, sizeof(b));
+	memset(b, 0xAA, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(b[1] == 0x01 && all_bytes(b + 2, sizeof(b) - 2, 0));
+	rsoc_cdb(cdb, false, 2, SVM_OP_SERVICE_ACTION_IN16, 0x11, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[1], 0x01);
+	rsoc_cdb(cdb, false, 2, SVM_OP_SANITIZE, SVM_SANITIZE_CRYPTO_ERASE, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[1], 0x01);
+	rsoc_cdb(cdb, false, 2, SVM_OP_SERVICE_ACTION_IN16, 0x110, sizeof(b)); /* SA past 1Fh */
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[1], 0x01);
+	rsoc_cdb(cdb, false, 3, SVM_OP_READ10, 1, sizeof(b)); /* 011b: no SA 1 of READ(10) */
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[1], 0x01);
+	/* refusals: 001b of an opcode with service actions, 010b of one without, 1xxb */
+	rsoc_cdb(cdb, false, 1, SVM_OP_SANITIZE, 0, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_INVALID_REPORTING_OPTIONS);
+	rsoc_cdb(cdb, false, 2, SVM_OP_READ16, 0, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_INVALID_REPORTING_OPTIONS);
+	for (uint8_t o = 4; o < 8; o++) {
+		rsoc_cdb(cdb, false, o, 0, 0, sizeof(b));
+		CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_INVALID_REPORTING_OPTIONS);
+	}
+	/* INVALID FIELD IN CDB with SKSV, C/D, BPV: byte 2 bit 2 (libiscsi tells it from "no RSOC") */
+	check_sense(SVM_SENSE_INVALID_REPORTING_OPTIONS, 5, 0x24, 0, 0xCA, 2);
+	/* ALLOCATION LENGTH clips; the rest of the buffer is zeroes */
+	rsoc_cdb(cdb, false, 0, 0, 0, 6);
+	memset(b, 0xAA, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(svm_get_be32(b) == 8 * n && b[4] == 0 && all_bytes(b + 6, sizeof(b) - 6, 0));
+	close_lun(lun, "scsi-rsoc.img");
+
+	/* a store that cannot deallocate: no UNMAP, no BLOCK ERASE, listed or served */
+	svm_store_fault_discard_probe = -EOPNOTSUPP;
+	lun = open_lun("scsi-rsoc.img", 512, 4096, 128, true);
+	svm_store_fault_discard_probe = 0;
+	if (!lun)
+		return;
+	rsoc_cdb(cdb, false, 0, 0, 0, sizeof(all));
+	CHECK_EQ(run(lun, cdb, all, sizeof(all)), SVM_SENSE_OK);
+	CHECK_EQ(svm_get_be32(all) / 8, n - 2);
+	CHECK(rsoc_find(all + 4, n - 2, 8, SVM_OP_UNMAP, 0) == NULL);
+	CHECK(rsoc_find(all + 4, n - 2, 8, SVM_OP_SANITIZE, SVM_SANITIZE_BLOCK_ERASE) == NULL);
+	CHECK(rsoc_find(all + 4, n - 2, 8, SVM_OP_SANITIZE, SVM_SANITIZE_OVERWRITE) != NULL);
+	rsoc_cdb(cdb, false, 2, SVM_OP_SANITIZE, SVM_SANITIZE_BLOCK_ERASE, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[1], 0x01);
+	uint8_t be[10] = {SVM_OP_SANITIZE, SVM_SANITIZE_BLOCK_ERASE};
+	CHECK_EQ(run(lun, be, NULL, 0), SVM_SENSE_INVALID_SERVICE_ACTION);
+	close_lun(lun, "scsi-rsoc.img");
+}
+
+/*
+ * Unknown commands take one path: an opcode not served is INVALID COMMAND
+ * OPERATION CODE; a service action not served of an opcode that has others
+ * is INVALID FIELD IN CDB pointing at SERVICE ACTION (byte 1, bit 4).
+ */
+static void unknown_commands(void)
+{
+	struct svm_lun *lun = open_lun("scsi-unknown.img", 512, 1024, 128, true);
+	uint8_t cdb[16] = {0}, b[64];
+
+	if (!lun)
+		return;
+	cdb[0] = 0x04; /* FORMAT UNIT */
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_OPCODE);
+	cdb[0] = SVM_OP_SERVICE_ACTION_IN16;
+	cdb[1] = 0x11;
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_INVALID_SERVICE_ACTION);
+	cdb[0] = SVM_OP_MAINTENANCE_IN;
+	cdb[1] = 0x0A; /* REPORT TARGET PORT GROUPS */
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_INVALID_SERVICE_ACTION);
+	cdb[0] = SVM_OP_SANITIZE;
+	for (uint8_t sa = 0; sa < 0x1f; sa++) {
+		cdb[1] = sa;
+		if (sa != SVM_SANITIZE_OVERWRITE && sa != SVM_SANITIZE_BLOCK_ERASE)
+			CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_SERVICE_ACTION);
+	}
+	check_sense(SVM_SENSE_INVALID_SERVICE_ACTION, 5, 0x24, 0, 0xCC, 1);
+	close_lun(lun, "scsi-unknown.img");
+}
+
+/* Whether two parses agree: the verdict, and when good, every field. */
+static bool same_parse(enum svm_sense s1, const struct svm_cdb *c1, enum svm_sense s2,
+		       const struct svm_cdb *c2)
+{
+	return s1 == s2 && (s1 || !memcmp(c1, c2, sizeof(*c1)));
+}
+
+/*
+ * The CDB USAGE DATA reported for every command agrees with its parser:
+ * from a valid CDB, flipping a bit the usage data marks changes the parse
+ * (another field value, or a refusal), and flipping one it leaves clear
+ * changes nothing or is refused (a reserved bit checked). The SERVICE
+ * ACTION bits select the command and are not flipped.
+ */
+static void usage_matches_parsers(void)
+{
+	struct svm_lun *lun = open_lun("scsi-usage.img", 512, 4096, 128, true);
+	static uint8_t all[8192];
+	struct svm_lun_geom g;
+	uint8_t cdb[16], b[64];
+	size_t n;
+
+	if (!lun)
+		return;
+	svm_lun_get_geom(lun, &g);
+	rsoc_cdb(cdb, false, 0, 0, 0, sizeof(all));
+	CHECK_EQ(run(lun, cdb, all, sizeof(all)), SVM_SENSE_OK);
+	n = svm_get_be32(all) / 8;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = all + 4 + 8 * i;
+		bool servactv = p[5] & 1, ok = true;
+		uint16_t len = svm_get_be16(p + 6);
+		uint8_t base[16] = {p[0], servactv ? p[3] : 0}, flip[16];
+		struct svm_cdb c0, c1;
+		enum svm_sense s0, s1;
+
+		rsoc_cdb(cdb, false, servactv ? 2 : 1, p[0], svm_get_be16(p + 2), sizeof(b));
+		CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+		if (p[0] == SVM_OP_SANITIZE && p[3] == SVM_SANITIZE_OVERWRITE)
+			base[8] = 5; /* PARAMETER LIST LENGTH: more than 4 */
+		s0 = svm_scsi_parse(&g, base, &c0);
+		CHECK_EQ(s0, SVM_SENSE_OK);
+		for (uint16_t byte = 1; byte < len; byte++) {
+			for (int bit = 0; bit < 8; bit++) {
+				bool used = b[4 + byte] >> bit & 1;
+
+				if (byte == 1 && servactv && bit < 5)
+					continue;
+				memcpy(flip, base, sizeof(flip));
+				flip[byte] ^= 1u << bit;
+				memset(&c1, 0, sizeof(c1));
+				s1 = svm_scsi_parse(&g, flip, &c1);
+				if (used ? same_parse(s0, &c0, s1, &c1)
+					 : !same_parse(s0, &c0, s1, &c1) && s1 == SVM_SENSE_OK) {
+					fprintf(stderr,
+						"FAIL opcode %02x sa %02x: CDB byte %u bit %d is %s in "
+						"the usage data but the parser %s it\n",
+						p[0], p[3], byte, bit, used ? "set" : "clear",
+						used ? "ignores" : "uses");
+					ok = false;
+				}
+			}
+		}
+		CHECK(ok);
+	}
+	close_lun(lun, "scsi-usage.img");
+}
+
+/* ---- GET LBA STATUS, READ CAPACITY(16), Block Limits ------------------- */
+
+static void gls_cdb(uint8_t *cdb, uint64_t lba, uint32_t alloc)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = SVM_OP_SERVICE_ACTION_IN16;
+	cdb[1] = SVM_SAI_GET_LBA_STATUS;
+	svm_put_be64(cdb + 2, lba);
+	svm_put_be32(cdb + 10, alloc);
+}
+
+/* Descriptor i of GET LBA STATUS data b is lba, n blocks, provisioning status st. */
+static bool gls_desc(const uint8_t *b, unsigned i, uint64_t lba, uint32_t n, uint8_t st)
+{
+	const uint8_t *d = b + 8 + 16 * i;
+
+	return svm_get_be64(d) == lba && svm_get_be32(d + 8) == n && (d[12] & 0x0f) == st;
+}
+
+/*
+ * SBC-4 5.8: runs of mapped and deallocated blocks from the starting LBA,
+ * from the file's holes (64 KiB extents of 4 KiB blocks: whole allocation
+ * units of any common filesystem); ALLOCATION LENGTH bounds the
+ * descriptors; an LBA past the last is out of range; a LUN whose store
+ * does not deallocate reports all mapped.
+ */
+static void get_lba_status(void)
+{
+	const uint32_t bs = 4096, n = 256;
+	struct svm_lun *lun = open_lun("scsi-gls.img", bs, n, 0, true);
+	static uint8_t data[16 * 4096], b[512];
+	uint8_t cdb[16], um[10] = {SVM_OP_UNMAP, 0, 0, 0, 0, 0, 0, 0, 24, 0}, pl[24];
+
+	if (!lun)
+		return;
+	memset(data, 0x5A, sizeof(data));
+	test_cdb10(cdb, SVM_OP_WRITE10, 16, 16);
+	cdb[1] = 0x08;
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
+	test_cdb10(cdb, SVM_OP_WRITE10, 64, 16);
+	cdb[1] = 0x08;
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
+
+	gls_cdb(cdb, 0, sizeof(b));
+	memset(b, 0xAA, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(svm_get_be32(b), 4 + 5 * 16);
+	CHECK(gls_desc(b, 0, 0, 16, 1) && gls_desc(b, 1, 16, 16, 0) && gls_desc(b, 2, 32, 32, 1));
+	CHECK(gls_desc(b, 3, 64, 16, 0) && gls_desc(b, 4, 80, n - 80, 1));
+	CHECK(all_bytes(b + 8 + 5 * 16, sizeof(b) - 8 - 5 * 16, 0));
+	/* the first descriptor starts at the starting LBA, inside a run */
+	gls_cdb(cdb, 20, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(gls_desc(b, 0, 20, 12, 0) && gls_desc(b, 1, 32, 32, 1));
+	/* ALLOCATION LENGTH 24: one descriptor; 8: the header (PARAMETER DATA LENGTH 20) */
+	gls_cdb(cdb, 40, 24);
+	memset(b, 0xAA, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(svm_get_be32(b) == 20 && gls_desc(b, 0, 40, 24, 1) && all_bytes(b + 24, 8, 0));
+	gls_cdb(cdb, 40, 8);
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(svm_get_be32(b) == 20 && all_bytes(b + 8, sizeof(b) - 8, 0));
+	gls_cdb(cdb, n - 1, 24);
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(gls_desc(b, 0, n - 1, 1, 1));
+	/* UNMAP deallocates */
+	unmap_one(pl, 64, 16);
+	CHECK_EQ(run(lun, um, pl, sizeof(pl)), SVM_SENSE_OK);
+	gls_cdb(cdb, 32, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(svm_get_be32(b) == 20 && gls_desc(b, 0, 32, n - 32, 1));
+	/* out of range; REPORT TYPE */
+	gls_cdb(cdb, n, 24);
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_LBA_OUT_OF_RANGE);
+	gls_cdb(cdb, 1ull << 63, 24);
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_LBA_OUT_OF_RANGE);
+	gls_cdb(cdb, UINT64_MAX, 24);
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_LBA_OUT_OF_RANGE);
+	gls_cdb(cdb, 0, 24);
+	cdb[14] = 0x01;
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	close_lun(lun, "scsi-gls.img");
+
+	/* fully provisioned (no LBPME): all mapped, whatever the file holds */
+	svm_store_fault_discard_probe = -EOPNOTSUPP;
+	lun = open_lun("scsi-gls.img", bs, n, 0, true);
+	svm_store_fault_discard_probe = 0;
+	if (!lun)
+		return;
+	gls_cdb(cdb, 3, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(svm_get_be32(b) == 20 && gls_desc(b, 0, 3, n - 3, 0));
+	close_lun(lun, "scsi-gls.img");
+}
+
+/* The physical block size the store reports for a file in test_dir, in bytes (0: unknown). */
+static uint32_t test_dir_phys_block(void)
+{
+	struct svm_store_open_args a = {.min_bytes = 1 << 20, .create = true};
+	char path[256];
+	struct svm_store *st;
+	uint32_t pbs = 0;
+
+	store_path(path, sizeof(path), "scsi-pbs.img");
+	if (svm_store_open(path, &a, &st, NULL) == 0) {
+		pbs = svm_store_phys_block_size(st);
+		svm_store_close(st);
+	}
+	unlink(path);
+	return pbs;
+}
+
+/*
+ * READ CAPACITY(16) LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT from the
+ * store's physical block size, and the Block Limits granularities with it;
+ * WSNZ 0; MAXIMUM ATOMIC TRANSFER LENGTH; WABEREQ.
+ */
+static void capacity_and_limits(void)
+{
+	uint32_t pbs = test_dir_phys_block(), e = 0;
+	uint8_t rc16[16] = {SVM_OP_SERVICE_ACTION_IN16, SVM_SAI_READ_CAPACITY16};
+	uint8_t bl[6] = {SVM_OP_INQUIRY, 0x01, 0xB0, 0, 64, 0};
+	uint8_t bdc[6] = {SVM_OP_INQUIRY, 0x01, 0xB1, 0, 64, 0}, b[64];
+	struct svm_lun *lun;
+
+	CHECK(pbs >= 512);
+	while ((512u << e) < pbs)
+		e++;
+	svm_put_be32(rc16 + 10, 32);
+	lun = open_lun("scsi-rc16.img", 512, 4096, 128, true);
+	if (!lun)
+		return;
+	CHECK_EQ(run(lun, rc16, b, 32), SVM_SENSE_OK);
+	CHECK_EQ(b[13], e);
+	CHECK(svm_get_be16(b + 14) == 0xC000); /* LBPME, LBPRZ, LOWEST ALIGNED LBA 0 */
+	CHECK_EQ(run(lun, bl, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[4] & 0x01, 0); /* WSNZ */
+	CHECK_EQ(svm_get_be16(b + 6), 1u << e);
+	CHECK_EQ(svm_get_be32(b + 28), 1u << e);
+	CHECK_EQ(svm_get_be32(b + 32), 0x80000000u); /* UGAVALID, alignment 0 */
+	CHECK_EQ(svm_get_be32(b + 44), 128);	       /* MAXIMUM ATOMIC TRANSFER LENGTH */
+	CHECK(svm_get_be32(b + 48) == 0 && svm_get_be32(b + 52) == 0 && svm_get_be32(b + 60) == 0);
+	CHECK_EQ(run(lun, bdc, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[7], 0x40); /* WABEREQ 01b, WACEREQ 00b */
+	close_lun(lun, "scsi-rc16.img");
+	/* a logical block as large as the physical one: exponent 0 */
+	if (pbs <= SVM_BLOCK_SIZE_MAX) {
+		lun = open_lun("scsi-rc16.img", pbs, 64, 0, true);
+		if (!lun)
+			return;
+		CHECK_EQ(run(lun, rc16, b, 32), SVM_SENSE_OK);
+		CHECK_EQ(b[13], 0);
+		CHECK_EQ(run(lun, bl, b, sizeof(b)), SVM_SENSE_OK);
+		CHECK_EQ(svm_get_be32(b + 28), 1);
+		CHECK_EQ(svm_get_be32(b + 44), UINT16_MAX); /* no MAXIMUM TRANSFER LENGTH */
+		close_lun(lun, "scsi-rc16.img");
+	}
+	/* no deallocation: no BLOCK ERASE, WABEREQ 00b, no unmap fields */
+	svm_store_fault_discard_probe = -EOPNOTSUPP;
+	lun = open_lun("scsi-rc16.img", 512, 4096, 128, true);
+	svm_store_fault_discard_probe = 0;
+	if (!lun)
+		return;
+	CHECK_EQ(run(lun, bdc, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[7], 0);
+	CHECK_EQ(run(lun, bl, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(svm_get_be32(b + 28) == 0 && b[32] == 0);
+	close_lun(lun, "scsi-rc16.img");
+}
+
+/* ---- ORWRITE, WRITE ATOMIC, READ DEFECT DATA, WRITE SAME to the end ---- */
+
+static void orwrite_cdb(uint8_t *cdb, uint64_t lba, uint32_t n)
+{
+	test_cdb16(cdb, SVM_OP_ORWRITE16, lba, n);
+}
+
+/*
+ * SBC-4 5.12 ORWRITE(16): the blocks become old OR data-out; 0 blocks does
+ * nothing; out of range, ORPROTECT, a data-out of another size and more
+ * than SVM_ORWRITE_MAX_BYTES are refused, nothing written.
+ */
+static void orwrite(void)
+{
+	const uint32_t bs = 512, n = 8;
+	struct svm_lun *lun = open_lun("scsi-or.img", bs, 1024, 128, true);
+	uint8_t cdb[16], old[8 * 512], data[8 * 512], back[8 * 512];
+	bool ok = true;
+
+	if (!lun)
+		return;
+	pattern(old, sizeof(old), 1);
+	pattern(data, sizeof(data), 2);
+	test_cdb10(cdb, SVM_OP_WRITE10, 100, n);
+	CHECK_EQ(run(lun, cdb, old, sizeof(old)), SVM_SENSE_OK);
+	orwrite_cdb(cdb, 100, n);
+	cdb[1] = 0x18; /* DPO, FUA */
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
+	test_cdb10(cdb, SVM_OP_READ10, 100, n);
+	CHECK_EQ(run(lun, cdb, back, sizeof(back)), SVM_SENSE_OK);
+	for (size_t i = 0; i < sizeof(back); i++)
+		ok &= back[i] == (old[i] | data[i]);
+	CHECK(ok);
+	/* ORing the same again changes nothing */
+	orwrite_cdb(cdb, 100, n);
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
+	memcpy(old, back, sizeof(old));
+	test_cdb10(cdb, SVM_OP_READ10, 100, n);
+	CHECK_EQ(run(lun, cdb, back, sizeof(back)), SVM_SENSE_OK);
+	CHECK(!memcmp(back, old, sizeof(back)));
+
+	orwrite_cdb(cdb, 0, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+	orwrite_cdb(cdb, 1025, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_LBA_OUT_OF_RANGE);
+	orwrite_cdb(cdb, 1020, n);
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_LBA_OUT_OF_RANGE);
+	orwrite_cdb(cdb, UINT64_MAX, 1);
+	CHECK_EQ(run(lun, cdb, data, bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+	orwrite_cdb(cdb, 100, n);
+	cdb[1] = 0x20; /* ORPROTECT */
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	orwrite_cdb(cdb, 100, n);
+	CHECK_EQ(run(lun, cdb, data, sizeof(data) - bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	test_cdb10(cdb, SVM_OP_READ10, 100, n);
+	CHECK_EQ(run(lun, cdb, back, sizeof(back)), SVM_SENSE_OK);
+	CHECK(!memcmp(back, old, sizeof(back)));
+	close_lun(lun, "scsi-or.img");
+	/* one more block than SVM_ORWRITE_MAX_BYTES holds, of the largest block size */
+	lun = open_lun("scsi-or.img", SVM_BLOCK_SIZE_MAX, 512, 0, true);
+	if (!lun)
+		return;
+	orwrite_cdb(cdb, 0, SVM_ORWRITE_MAX_BYTES / SVM_BLOCK_SIZE_MAX + 1);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	close_lun(lun, "scsi-or.img");
+}
+
+static void atomic_cdb(uint8_t *cdb, uint64_t lba, uint16_t n)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = SVM_OP_WRITE_ATOMIC16;
+	svm_put_be64(cdb + 2, lba);
+	svm_put_be16(cdb + 12, n);
+}
+
+/*
+ * SBC-4 5.47 WRITE ATOMIC(16): written whole; waits for a hold of its
+ * range (svm_lun_hold, as SANITIZE and the range lock's exclusive users
+ * take); longer than MAXIMUM ATOMIC TRANSFER LENGTH accepted; the refusals.
+ */
+static void write_atomic(void)
+{
+	const uint32_t bs = 512, n = 200;
+	struct svm_lun *lun = open_lun("scsi-atomic.img", bs, 1024, 128, true);
+	static uint8_t data[200 * 512], back[200 * 512];
+	struct svm_lun_hold h;
+	struct iovec v = {data, bs};
+	uint8_t cdb[16];
+
+	if (!lun)
+		return;
+	pattern(data, sizeof(data), 3);
+	atomic_cdb(cdb, 10, n);
+	cdb[1] = 0x18; /* DPO, FUA */
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
+	test_cdb10(cdb, SVM_OP_READ10, 10, n);
+	CHECK_EQ(run(lun, cdb, back, sizeof(back)), SVM_SENSE_OK);
+	CHECK(!memcmp(back, data, sizeof(back)));
+	/* a held range excludes every write, atomic or not */
+	svm_lun_hold(lun, &h, 10 * bs, bs);
+	CHECK_EQ(svm_lun_write_nowait(lun, &v, 1, 10 * bs, bs, false), -EAGAIN);
+	svm_lun_release(lun, &h);
+	CHECK_EQ(svm_lun_write_nowait(lun, &v, 1, 10 * bs, bs, false), 0);
+
+	atomic_cdb(cdb, 0, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+	atomic_cdb(cdb, 1025, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_LBA_OUT_OF_RANGE);
+	atomic_cdb(cdb, 1000, 2 * 30);
+	CHECK_EQ(run(lun, cdb, data, 60 * bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+	atomic_cdb(cdb, 0, 2);
+	cdb[1] = 0x40; /* WRPROTECT */
+	CHECK_EQ(run(lun, cdb, data, 2 * bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	atomic_cdb(cdb, 0, 2);
+	svm_put_be16(cdb + 10, 2); /* ATOMIC BOUNDARY */
+	CHECK_EQ(run(lun, cdb, data, 2 * bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	atomic_cdb(cdb, 0, 2);
+	CHECK_EQ(run(lun, cdb, data, 3 * bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	close_lun(lun, "scsi-atomic.img");
+}
+
+/* SBC-4 5.14/5.15: an empty list in the format asked for; format 111b refused. */
+static void read_defect_data(void)
+{
+	struct svm_lun *lun = open_lun("scsi-rdd.img", 512, 1024, 128, true);
+	uint8_t r10[10] = {SVM_OP_READ_DEFECT_DATA10, 0, 0x18 | 0x05, 0, 0, 0, 0, 0, 32, 0};
+	uint8_t r12[12] = {SVM_OP_READ_DEFECT_DATA12, 0x10 | 0x03, 0, 0, 0, 9, 0, 0, 0, 32, 0, 0};
+	uint8_t b[64];
+
+	if (!lun)
+		return;
+	memset(b, 0xAA, sizeof(b));
+	CHECK_EQ(run(lun, r10, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(b[0] == 0 && b[1] == 0x1d && svm_get_be16(b + 2) == 0 && all_bytes(b + 4, 60, 0));
+	r10[2] = 0;
+	CHECK_EQ(run(lun, r10, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[1], 0);
+	r10[2] = 0x07;
+	CHECK_EQ(run(lun, r10, b, sizeof(b)), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	memset(b, 0xAA, sizeof(b));
+	CHECK_EQ(run(lun, r12, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(b[1] == 0x13 && svm_get_be32(b + 4) == 0 && all_bytes(b + 2, 62, 0));
+	r12[9] = 2; /* ALLOCATION LENGTH 2 */
+	memset(b, 0xAA, sizeof(b));
+	CHECK_EQ(run(lun, r12, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(b[1] == 0x13 && all_bytes(b + 2, 62, 0));
+	r12[1] = 0x17;
+	CHECK_EQ(run(lun, r12, b, sizeof(b)), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	close_lun(lun, "scsi-rdd.img");
+}
+
+/* WRITE SAME with 0 blocks (WSNZ 0): to the end of the LUN, within MAXIMUM WRITE SAME LENGTH. */
+static void write_same_to_end(void)
+{
+	const uint32_t bs = 512;
+	const uint64_t big = (uint64_t)SVM_WRITE_SAME_MAX_BLOCKS + 8; /* sparse */
+	struct svm_lun *lun = open_lun("scsi-ws0.img", bs, 1024, 128, true);
+	uint8_t cdb[16], blk[512], back[16 * 512];
+	bool ok = true;
+
+	if (!lun)
+		return;
+	pattern(blk, bs, 4);
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 1016, 0);
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_OK);
+	test_cdb10(cdb, SVM_OP_READ10, 1008, 16);
+	CHECK_EQ(run(lun, cdb, back, sizeof(back)), SVM_SENSE_OK);
+	CHECK(all_bytes(back, 8 * bs, 0));
+	for (int i = 8; i < 16; i++)
+		ok &= !memcmp(back + i * bs, blk, bs);
+	CHECK(ok);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, 1024, 0);
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, 1025, 0);
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+	close_lun(lun, "scsi-ws0.img");
+
+	lun = open_lun("scsi-ws0.img", bs, big, 128, true);
+	if (!lun)
+		return;
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 0, 0); /* more than the maximum to the end */
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 8, 0); /* exactly the maximum: zeroes, no transfer */
+	cdb[1] = 0x01;				    /* NDOB */
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+	close_lun(lun, "scsi-ws0.img");
+}
+
+/* ---- SANITIZE ------------------------------------------------------------ */
+
+static void sanitize_cdb(uint8_t *cdb, uint8_t sa, bool immed, bool ause, uint16_t pll)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = SVM_OP_SANITIZE;
+	cdb[1] = sa | (immed ? 0x80 : 0) | (ause ? 0x20 : 0);
+	svm_put_be16(cdb + 7, pll);
+}
+
+/* An OVERWRITE parameter list: invert, count, pattern of plen bytes of pattern(seed). */
+static size_t overwrite_list(uint8_t *pl, bool invert, uint8_t count, uint16_t plen, unsigned seed)
+{
+	pl[0] = (invert ? 0x80 : 0) | count;
+	pl[1] = 0;
+	svm_put_be16(pl + 2, plen);
+	pattern(pl + 4, plen, seed);
+	return 4 + plen;
+}
+
+/* Every block of [lba, lba + n) holds pattern p of plen bytes repeated from its start. */
+static bool blocks_hold(struct svm_lun *lun, uint32_t bs, uint64_t lba, uint32_t n,
+			const uint8_t *p, uint16_t plen)
+{
+	uint8_t cdb[16], *back = malloc((size_t)n * bs);
+	bool ok = back != NULL;
+
+	test_cdb16(cdb, SVM_OP_READ16, lba, n);
+	ok = ok && run(lun, cdb, back, (size_t)n * bs) == SVM_SENSE_OK;
+	for (size_t i = 0; ok && i < (size_t)n * bs; i++)
+		ok = back[i] == p[(i % bs) % plen];
+	free(back);
+	return ok;
+}
+
+/* Wait (10 s at most) until no sanitize operation runs on lun. */
+static bool sanitize_wait(struct svm_lun *lun)
+{
+	for (int i = 0; i < 10000; i++) {
+		if (!(svm_lun_sanitize_get(lun) & SVM_SANITIZE_RUNNING))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * SBC-4 5.30 OVERWRITE and BLOCK ERASE over the whole LUN, IMMED 0; every
+ * refusal of the CDB and the parameter list.
+ */
+static void sanitize_basic(void)
+{
+	const uint32_t bs = 512, n = 2048;
+	struct svm_lun *lun = open_lun("scsi-san.img", bs, n, 128, true);
+	static uint8_t pl[4 + 2 * 512], data[64 * 512], b[512];
+	uint8_t cdb[16], last[4], tur[6] = {0};
+	size_t len;
+
+	if (!lun)
+		return;
+	memset(data, 0x61, sizeof(data));
+	test_cdb16(cdb, SVM_OP_WRITE16, 0, 64);
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
+	/* one pass of a whole block; a pattern that does not divide the block */
+	len = overwrite_list(pl, false, 1, bs, 5);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, false, len);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_OK);
+	CHECK(blocks_hold(lun, bs, 0, 64, pl + 4, bs) && blocks_hold(lun, bs, n - 64, 64, pl + 4, bs));
+	len = overwrite_list(pl, false, 2, 3, 6);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, true, len);
+	CHECK_EQ(run(lun, cdb, pl, (len + 3) & ~3u), SVM_SENSE_OK); /* padded data-out */
+	CHECK(blocks_hold(lun, bs, 0, 16, pl + 4, 3) && blocks_hold(lun, bs, n - 16, 16, pl + 4, 3));
+	/* INVERT: the last pass writes the pattern as given, whatever the count */
+	for (uint8_t count = 2; count <= 3; count++) {
+		len = overwrite_list(pl, true, count, 4, 7 + count);
+		sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, false, len);
+		CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_OK);
+		CHECK(blocks_hold(lun, bs, 100, 8, pl + 4, 4));
+	}
+	memcpy(last, pl + 4, sizeof(last));
+	CHECK_EQ(run(lun, tur, NULL, 0), SVM_SENSE_OK);
+	CHECK_EQ(svm_lun_sanitize_get(lun), 0);
+
+	/* refusals: the CDB */
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, false, 0);
+	for (uint16_t pll = 0; pll <= 4; pll++) {
+		svm_put_be16(cdb + 7, pll);
+		CHECK_EQ(run(lun, cdb, pl, 4), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	}
+	memset(pl, 0, sizeof(pl));
+	svm_put_be16(cdb + 7, bs + 5);
+	CHECK_EQ(run(lun, cdb, pl, bs + 8), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	for (int i = 2; i <= 6; i++) {
+		sanitize_cdb(cdb, SVM_SANITIZE_BLOCK_ERASE, false, false, 0);
+		cdb[i] = i;
+		CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	}
+	sanitize_cdb(cdb, SVM_SANITIZE_BLOCK_ERASE, false, false, 0);
+	cdb[1] |= 0x40; /* reserved */
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	sanitize_cdb(cdb, SVM_SANITIZE_BLOCK_ERASE, false, false, 8);
+	CHECK_EQ(run(lun, cdb, pl, 8), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	sanitize_cdb(cdb, SVM_SANITIZE_EXIT_FAILURE, false, false, 8);
+	CHECK_EQ(run(lun, cdb, pl, 8), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	sanitize_cdb(cdb, SVM_SANITIZE_CRYPTO_ERASE, false, false, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_SERVICE_ACTION);
+	/* the parameter list: shorter than said, OVERWRITE COUNT 0, TEST, pattern length */
+	len = overwrite_list(pl, false, 1, 8, 1);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, false, len);
+	CHECK_EQ(run(lun, cdb, pl, len - 1), SVM_SENSE_PARAM_LIST_LENGTH);
+	pl[0] = 0;
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	pl[0] = 0x21; /* TEST 01b */
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	pl[0] = 1;
+	svm_put_be16(pl + 2, 0);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	svm_put_be16(pl + 2, 9); /* more than the list holds */
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	len = overwrite_list(pl, false, 1, bs + 1, 1);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, false, bs + 4);
+	CHECK_EQ(run(lun, cdb, pl, bs + 4), SVM_SENSE_INVALID_FIELD_IN_PARAM); /* > block */
+	CHECK(blocks_hold(lun, bs, 0, n, last, sizeof(last))); /* nothing written */
+
+	/* BLOCK ERASE: every block deallocated, reads zeroes */
+	test_cdb16(cdb, SVM_OP_WRITE16, 0, 64);
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
+	sanitize_cdb(cdb, SVM_SANITIZE_BLOCK_ERASE, false, false, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+	CHECK(blocks_hold(lun, bs, 0, 64, (uint8_t[]){0}, 1));
+	CHECK(blocks_hold(lun, bs, n - 64, 64, (uint8_t[]){0}, 1));
+	gls_cdb(cdb, 0, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(svm_get_be32(b) == 20 && gls_desc(b, 0, 0, n, 1));
+	/* EXIT FAILURE MODE with nothing failed: nothing to do */
+	sanitize_cdb(cdb, SVM_SANITIZE_EXIT_FAILURE, false, false, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+	close_lun(lun, "scsi-san.img");
+}
+
+/* What a SANITIZE with IMMED waits for: the test holds the first block. */
+static void request_sense_of(struct svm_lun *lun, bool desc, uint8_t *b)
+{
+	uint8_t rs[6] = {SVM_OP_REQUEST_SENSE, desc ? 1 : 0, 0, 0, 64, 0};
+
+	memset(b, 0xAA, 64);
+	CHECK_EQ(run(lun, rs, b, 64), SVM_SENSE_OK);
+}
+
+/*
+ * IMMED: status at once, the operation on the LUN's thread (kept waiting
+ * here by a hold of the first block): meanwhile every command but INQUIRY
+ * and REQUEST SENSE is NOT READY, SANITIZE IN PROGRESS with the progress
+ * indication, REQUEST SENSE reports it in both formats, a second SANITIZE
+ * is refused; then it completes. And a LUN closed while one runs stops it.
+ */
+static void sanitize_immed(void)
+{
+	const uint32_t bs = 512, n = 4096;
+	struct svm_lun *lun = open_lun("scsi-sani.img", bs, n, 128, true);
+	uint8_t cdb[16], pl[8], b[64], tur[6] = {0}, inq[6] = {SVM_OP_INQUIRY, 0, 0, 0, 36, 0};
+	struct svm_scsi_req req;
+	struct svm_lun_hold h;
+	struct iovec v = {b, 64};
+	size_t len;
+
+	if (!lun)
+		return;
+	svm_lun_hold(lun, &h, 0, bs);
+	len = overwrite_list(pl, false, 1, 4, 8);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, true, false, len);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_OK);
+	CHECK(svm_lun_sanitize_get(lun) & SVM_SANITIZE_RUNNING);
+	CHECK_EQ(run_iov(lun, tur, &v, 0, &req), SVM_SENSE_SANITIZE_IN_PROGRESS);
+	CHECK(req.has_info && req.info == 0);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 1);
+	CHECK_EQ(run(lun, cdb, b, bs), SVM_SENSE_SANITIZE_IN_PROGRESS);
+	test_cdb10(cdb, SVM_OP_WRITE10, 8, 1);
+	CHECK_EQ(run(lun, cdb, b, bs), SVM_SENSE_SANITIZE_IN_PROGRESS);
+	CHECK_EQ(run(lun, inq, b, 36), SVM_SENSE_OK);
+	sanitize_cdb(cdb, SVM_SANITIZE_BLOCK_ERASE, false, false, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_SANITIZE_IN_PROGRESS);
+	request_sense_of(lun, false, b);
+	CHECK(b[0] == 0x70 && b[2] == 2 && b[12] == 0x04 && b[13] == 0x1B && b[15] == 0x80);
+	request_sense_of(lun, true, b);
+	CHECK(b[0] == 0x72 && b[1] == 2 && b[2] == 0x04 && b[3] == 0x1B && b[7] == 8);
+	CHECK(b[8] == 0x02 && b[9] == 0x06 && b[12] == 0x80 && all_bytes(b + 16, 48, 0));
+	/* the sense data of the refusal: SKSV and the PROGRESS INDICATION, no INFORMATION */
+	uint8_t s[SVM_SENSE_FIXED_LEN];
+	svm_sense_build(s, sizeof(s), SVM_SENSE_SANITIZE_IN_PROGRESS, true, 0x8000);
+	CHECK(s[0] == 0x70 && s[2] == 2 && s[15] == 0x80 && s[16] == 0x80 && s[17] == 0);
+	svm_lun_release(lun, &h);
+	CHECK(sanitize_wait(lun));
+	CHECK_EQ(run(lun, tur, NULL, 0), SVM_SENSE_OK);
+	CHECK(blocks_hold(lun, bs, 0, 8, pl + 4, 4) && blocks_hold(lun, bs, n - 8, 8, pl + 4, 4));
+	request_sense_of(lun, false, b);
+	CHECK(b[0] == 0x70 && b[2] == 0 && b[12] == 0);
+	/* closed while one runs: it stops (failed), close waits for the thread */
+	svm_lun_hold(lun, &h, 0, bs);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, true, false, len);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_OK);
+	svm_lun_release(lun, &h);
+	close_lun(lun, "scsi-sani.img");
+}
+
+/*
+ * A sanitize operation that fails (the store's writes fail) leaves the LUN
+ * failed: medium access is MEDIUM ERROR, SANITIZE COMMAND FAILED until a
+ * SANITIZE completes. With AUSE, EXIT FAILURE MODE ends it; without,
+ * EXIT FAILURE MODE and a SANITIZE with AUSE are refused and only another
+ * sanitize operation that succeeds does.
+ */
+static void sanitize_failure(void)
+{
+	const uint32_t bs = 512, n = 256;
+	struct svm_lun *lun = open_lun("scsi-sanf.img", bs, n, 128, true);
+	uint8_t cdb[16], pl[8], b[512], tur[6] = {0};
+	size_t len = overwrite_list(pl, false, 1, 4, 9);
+
+	if (!lun)
+		return;
+	svm_store_fault_write = -EIO;
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, true, len);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_SANITIZE_FAILED);
+	svm_store_fault_write = 0;
+	check_sense(SVM_SENSE_SANITIZE_FAILED, 3, 0x31, 0x03, 0, 0);
+	CHECK_EQ(svm_lun_sanitize_get(lun), SVM_SANITIZE_FAILED | SVM_SANITIZE_AUSE);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 1);
+	CHECK_EQ(run(lun, cdb, b, bs), SVM_SENSE_SANITIZE_FAILED);
+	CHECK_EQ(run(lun, tur, NULL, 0), SVM_SENSE_OK); /* no medium access */
+	request_sense_of(lun, false, b);
+	CHECK(b[2] == 3 && b[12] == 0x31 && b[13] == 0x03);
+	sanitize_cdb(cdb, SVM_SANITIZE_EXIT_FAILURE, false, false, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+	CHECK_EQ(svm_lun_sanitize_get(lun), 0);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 1);
+	CHECK_EQ(run(lun, cdb, b, bs), SVM_SENSE_OK);
+
+	/* restricted completion (AUSE 0) */
+	svm_store_fault_write = -EIO;
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, false, len);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_SANITIZE_FAILED);
+	svm_store_fault_write = 0;
+	CHECK_EQ(svm_lun_sanitize_get(lun), SVM_SANITIZE_FAILED);
+	sanitize_cdb(cdb, SVM_SANITIZE_EXIT_FAILURE, false, false, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, true, len);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, false, len);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_OK);
+	CHECK_EQ(svm_lun_sanitize_get(lun), 0);
+	CHECK(blocks_hold(lun, bs, 0, n, pl + 4, 4));
+	close_lun(lun, "scsi-sanf.img");
+}
+
 void scsi_test(void)
 {
 	test_log_capture();
 	big_blocks();
 	verify_cap();
 	compare_and_write();
+	rsoc();
+	unknown_commands();
+	usage_matches_parsers();
+	get_lba_status();
+	capacity_and_limits();
+	orwrite();
+	write_atomic();
+	read_defect_data();
+	write_same_to_end();
+	sanitize_basic();
+	sanitize_immed();
+	sanitize_failure();
 	stale_data();
 	many_iovecs();
 	mode_sense_big();

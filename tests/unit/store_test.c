@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /*
@@ -75,6 +76,77 @@ static void discard_probe(void)
 	svm_store_fault_discard_probe = 0;
 	CHECK_EQ(svm_store_caps(st), 0);
 	CHECK(strstr(test_last_log, "will not offer UNMAP") != NULL);
+	svm_store_close(st);
+}
+
+/*
+ * The physical block size: for a file, the queue/physical_block_size of
+ * the device under its filesystem, or st_blksize when there is none.
+ */
+static void phys_block_size(void)
+{
+	struct svm_store_open_args a = {.min_bytes = 1 << 20, .create = true};
+	unsigned long long want = 0;
+	struct svm_store *st;
+	struct stat sb;
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/pbs.img", test_dir);
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	CHECK(stat(path, &sb) == 0);
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/physical_block_size",
+		 major(sb.st_dev), minor(sb.st_dev));
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/../queue/physical_block_size",
+			 major(sb.st_dev), minor(sb.st_dev));
+		f = fopen(path, "re");
+	}
+	if (!f || fscanf(f, "%llu", &want) != 1)
+		want = sb.st_blksize;
+	if (f)
+		fclose(f);
+	CHECK_EQ(svm_store_phys_block_size(st), want);
+	CHECK(want >= 512 && !(want & (want - 1)));
+	svm_store_close(st);
+}
+
+/*
+ * svm_store_extent: data and holes of a sparse file (one 64 KiB extent at
+ * 1 MiB: a whole allocation unit of any common filesystem), and the write
+ * fault-injection seam.
+ */
+static void extents(void)
+{
+	struct svm_store_open_args a = {.min_bytes = 4 << 20, .create = true};
+	static char buf[65536];
+	struct iovec v = {buf, sizeof(buf)};
+	struct svm_store *st;
+	uint64_t end;
+	bool mapped;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/extents.img", test_dir);
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	memset(buf, 0x33, sizeof(buf));
+	CHECK_EQ(svm_store_writev(st, &v, 1, 1 << 20, sizeof(buf), true), 0);
+	CHECK_EQ(svm_store_extent(st, 0, &mapped, &end), 0);
+	CHECK(!mapped && end == 1 << 20);
+	CHECK_EQ(svm_store_extent(st, 4096, &mapped, &end), 0);
+	CHECK(!mapped && end == 1 << 20);
+	CHECK_EQ(svm_store_extent(st, 1 << 20, &mapped, &end), 0);
+	CHECK(mapped && end >= (1 << 20) + sizeof(buf) && end < 4 << 20);
+	CHECK_EQ(svm_store_extent(st, 2 << 20, &mapped, &end), 0);
+	CHECK(!mapped && end == 4 << 20); /* no data after: a hole to the end */
+	CHECK_EQ(svm_store_discard(st, 1 << 20, sizeof(buf)), 0);
+	CHECK_EQ(svm_store_extent(st, 0, &mapped, &end), 0);
+	CHECK(!mapped && end == 4 << 20);
+
+	svm_store_fault_write = -EIO;
+	CHECK_EQ(svm_store_writev(st, &v, 1, 0, sizeof(buf), false), -EIO);
+	svm_store_fault_write = 0;
+	CHECK_EQ(svm_store_writev(st, &v, 1, 0, sizeof(buf), false), 0);
 	svm_store_close(st);
 }
 
@@ -167,4 +239,6 @@ void store_test(void)
 
 	many_iovecs();
 	discard_probe();
+	phys_block_size();
+	extents();
 }
