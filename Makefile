@@ -14,7 +14,8 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -MMD -MP
 LDFLAGS ?=
 
 LIB_SRCS := handler/cdb.c handler/cfg.c handler/iov.c handler/lio.c handler/log.c handler/lun.c handler/pool.c \
-            handler/rangelock.c handler/registry.c handler/sbc.c handler/scsi.c handler/sense.c handler/spc.c handler/state.c handler/store.c \
+            handler/rangelock.c handler/registry.c handler/sbc.c handler/scsi.c handler/sense.c \
+            handler/spc.c handler/state.c handler/store.c handler/tpc.c \
             xcopy/mover.c xcopy/xcopy.c
 PLUGIN_SRCS := $(LIB_SRCS) handler/plugin.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)

@@ -24,6 +24,7 @@ struct svm_cdb {
 	uint8_t subpage;    /* MODE SENSE SUBPAGE CODE */
 	uint8_t pc;	    /* MODE SENSE PAGE CONTROL */
 	uint8_t bytchk;	    /* VERIFY / WRITE AND VERIFY BYTCHK */
+	uint8_t list_id;    /* RECEIVE COPY RESULTS LIST IDENTIFIER */
 	bool fua, immed, evpd, dbd, llbaa, desc, loej, start, no_flush, pmi;
 	bool dpo;	  /* DPO: accepted; a caching hint this device server does not need */
 	bool unmap, ndob; /* WRITE SAME */

@@ -124,18 +124,12 @@ static int key_wce(const char *key, const char *val, struct svm_cfg *cfg, char *
 
 static int key_mover(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
 {
-	static const char *const movers[] = {"auto", "bounce", "kernel", "reflink"};
-
-	for (size_t i = 0; i < sizeof(movers) / sizeof(movers[0]); i++) {
-		if (!strcmp(val, movers[i])) {
-			cfg->mover = movers[i];
-			return 0;
-		}
-	}
-	return svm_reason(reason, -EINVAL,
-			  "malformed value '%s' for key '%s': expected auto, bounce, kernel or "
-			  "reflink",
-			  val, key);
+	if (svm_mover_parse(val, &cfg->mover))
+		return svm_reason(reason, -EINVAL,
+				  "malformed value '%s' for key '%s': expected auto, bounce, kernel "
+				  "or reflink",
+				  val, key);
+	return 0;
 }
 
 static int key_group(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
@@ -202,7 +196,7 @@ int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 	char *copy, *tok, *next;
 	int ret;
 
-	*cfg = (struct svm_cfg){.create = true, .wce = true, .mover = "auto"};
+	*cfg = (struct svm_cfg){.create = true, .wce = true, .mover = SVM_MOVER_AUTO};
 	if (!str)
 		return svm_reason(reason, -EINVAL, "empty configuration string");
 	ret = check_charset(str, reason);
@@ -238,7 +232,7 @@ int svm_cfg_parse_dev_config(const char *dev_config, struct svm_cfg *cfg, char *
 	char *copy;
 	int ret;
 
-	*cfg = (struct svm_cfg){.create = true, .wce = true};
+	*cfg = (struct svm_cfg){.create = true, .wce = true, .mover = SVM_MOVER_AUTO};
 	if (len && dev_config[len - 1] == '\n')
 		len--;
 	if (len < sizeof(prefix) - 1 || strncmp(dev_config, prefix, sizeof(prefix) - 1))

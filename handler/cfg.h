@@ -19,6 +19,8 @@
 #ifndef SVM_CFG_H
 #define SVM_CFG_H
 
+#include "../xcopy/mover.h"
+
 #include <stdbool.h>
 
 struct svm_cfg {
@@ -26,7 +28,7 @@ struct svm_cfg {
 	char *dst;	   /* destination store path, or NULL */
 	bool create;	   /* create the source file if absent (default yes) */
 	bool wce;	   /* volatile write cache when the LUN is created (default yes) */
-	const char *mover; /* datamover pinned for copies: "auto" (default), "bounce", ... */
+	enum svm_mover_kind mover; /* datamover for copies (mover=; default auto) */
 	char *xcopy_group; /* copy group for cross-LUN EXTENDED COPY, or NULL (none) */
 };
 

@@ -21,6 +21,14 @@
  */
 #define SVM_DEV_CONFIG_MAX 255
 
+/*
+ * An EXTENDED COPY starts no new datamover step after this many ms: it
+ * then fails (COPY ABORTED) well inside the kernel's 30 s cmd_time_out
+ * instead of being timed out there. The limits on segments and bytes above
+ * keep a copy on a working store far below it.
+ */
+#define SVM_XCOPY_DEADLINE_MS 20000
+
 /* Longest xcopy_group= name (docs/xcopy.md) */
 #define SVM_XCOPY_GROUP_MAX 64
 

@@ -3,6 +3,7 @@
 #include "lun.h"
 #include "limits.h"
 #include "rangelock.h"
+#include "../xcopy/xcopy.h"
 #include "state.h"
 #include "store.h"
 #include "log.h"
@@ -24,6 +25,8 @@ struct svm_lun {
 	pthread_mutex_t grow_lock;
 	struct svm_rangelock wlock; /* every write: shared; svm_lun_rmw: exclusive */
 	int mover;		    /* atomic: enum svm_mover_kind for copies */
+	unsigned last_movers;	    /* atomic: movers the last copy used, a bit each */
+	struct svm_xcopy_state *xcopy;
 	uint64_t moved[SVM_MOVER_KINDS]; /* atomic: bytes each mover moved for this LUN */
 
 	svm_serial_fn serial_fn;
@@ -75,6 +78,11 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 	pthread_mutex_init(&lun->serial_lock, NULL);
 	pthread_mutex_init(&lun->bg_lock, NULL);
 
+	lun->xcopy = svm_xcopy_state_create();
+	if (!lun->xcopy) {
+		ret = svm_reason(reason, -ENOMEM, "out of memory");
+		goto free_lun;
+	}
 	sa.min_bytes = p->num_lbas * p->block_size;
 	ret = svm_store_open(p->cfg->src, &sa, &lun->src, reason);
 	if (ret)
@@ -109,6 +117,8 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 close_src:
 	svm_store_close(lun->src);
 free_lun:
+	if (lun->xcopy)
+		svm_xcopy_state_destroy(lun->xcopy);
 	pthread_mutex_destroy(&lun->bg_lock);
 	pthread_mutex_destroy(&lun->serial_lock);
 	pthread_mutex_destroy(&lun->grow_lock);
@@ -126,6 +136,7 @@ void svm_lun_close(struct svm_lun *lun)
 		pthread_join(lun->bg, NULL);
 	pthread_mutex_destroy(&lun->bg_lock);
 	svm_store_close(lun->src);
+	svm_xcopy_state_destroy(lun->xcopy);
 	pthread_mutex_destroy(&lun->serial_lock);
 	pthread_mutex_destroy(&lun->grow_lock);
 	svm_rangelock_destroy(&lun->wlock);
@@ -508,11 +519,22 @@ enum svm_mover_kind svm_lun_mover(const struct svm_lun *lun)
 	return (enum svm_mover_kind)__atomic_load_n(&lun->mover, __ATOMIC_RELAXED);
 }
 
-void svm_lun_count_moves(struct svm_lun *lun, const struct svm_mover_result *res)
+bool svm_lun_count_moves(struct svm_lun *lun, const uint64_t moved[SVM_MOVER_KINDS])
 {
-	for (int k = 0; k < SVM_MOVER_KINDS; k++)
-		if (res->moved[k])
-			__atomic_add_fetch(&lun->moved[k], res->moved[k], __ATOMIC_RELAXED);
+	unsigned used = 0;
+
+	for (int k = 0; k < SVM_MOVER_KINDS; k++) {
+		if (!moved[k])
+			continue;
+		__atomic_add_fetch(&lun->moved[k], moved[k], __ATOMIC_RELAXED);
+		used |= 1u << k;
+	}
+	return used && __atomic_exchange_n(&lun->last_movers, used, __ATOMIC_RELAXED) != used;
+}
+
+struct svm_xcopy_state *svm_lun_xcopy(struct svm_lun *lun)
+{
+	return lun->xcopy;
 }
 
 void svm_lun_moves(const struct svm_lun *lun, uint64_t moved[SVM_MOVER_KINDS])

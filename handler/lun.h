@@ -156,9 +156,16 @@ int svm_lun_copy(struct svm_lun *dst, uint64_t dst_off, struct svm_lun *src, uin
 /* The datamover this LUN's copies use (cfgstring mover=). Never blocks. */
 void svm_lun_set_mover(struct svm_lun *lun, enum svm_mover_kind kind);
 enum svm_mover_kind svm_lun_mover(const struct svm_lun *lun);
-/* Count the bytes each mover moved for a copy this LUN ran, and read the totals. */
-void svm_lun_count_moves(struct svm_lun *lun, const struct svm_mover_result *res);
+/*
+ * Count the bytes each mover moved (indexed by enum svm_mover_kind) for a
+ * copy this LUN ran; true when the set of movers differs from the last
+ * copy's (worth a log line). svm_lun_moves reads the totals. Never block.
+ */
+bool svm_lun_count_moves(struct svm_lun *lun, const uint64_t moved[SVM_MOVER_KINDS]);
 void svm_lun_moves(const struct svm_lun *lun, uint64_t moved[SVM_MOVER_KINDS]);
+
+/* The LUN's EXTENDED COPY list identifiers and results (xcopy/xcopy.h). */
+struct svm_xcopy_state *svm_lun_xcopy(struct svm_lun *lun);
 
 /*
  * Provisioning state (GET LBA STATUS): whether the byte at off is allocated

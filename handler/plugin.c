@@ -226,6 +226,7 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 	ret = svm_pool_create(svm_threads, "lun", &d->pool);
 	if (ret)
 		goto close_lun;
+	svm_lun_set_mover(d->lun, d->cfg.mover);
 	ret = svm_registry_add(d->lun, d->cfg.xcopy_group);
 	if (ret)
 		goto destroy_pool;
@@ -324,6 +325,7 @@ static int reconfig_cfgstring(struct tcmu_device *dev, struct svm_slot *slot, st
 		free(copy);
 		return svm_reason(reason, -ENOMEM, "out of memory");
 	}
+	svm_lun_set_mover(d->lun, next.mover);
 	changed = strcmp(copy, slot->accepted ? slot->accepted : tcmu_dev_get_cfgstring(dev));
 	old = d->cfg;
 	d->cfg = next;
@@ -399,8 +401,8 @@ static int svm_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 static int status_of(struct tcmu_device *dev, struct tcmulib_cmd *cmd,
 		     const struct svm_scsi_req *req, enum svm_sense s)
 {
-	switch (svm_sense_build(cmd->sense_buf, sizeof(cmd->sense_buf), s, req->has_info,
-				req->info)) {
+	switch (svm_sense_build_fp(cmd->sense_buf, sizeof(cmd->sense_buf), s, req->has_info,
+				   req->info, req->has_ptr ? &req->ptr : NULL)) {
 	case SVM_SAM_STAT_GOOD:
 		return TCMU_STS_OK;
 	case SVM_SAM_STAT_BUSY:

@@ -10,6 +10,7 @@
 #include "iov.h"
 #include "limits.h"
 #include "log.h"
+#include "../xcopy/xcopy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -202,7 +203,24 @@ static const struct scsi_op scsi_ops[256] = {
 					 U10(0, 0, 0, 0, 0, 0, 0, 0, 0))),
     [SVM_OP_MODE_SENSE10] = OP("MODE SENSE(10)", svm_cdb_parse_mode_sense, svm_spc_mode_sense,
 			       .run = RUN_INLINE, U10(0x18, 0xff, 0xff, 0, 0, 0, LEN2, 0)),
-    /* 0x83 EXTENDED COPY, 0x84 RECEIVE COPY RESULTS: xcopy/ (SA_OPS rows) */
+    /* SPC-4 6.4, 6.18: executed in tpc.c, parsed by xcopy/ */
+    [SVM_XCOPY_OP_EXTENDED_COPY] = SA_OPS(
+	"EXTENDED COPY",
+	[SVM_XCOPY_SA_LID1] = OP("EXTENDED COPY(LID1)", svm_xcopy_cdb_parse, svm_tpc_extended_copy,
+				 .data_out = true, U16(0, 0, 0, 0, 0, 0, 0, 0, 0, LEN4, 0, 0))),
+    [SVM_XCOPY_OP_RECEIVE_COPY_RESULTS] = SA_OPS(
+	"RECEIVE COPY RESULTS",
+	[SVM_XCOPY_RCR_COPY_STATUS] = OP("RECEIVE COPY RESULTS COPY STATUS", svm_xcopy_cdb_parse,
+					 svm_tpc_receive_copy_results, .run = RUN_INLINE,
+					 U16(0, 0xff, 0, 0, 0, 0, 0, 0, 0, LEN4, 0, 0)),
+	[SVM_XCOPY_RCR_OP_PARAMS] = OP("RECEIVE COPY RESULTS OPERATING PARAMETERS",
+				       svm_xcopy_cdb_parse, svm_tpc_receive_copy_results,
+				       .run = RUN_INLINE,
+				       U16(0, 0, 0, 0, 0, 0, 0, 0, 0, LEN4, 0, 0)),
+	[SVM_XCOPY_RCR_FAILED_SEGMENT] = OP("RECEIVE COPY RESULTS FAILED SEGMENT DETAILS",
+					    svm_xcopy_cdb_parse, svm_tpc_receive_copy_results,
+					    .run = RUN_INLINE,
+					    U16(0, 0xff, 0, 0, 0, 0, 0, 0, 0, LEN4, 0, 0))),
     [SVM_OP_READ16] = OP("READ(16)", svm_cdb_parse_rw16, svm_sbc_read, .run = RUN_RW,
 			 U16(DPO_FUA, LBA8, LEN4, 0, 0)),
     [SVM_OP_COMPARE_AND_WRITE] = OP("COMPARE AND WRITE", svm_cdb_parse_compare_and_write,
@@ -340,7 +358,7 @@ enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 	enum svm_sense s;
 	uint32_t st;
 
-	req->has_info = req->would_block = false;
+	req->has_info = req->would_block = req->has_ptr = false;
 	req->filled = 0;
 	if (!lun)
 		return SVM_SENSE_INTERNAL_TARGET_FAILURE; /* never opened */

@@ -30,6 +30,9 @@ struct svm_scsi_req {
 	/* out: sense INFORMATION field, e.g. the offset of a miscompare */
 	bool has_info;
 	uint64_t info;
+	/* out: where the command went wrong (field / segment pointer), when has_ptr */
+	bool has_ptr;
+	struct svm_sense_ptr ptr;
 	/* scsi.c's own: the CDB as svm_scsi_route parsed it, and the LUN's geometry then */
 	bool parsed;
 	struct svm_cdb c;

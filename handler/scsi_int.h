@@ -90,4 +90,10 @@ enum svm_sense svm_sbc_read_defect_data(struct svm_lun *lun, struct svm_scsi_req
 enum svm_sense svm_sbc_sanitize(struct svm_lun *lun, struct svm_scsi_req *req,
 				const struct svm_cdb *c);
 
+/* tpc.c: third-party copy (SPC-4 6.4, 6.18) */
+enum svm_sense svm_tpc_extended_copy(struct svm_lun *lun, struct svm_scsi_req *req,
+				     const struct svm_cdb *c);
+enum svm_sense svm_tpc_receive_copy_results(struct svm_lun *lun, struct svm_scsi_req *req,
+					    const struct svm_cdb *c);
+
 #endif

@@ -110,6 +110,10 @@ enum svm_sense svm_xcopy_cdb_parse(const uint8_t *cdb, struct svm_cdb *out)
 	memset(out, 0, sizeof(*out));
 	out->opcode = c.opcode;
 	out->service_action = c.service_action;
+	/* LIST IDENTIFIER names a copy for COPY STATUS and FAILED SEGMENT DETAILS only */
+	if (c.opcode == SVM_XCOPY_OP_RECEIVE_COPY_RESULTS &&
+	    c.service_action != SVM_XCOPY_RCR_OP_PARAMS)
+		out->list_id = c.list_id;
 	out->alloc_len = c.len;
 	return s;
 }

@@ -54,10 +54,10 @@ void cfg_test(void)
 	svm_cfg_free(&cfg);
 	/* defaults, and the copy keys (docs/xcopy.md) */
 	CHECK_EQ(svm_cfg_parse("/a/b.img", &cfg, NULL), 0);
-	CHECK(cfg.mover && !strcmp(cfg.mover, "auto") && !cfg.xcopy_group);
+	CHECK(cfg.mover == SVM_MOVER_AUTO && !cfg.xcopy_group);
 	svm_cfg_free(&cfg);
 	CHECK_EQ(svm_cfg_parse("/a/b.img;mover=reflink;xcopy_group=vm-pool.1", &cfg, NULL), 0);
-	CHECK(!strcmp(cfg.mover, "reflink") && cfg.xcopy_group &&
+	CHECK(cfg.mover == SVM_MOVER_REFLINK && cfg.xcopy_group &&
 	      !strcmp(cfg.xcopy_group, "vm-pool.1"));
 	svm_cfg_free(&cfg);
 	expect_parse("/a.img;mover=fast", -EINVAL, "expected auto, bounce, kernel or reflink");

@@ -36,7 +36,8 @@ int main(void)
 		{"sense", sense_test}, {"iov", iov_test},     {"cfg", cfg_test},
 		{"cdb", cdb_test},     {"store", store_test}, {"lun", lun_test},
 		{"scsi", scsi_test},   {"pool", pool_test},   {"rangelock", rangelock_test},
-		{"registry", registry_test}, {"mover", mover_test}, {"xcopy", xcopy_test}, {"plugin", plugin_test},
+		{"registry", registry_test}, {"mover", mover_test},   {"xcopy", xcopy_test},
+		{"tpc", tpc_test},	     {"plugin", plugin_test},
 	};
 	char cmd[128];
 

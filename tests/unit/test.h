@@ -69,6 +69,7 @@ void scsi_test(void); /* drives handler/scsi.c on an svm_lun directly */
 void pool_test(void);
 void rangelock_test(void);
 void registry_test(void);
+void tpc_test(void);
 void mover_test(void);
 void xcopy_test(void);
 void plugin_test(void); /* drives handler/plugin.c + scsi.c through the fake runner */
