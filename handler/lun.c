@@ -25,7 +25,7 @@ struct svm_lun {
 	pthread_mutex_t grow_lock;
 	struct svm_rangelock wlock; /* every write: shared; svm_lun_rmw: exclusive */
 	int mover;		    /* atomic: enum svm_mover_kind for copies */
-	unsigned last_movers;	    /* atomic: movers the last copy used, a bit each */
+	unsigned last_movers;	    /* atomic: movers the last copy used (a bit each), and mover= */
 	struct svm_xcopy_state *xcopy;
 	uint64_t moved[SVM_MOVER_KINDS]; /* atomic: bytes each mover moved for this LUN */
 
@@ -529,7 +529,9 @@ bool svm_lun_count_moves(struct svm_lun *lun, const uint64_t moved[SVM_MOVER_KIN
 		__atomic_add_fetch(&lun->moved[k], moved[k], __ATOMIC_RELAXED);
 		used |= 1u << k;
 	}
-	return used && __atomic_exchange_n(&lun->last_movers, used, __ATOMIC_RELAXED) != used;
+	/* worth a line when the movers used, or the mover asked for, differ from last time */
+	used |= (unsigned)svm_lun_mover(lun) << 8;
+	return __atomic_exchange_n(&lun->last_movers, used, __ATOMIC_RELAXED) != used;
 }
 
 struct svm_xcopy_state *svm_lun_xcopy(struct svm_lun *lun)

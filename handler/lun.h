@@ -158,8 +158,8 @@ void svm_lun_set_mover(struct svm_lun *lun, enum svm_mover_kind kind);
 enum svm_mover_kind svm_lun_mover(const struct svm_lun *lun);
 /*
  * Count the bytes each mover moved (indexed by enum svm_mover_kind) for a
- * copy this LUN ran; true when the set of movers differs from the last
- * copy's (worth a log line). svm_lun_moves reads the totals. Never block.
+ * copy this LUN ran; true when the set of movers, or the LUN's mover=,
+ * differs from the last copy's (worth a log line). svm_lun_moves reads the totals. Never block.
  */
 bool svm_lun_count_moves(struct svm_lun *lun, const uint64_t moved[SVM_MOVER_KINDS]);
 void svm_lun_moves(const struct svm_lun *lun, uint64_t moved[SVM_MOVER_KINDS]);

@@ -263,6 +263,7 @@ free_dev:
 static void svm_close(struct tcmu_device *dev)
 {
 	struct svm_slot *slot = tcmur_dev_get_private(dev);
+	uint64_t moved[SVM_MOVER_KINDS];
 	struct svm_pool_stats st;
 	struct svm_dev *d;
 
@@ -277,13 +278,18 @@ static void svm_close(struct tcmu_device *dev)
 	svm_registry_remove(d->lun); /* waits for copies of other LUNs that use this one */
 	svm_pool_get_stats(d->pool, &st);
 	svm_pool_destroy(d->pool); /* runs what is queued, joins the threads */
+	svm_lun_moves(d->lun, moved);
 	tcmu_dev_info(dev,
 		      "svm: LUN on %s closed; %llu reads/writes on the command thread (cached "
 		      "writes moved to the pool %llu times); worker pool: %llu commands, %llu "
-		      "thread wake-ups, at most %u at once\n",
+		      "thread wake-ups, at most %u at once; EXTENDED COPY moved %llu bytes by "
+		      "bounce, %llu by kernel, %llu by reflink\n",
 		      svm_lun_source(d->lun), (unsigned long long)d->inline_rw,
 		      (unsigned long long)d->backoffs, (unsigned long long)st.started,
-		      (unsigned long long)st.wakeups, st.max_busy);
+		      (unsigned long long)st.wakeups, st.max_busy,
+		      (unsigned long long)moved[SVM_MOVER_BOUNCE],
+		      (unsigned long long)moved[SVM_MOVER_KERNEL],
+		      (unsigned long long)moved[SVM_MOVER_REFLINK]);
 	svm_lun_close(d->lun);
 	svm_cfg_free(&d->cfg);
 	free(d);

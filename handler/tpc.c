@@ -161,6 +161,7 @@ enum svm_sense svm_tpc_extended_copy(struct svm_lun *lun, struct svm_scsi_req *r
 	struct svm_xcopy_lu self_lu;
 	struct svm_xcopy_cdb xc;
 	struct tpc_copy *x;
+	uint64_t moved = 0;
 	enum svm_sense s;
 
 	(void)c;
@@ -188,7 +189,10 @@ enum svm_sense svm_tpc_extended_copy(struct svm_lun *lun, struct svm_scsi_req *r
 	if (!s)
 		s = run_segments(lun, x, req);
 	svm_xcopy_end(st, &x->plan, s, req->has_info, req->info, req->has_ptr ? &req->ptr : NULL);
-	log_moves(lun, x, svm_lun_count_moves(lun, x->moved));
+	for (int m = 0; m < SVM_MOVER_KINDS; m++)
+		moved |= x->moved[m];
+	if (moved)
+		log_moves(lun, x, svm_lun_count_moves(lun, x->moved));
 	release(x);
 free_copy:
 	free(x);
