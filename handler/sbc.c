@@ -235,18 +235,14 @@ enum svm_sense svm_sbc_write_same(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c)
 {
 	const struct svm_lun_geom *g = &req->g;
-	/* 0 blocks: from the LBA to the end (Block Limits WSNZ 0); an LBA past the last is out */
-	uint64_t n = !c->whole_lun ? c->nblocks : c->lba < g->num_lbas ? g->num_lbas - c->lba : 1;
-	uint64_t off = c->lba * g->block_size, total = n * g->block_size;
+	uint64_t off = c->lba * g->block_size, total = (uint64_t)c->nblocks * g->block_size;
 	size_t chunk = svm_scsi_chunk_len(g->block_size, SVM_WRITE_SAME_CHUNK_BYTES, total);
-	enum svm_sense s = svm_scsi_check_range(g, c->lba, n);
+	enum svm_sense s = svm_scsi_check_range(g, c->lba, c->nblocks);
 	uint8_t *buf;
 	int ret = 0;
 
 	if (s)
 		return s;
-	if (n > SVM_WRITE_SAME_MAX_BLOCKS)
-		return SVM_SENSE_INVALID_FIELD_IN_CDB; /* MAXIMUM WRITE SAME LENGTH */
 	if (!c->ndob && svm_iov_length(req->iov, req->iov_cnt) != g->block_size)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
 	buf = calloc(1, chunk);
@@ -450,7 +446,8 @@ enum svm_sense svm_sbc_get_lba_status(struct svm_lun *lun, struct svm_scsi_req *
 					goto reply;
 				d = b + 8 + 16 * n++;
 				svm_put_be64(d, lba);
-				d[12] = mapped ? 0 : 1; /* PROVISIONING STATUS: mapped / deallocated */
+				/* PROVISIONING STATUS: mapped / deallocated */
+				d[12] = mapped ? 0 : 1;
 				have = 0;
 			}
 			add = end - lba < (uint64_t)(UINT32_MAX - have) ? (uint32_t)(end - lba)
@@ -674,8 +671,9 @@ static enum svm_sense sanitize_prepare(const struct svm_scsi_req *req, const str
 	j->total = g->num_lbas * g->block_size;
 	if (j->sa != SVM_SANITIZE_OVERWRITE)
 		return SVM_SENSE_OK;
+	/* PARAMETER LIST LENGTH: the block size + 4 at most */
 	if (c->alloc_len > SVM_SANITIZE_OVERWRITE_HDR + g->block_size)
-		return SVM_SENSE_INVALID_FIELD_IN_CDB; /* PARAMETER LIST LENGTH: block size + 4 at most */
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
 	if (svm_iov_length(req->iov, req->iov_cnt) < c->alloc_len)
 		return SVM_SENSE_PARAM_LIST_LENGTH;
 	svm_iov_to_buf(req->iov, req->iov_cnt, 0, j->param, c->alloc_len);
@@ -686,9 +684,10 @@ static enum svm_sense sanitize_prepare(const struct svm_scsi_req *req, const str
 	j->chunk = malloc(j->chunk_len);
 	if (!j->chunk)
 		return SVM_SENSE_TASK_SET_FULL;
-	for (uint32_t o = 0; o < g->block_size; o += j->ow.pattern_len)
-		memcpy(j->chunk + o, j->ow.pattern,
-		       g->block_size - o < j->ow.pattern_len ? g->block_size - o : j->ow.pattern_len);
+	for (uint32_t o = 0, n; o < g->block_size; o += n) {
+		n = g->block_size - o < j->ow.pattern_len ? g->block_size - o : j->ow.pattern_len;
+		memcpy(j->chunk + o, j->ow.pattern, n);
+	}
 	for (size_t o = g->block_size; o < j->chunk_len; o += g->block_size)
 		memcpy(j->chunk + o, j->chunk, g->block_size);
 	return SVM_SENSE_OK;
@@ -699,7 +698,7 @@ static enum svm_sense sanitize_prepare(const struct svm_scsi_req *req, const str
  * block; served only on a store that can: table flag needs_lbpu) over the
  * whole LUN; CRYPTOGRAPHIC ERASE is not served (INVALID FIELD IN CDB).
  * IMMED 0: status when the operation is done, which for a big LUN can take
- * longer than the kernel's command timeout (docs/conformance.md); IMMED 1:
+ * longer than the kernel's command timeout (docs/commands.md); IMMED 1:
  * status once the CDB and parameter list are checked, the operation runs on
  * the LUN's background thread and REQUEST SENSE reports its progress.
  * Meanwhile every other command but INQUIRY and REQUEST SENSE is NOT READY,

@@ -136,10 +136,9 @@ struct scsi_op {
 #define U6(...)				 U6_(__VA_ARGS__)
 #define U6_(b1, b2, b3, b4, b5)		 .usage = {0, b1, b2, b3, b4, b5}
 #define U10(...)			 U10_(__VA_ARGS__)
-#define U10_(b1, b2, b3, b4, b5, b6, b7, b8, b9)                                                    \
-	.usage = {0, b1, b2, b3, b4, b5, b6, b7, b8, b9}
+#define U10_(b1, b2, b3, b4, b5, b6, b7, b8, b9) .usage = {0, b1, b2, b3, b4, b5, b6, b7, b8, b9}
 #define U12(...) U12_(__VA_ARGS__)
-#define U12_(b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11)                                          \
+#define U12_(b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11)                                         \
 	.usage = {0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11}
 #define U16(...) U16_(__VA_ARGS__)
 #define U16_(b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15)                     \
@@ -176,7 +175,8 @@ static const struct scsi_op scsi_ops[256] = {
     [SVM_OP_WRITE10] = OP("WRITE(10)", svm_cdb_parse_rw10, svm_sbc_write, .run = RUN_RW,
 			  .data_out = true, U10(DPO_FUA, LBA4, 0, LEN2, 0)),
     [SVM_OP_WRITE_VERIFY10] = OP("WRITE AND VERIFY(10)", svm_cdb_parse_write_verify,
-				 svm_sbc_write, .data_out = true, U10(DPO_BYTCHK, LBA4, 0, LEN2, 0)),
+				 svm_sbc_write, .data_out = true,
+				 U10(DPO_BYTCHK, LBA4, 0, LEN2, 0)),
     [SVM_OP_VERIFY10] = OP("VERIFY(10)", svm_cdb_parse_verify, svm_sbc_verify, .data_out = true,
 			   U10(DPO_BYTCHK, LBA4, 0, LEN2, 0)),
     [SVM_OP_PREFETCH10] = OP("PRE-FETCH(10)", svm_cdb_parse_prefetch, svm_sbc_prefetch,
@@ -192,8 +192,9 @@ static const struct scsi_op scsi_ops[256] = {
 			.needs_lbpu = true, U10(0, 0, 0, 0, 0, 0, LEN2, 0)),
     [SVM_OP_SANITIZE] = SA_OPS(
 	"SANITIZE",
-	[SVM_SANITIZE_OVERWRITE] = OP("SANITIZE OVERWRITE", svm_cdb_parse_sanitize, svm_sbc_sanitize,
-				      .data_out = true, U10(0xa0, 0, 0, 0, 0, 0, LEN2, 0)),
+	[SVM_SANITIZE_OVERWRITE] = OP("SANITIZE OVERWRITE", svm_cdb_parse_sanitize,
+				      svm_sbc_sanitize, .data_out = true,
+				      U10(0xa0, 0, 0, 0, 0, 0, LEN2, 0)),
 	[SVM_SANITIZE_BLOCK_ERASE] = OP("SANITIZE BLOCK ERASE", svm_cdb_parse_sanitize,
 					svm_sbc_sanitize, .data_out = true, .needs_lbpu = true,
 					U10(0xa0, 0, 0, 0, 0, 0, 0, 0, 0)),
@@ -231,7 +232,8 @@ static const struct scsi_op scsi_ops[256] = {
     [SVM_OP_ORWRITE16] = OP("ORWRITE(16)", svm_cdb_parse_rw16, svm_sbc_orwrite, .data_out = true,
 			    U16(DPO_FUA, LBA8, LEN4, 0, 0)),
     [SVM_OP_WRITE_VERIFY16] = OP("WRITE AND VERIFY(16)", svm_cdb_parse_write_verify,
-				 svm_sbc_write, .data_out = true, U16(DPO_BYTCHK, LBA8, LEN4, 0, 0)),
+				 svm_sbc_write, .data_out = true,
+				 U16(DPO_BYTCHK, LBA8, LEN4, 0, 0)),
     [SVM_OP_VERIFY16] = OP("VERIFY(16)", svm_cdb_parse_verify, svm_sbc_verify, .data_out = true,
 			   U16(DPO_BYTCHK, LBA8, LEN4, 0, 0)),
     [SVM_OP_PREFETCH16] = OP("PRE-FETCH(16)", svm_cdb_parse_prefetch, svm_sbc_prefetch,
@@ -259,7 +261,8 @@ static const struct scsi_op scsi_ops[256] = {
     [SVM_OP_WRITE12] = OP("WRITE(12)", svm_cdb_parse_rw12, svm_sbc_write, .run = RUN_RW,
 			  .data_out = true, U12(DPO_FUA, LBA4, LEN4, 0, 0)),
     [SVM_OP_WRITE_VERIFY12] = OP("WRITE AND VERIFY(12)", svm_cdb_parse_write_verify,
-				 svm_sbc_write, .data_out = true, U12(DPO_BYTCHK, LBA4, LEN4, 0, 0)),
+				 svm_sbc_write, .data_out = true,
+				 U12(DPO_BYTCHK, LBA4, LEN4, 0, 0)),
     [SVM_OP_VERIFY12] = OP("VERIFY(12)", svm_cdb_parse_verify, svm_sbc_verify, .data_out = true,
 			   U12(DPO_BYTCHK, LBA4, LEN4, 0, 0)),
     [SVM_OP_READ_DEFECT_DATA12] = OP("READ DEFECT DATA(12)", svm_cdb_parse_read_defect_data,
@@ -307,8 +310,10 @@ int svm_scsi_describe(const struct svm_lun_geom *g, uint8_t opcode, uint16_t sa,
 	*has_sa = scsi_ops[opcode].sa;
 	if ((*has_sa && sa > 0x1f) || !(op = op_of(cdb, g, &why)))
 		return 0;
-	*d = (struct svm_scsi_cmd_desc){
-	    .opcode = opcode, .sa = *has_sa ? sa : 0, .servactv = *has_sa, .cdb_len = cdb_len(opcode)};
+	*d = (struct svm_scsi_cmd_desc){.opcode = opcode,
+					.sa = *has_sa ? sa : 0,
+					.servactv = *has_sa,
+					.cdb_len = cdb_len(opcode)};
 	memcpy(d->usage, op->usage, sizeof(d->usage));
 	d->usage[0] = opcode;
 	if (*has_sa)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SCSI command execution for one LUN: a const table maps each opcode to a
- * parser (cdb.h, no I/O) and an executor (I/O through lun.h). Unknown
- * opcodes take one path: INVALID COMMAND OPERATION CODE. No tcmu dependency.
+ * SCSI command execution for one LUN: a const table maps each opcode (and,
+ * for opcodes that have them, each service action) to a parser (cdb.h, no
+ * I/O) and an executor (I/O through lun.h). Unknown commands take one path:
+ * INVALID COMMAND OPERATION CODE, or INVALID FIELD IN CDB at the SERVICE
+ * ACTION field. No tcmu dependency. docs/commands.md.
  */
 #ifndef SVM_SCSI_H
 #define SVM_SCSI_H

@@ -35,7 +35,7 @@ struct svm_scsi_cmd_desc {
 	uint16_t sa;	   /* its service action, when servactv */
 	bool servactv;	   /* the opcode has service actions */
 	uint8_t cdb_len;   /* CDB SIZE */
-	uint8_t usage[16]; /* CDB USAGE DATA: cdb_len bytes, the opcode and service action in place */
+	uint8_t usage[16]; /* CDB USAGE DATA: cdb_len bytes, opcode and service action in place */
 };
 
 /*

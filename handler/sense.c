@@ -109,16 +109,18 @@ static const struct {
 	 * and SERVICE ACTION IN) "not supported" from "a field of a supported
 	 * command is wrong".
 	 */
-	[SVM_SENSE_INVALID_SERVICE_ACTION] = {.ptr = &(const struct svm_sense_ptr){.valid = true,
-										  .in_cdb = true,
-										  .bit_valid = true,
-										  .bit = 4,
-										  .field = 1}},
-	[SVM_SENSE_INVALID_REPORTING_OPTIONS] = {.ptr = &(const struct svm_sense_ptr){.valid = true,
-										     .in_cdb = true,
-										     .bit_valid = true,
-										     .bit = 2,
-										     .field = 2}},
+	[SVM_SENSE_INVALID_SERVICE_ACTION] = {.ptr = &(const struct svm_sense_ptr){
+						  .valid = true,
+						  .in_cdb = true,
+						  .bit_valid = true,
+						  .bit = 4, /* SERVICE ACTION: byte 1 bits 4-0 */
+						  .field = 1}},
+	[SVM_SENSE_INVALID_REPORTING_OPTIONS] = {.ptr = &(const struct svm_sense_ptr){
+						     .valid = true,
+						     .in_cdb = true,
+						     .bit_valid = true,
+						     .bit = 2, /* REPORTING OPTIONS: byte 2, 2-0 */
+						     .field = 2}},
 	[SVM_SENSE_SANITIZE_IN_PROGRESS] = {.progress = true},
 };
 

@@ -140,8 +140,8 @@ static size_t vpd_third_party_copy(const struct vpd_ctx *x, uint8_t *b)
 }
 
 /*
- * SBC-4 6.6.4 Block Limits. WSNZ 0: WRITE SAME of 0 blocks writes to the
- * end of the LUN (within MAXIMUM WRITE SAME LENGTH). The granularities are
+ * SBC-4 6.6.4 Block Limits. WSNZ: WRITE SAME of 0 blocks is refused (see
+ * docs/commands.md). The granularities are
  * the physical block (READ CAPACITY(16) LBPPBE), unmap aligned at LBA 0
  * (UGAVALID, UNMAP GRANULARITY ALIGNMENT 0), as LOWEST ALIGNED LOGICAL
  * BLOCK ADDRESS is 0. WRITE ATOMIC: any length is atomic under the range
@@ -156,6 +156,7 @@ static size_t vpd_block_limits(const struct vpd_ctx *x, uint8_t *b)
 
 	if (!atomic || atomic > UINT16_MAX)
 		atomic = UINT16_MAX;
+	b[4] = 0x01;		   /* WSNZ */
 	b[5] = SVM_CAW_MAX_BLOCKS; /* MAXIMUM COMPARE AND WRITE LENGTH */
 	svm_put_be16(b + 6, pb);   /* OPTIMAL TRANSFER LENGTH GRANULARITY */
 	svm_put_be32(b + 8, g->max_xfer_blocks);
@@ -315,7 +316,7 @@ enum svm_sense svm_spc_mode_sense(struct svm_lun *lun, struct svm_scsi_req *req,
 	return svm_scsi_reply(req, b, len, c->alloc_len);
 }
 
-/* SPC-4 6.35.4 command timeouts descriptor (12 bytes): none nominal, SVM_CMD_TIMEOUT_S recommended */
+/* SPC-4 6.35.4 command timeouts descriptor (12 bytes): no nominal, SVM_CMD_TIMEOUT_S recommended */
 static size_t rsoc_timeouts(uint8_t *b)
 {
 	svm_put_be16(b, 0x0A); /* DESCRIPTOR LENGTH */
@@ -343,7 +344,8 @@ static size_t rsoc_all(const struct svm_lun_geom *g, bool rctd, uint8_t *b)
 
 				p[0] = d.opcode;
 				svm_put_be16(p + 2, d.sa);
-				p[5] = (rctd ? 0x02 : 0) | (d.servactv ? 0x01 : 0); /* CTDP, SERVACTV */
+				/* CTDP, SERVACTV */
+				p[5] = (rctd ? 0x02 : 0) | (d.servactv ? 0x01 : 0);
 				svm_put_be16(p + 6, d.cdb_len);
 				if (rctd)
 					rsoc_timeouts(p + 8);

@@ -3,16 +3,30 @@
 # tests/vm/run-vm, not by hand.
 #
 # In one VM, two LUNs of the same size, each behind its own iSCSI target on
-# 127.0.0.1:3260 (and nowhere else):
+# 127.0.0.1:3260:
 #   fileio  LIO's fileio backstore, the reference
 #   svm     a user:svm backstore: tcmu-runner with build/handler_svm.so
-# and libiscsi's  iscsi-test-cu -t SCSI --dataloss <url>  against each, both
-# at once (SVM_CONF_SERIAL=1: one after the other).  Raw results go to
-# $SVM_OUTDIR/conformance/:
-#   <lun>.log    iscsi-test-cu's CUnit verbose output (stdout+stderr)
-#   <lun>.tlog   the same lines, each prefixed with the guest's epoch time
-#   <lun>.rc     its exit status (1 = some test failed; that is normal)
-#   <lun>.time   its wall time in seconds
+# and for each, a scratch LUN of its kind (SVM_CONF_SANITIZE_SIZE) behind a
+# target of its own with two portals, 127.0.0.1:3260 and 127.0.0.2:3260
+# (lo answers all of 127/8; nothing listens anywhere else). For each kind,
+# one after the other (the two kinds at once; SVM_CONF_SERIAL=1: one kind
+# after the other), libiscsi's iscsi-test-cu:
+#   main      -t SCSI --dataloss <url>                 the main LUN
+#   mpath     -t SCSI.MultipathIO --dataloss <url> <url2>
+#                                     the scratch LUN through both portals
+#   sanitize  -t SCSI.Sanitize --dataloss --allow-sanitize <scratch url>
+# The multipath tests run on the scratch LUN while it is new: their COMPARE
+# AND WRITE test zeroes LBAs 0-255 but compares LBA 256 too, so it needs a
+# LUN no other test wrote there (on the main LUN, tests fileio skips, such
+# as GetLBAStatus.UnmapSingle, leave data at LBA 256).
+# (mpath and sanitize run the tests of those suites that SVM_CONF_TESTS
+# selects, if any; in the main run they skip themselves).  Raw results go
+# to $SVM_OUTDIR/conformance/, <run> being <lun> (main), <lun>-mpath or
+# <lun>-sanitize:
+#   <run>.log    iscsi-test-cu's CUnit verbose output (stdout+stderr)
+#   <run>.tlog   the same lines, each prefixed with the guest's epoch time
+#   <run>.rc     its exit status (1 = some test failed; that is normal)
+#   <run>.time   its wall time in seconds
 #   guest.txt    guest kernel, LUN size, test selection, iSCSI URLs
 #   attrib.txt   the LIO attributes of both backstores
 #   svm.died     present if tcmu-runner died during the run
@@ -22,6 +36,8 @@
 #
 # Environment (optional, passed in by run-vm as SVM_*):
 #   SVM_CONF_SIZE    size of both LUNs (default 256M)
+#   SVM_CONF_SANITIZE_SIZE  size of the scratch LUNs (default 64M): each
+#                    SANITIZE OVERWRITE writes all of it
 #   SVM_CONF_TESTS   iscsi-test-cu -t argument (default SCSI)
 #   SVM_CONF_LIMIT   time limit of one iscsi-test-cu run, s (default 780)
 #   SVM_CONF_SERIAL  1: run the two LUNs one after the other
@@ -34,7 +50,9 @@ trap vm_cleanup EXIT
 vm_on_fail() { vm_dump_state; }
 
 SIZE=${SVM_CONF_SIZE:-256M}
+SCRATCH_SIZE=${SVM_CONF_SANITIZE_SIZE:-64M}
 TESTS=${SVM_CONF_TESTS:-SCSI}
+PORTALS=(127.0.0.1 127.0.0.2)
 LIMIT=${SVM_CONF_LIMIT:-780}
 RES=$SVM_OUTDIR/conformance
 STORE=/var/lib/svm-conformance
@@ -42,6 +60,7 @@ mkdir -p "$RES" "$STORE"
 {
 	echo "guest_kernel: $(uname -r) ($(uname -v))"
 	echo "lun_size: $SIZE"
+	echo "scratch_size: $SCRATCH_SIZE"
 	echo "tests: $TESTS"
 	echo "extra_args: ${SVM_CONF_ARGS:-}"
 	echo "serial: ${SVM_CONF_SERIAL:-0}"
@@ -59,80 +78,143 @@ vm_start_services || fail "services did not start"
 # Everything in one targetcli process (each start costs 7-20 s under TCG).
 IQN_FILEIO=$SVM_IQN_PREFIX:fileio
 IQN_SVM=$SVM_IQN_PREFIX:svm
+IQN_FILEIO_SCRATCH=$SVM_IQN_PREFIX:fileio-scratch
+IQN_SVM_SCRATCH=$SVM_IQN_PREFIX:svm-scratch
 truncate -s "$SIZE" "$STORE/fileio.img"
+truncate -s "$SCRATCH_SIZE" "$STORE/fileio-scratch.img"
 cmds=(
 	"set global auto_add_default_portal=false"
 	"/backstores/fileio create name=fileio0 file_or_dev=$STORE/fileio.img size=$SIZE write_back=false"
 	"/backstores/user:svm create name=svm0 size=$SIZE cfgstring=$STORE/svm.img"
+	"/backstores/fileio create name=fileio1 file_or_dev=$STORE/fileio-scratch.img size=$SCRATCH_SIZE write_back=false"
+	"/backstores/user:svm create name=svm1 size=$SCRATCH_SIZE cfgstring=$STORE/svm-scratch.img"
 )
-while read -r iqn bs; do
+declare -A WANT_PORTALS=()
+while read -r iqn bs nportals; do
 	cmds+=(
 		"/iscsi create $iqn"
 		"/iscsi/$iqn/tpg1 set attribute authentication=0 generate_node_acls=1 cache_dynamic_acls=1 demo_mode_write_protect=0"
 		"/iscsi/$iqn/tpg1/luns create storage_object=$bs lun=0"
-		"/iscsi/$iqn/tpg1/portals create 127.0.0.1 3260"
 	)
+	WANT_PORTALS[$iqn]="${PORTALS[*]:0:$nportals}"
+	for ip in ${WANT_PORTALS[$iqn]}; do
+		cmds+=("/iscsi/$iqn/tpg1/portals create $ip 3260")
+	done
 done <<EOT
-$IQN_FILEIO /backstores/fileio/fileio0
-$IQN_SVM /backstores/user:svm/svm0
+$IQN_FILEIO /backstores/fileio/fileio0 1
+$IQN_SVM /backstores/user:svm/svm0 1
+$IQN_FILEIO_SCRATCH /backstores/fileio/fileio1 2
+$IQN_SVM_SCRATCH /backstores/user:svm/svm1 2
 EOT
-vm_tcli "${cmds[@]}" || fail "targetcli could not set up the two LUNs"
-# iSCSI on the loopback portal only.
-for iqn in "$IQN_FILEIO" "$IQN_SVM"; do
+vm_tcli "${cmds[@]}" || fail "targetcli could not set up the LUNs"
+# iSCSI on the loopback portals asked for only.
+for iqn in "${!WANT_PORTALS[@]}"; do
 	np=/sys/kernel/config/target/iscsi/$iqn/tpgt_1/np
-	[ -d "$np/127.0.0.1:3260" ] || fail "$iqn has no 127.0.0.1:3260 portal"
+	for ip in ${WANT_PORTALS[$iqn]}; do
+		[ -d "$np/$ip:3260" ] || fail "$iqn has no $ip:3260 portal"
+	done
 	for p in "$np"/*; do
-		[ "${p##*/}" = 127.0.0.1:3260 ] || fail "$iqn has an unexpected portal ${p##*/}"
+		ip=${p##*/}
+		ip=${ip%:3260}
+		[[ " ${WANT_PORTALS[$iqn]} " == *" $ip "* && ${p##*/} == "$ip:3260" ]] ||
+			fail "$iqn has an unexpected portal ${p##*/}"
 	done
 done
-# What the two LUNs were configured with (hw_max_sectors, emulate_*, ...).
-grep -H . /sys/kernel/config/target/core/fileio_*/fileio0/attrib/* \
-	/sys/kernel/config/target/core/user_*/svm0/attrib/* 2>/dev/null |
+# What the LUNs were configured with (hw_max_sectors, emulate_*, ...).
+grep -H . /sys/kernel/config/target/core/fileio_*/fileio[01]/attrib/* \
+	/sys/kernel/config/target/core/user_*/svm[01]/attrib/* 2>/dev/null |
 	sed 's|^/sys/kernel/config/target/core/||' >"$RES/attrib.txt" || true
 declare -A URL=(
 	[fileio]="iscsi://127.0.0.1:3260/$IQN_FILEIO/0"
 	[svm]="iscsi://127.0.0.1:3260/$IQN_SVM/0"
+	[fileio-mpath]="iscsi://127.0.0.1:3260/$IQN_FILEIO_SCRATCH/0 iscsi://127.0.0.2:3260/$IQN_FILEIO_SCRATCH/0"
+	[svm-mpath]="iscsi://127.0.0.1:3260/$IQN_SVM_SCRATCH/0 iscsi://127.0.0.2:3260/$IQN_SVM_SCRATCH/0"
+	[fileio-sanitize]="iscsi://127.0.0.1:3260/$IQN_FILEIO_SCRATCH/0"
+	[svm-sanitize]="iscsi://127.0.0.1:3260/$IQN_SVM_SCRATCH/0"
 )
-for lun in fileio svm; do echo "url_$lun: ${URL[$lun]}" >>"$RES/guest.txt"; done
+for run in fileio svm fileio-mpath svm-mpath fileio-sanitize svm-sanitize; do
+	echo "url_$run: ${URL[$run]}" >>"$RES/guest.txt"
+done
+
+# The tests SVM_CONF_TESTS selects (FAMILY[.SUITE[.TEST]] globs, comma-separated) in SUITE.
+selected_in() {
+	local suite=$1 name nf ns nt p pf ps pt
+	local -a pats
+	IFS=, read -r -a pats <<<"$TESTS"
+	iscsi-test-cu -l 2>/dev/null | while read -r name; do
+		IFS=. read -r nf ns nt <<<"$name"
+		if [ -z "$nt" ] || [ "$ns" != "$suite" ]; then
+			continue
+		fi
+		for p in "${pats[@]}"; do
+			IFS=. read -r pf ps pt <<<"$p"
+			# shellcheck disable=SC2053 # globs, on purpose
+			if [[ $nf == ${pf:-*} && $ns == ${ps:-*} && $nt == ${pt:-*} ]]; then
+				echo "$name"
+				break
+			fi
+		done
+	done
+}
 
 run_suite() {
-	# run_suite LUN: iscsi-test-cu against LUN's URL; stdout line-buffered
-	# (stdbuf) so that each line's arrival time says when a test ended.
-	local lun=$1 rc=0 t0 t1 line
-	local -a extra
+	# run_suite RUN TESTS OPTION...: iscsi-test-cu -t TESTS OPTION... on RUN's
+	# URL(s); stdout line-buffered (stdbuf) so that each line's arrival time
+	# says when a test ended.
+	local run=$1 tests=$2 rc=0 t0 t1 line
+	local -a extra urls
+	shift 2
 	read -r -a extra <<<"${SVM_CONF_ARGS:-}"
+	read -r -a urls <<<"${URL[$run]}"
 	t0=$EPOCHREALTIME
 	{
 		timeout -k 10 "$LIMIT" stdbuf -oL -eL \
-			iscsi-test-cu "${extra[@]}" -t "$TESTS" --dataloss "${URL[$lun]}" </dev/null 2>&1 ||
+			iscsi-test-cu "${extra[@]}" -t "$tests" "$@" "${urls[@]}" </dev/null 2>&1 ||
 			echo "conformance-guest: iscsi-test-cu exit status $?"
 	} | while IFS= read -r line; do
 		printf '%s\n' "$line" >&3
 		printf '%s %s\n' "$EPOCHREALTIME" "$line" >&4
-	done 3>"$RES/$lun.log" 4>"$RES/$lun.tlog"
+	done 3>"$RES/$run.log" 4>"$RES/$run.tlog"
 	# the exit status travels in-band (the pipeline's status is the loop's)
-	rc=$(sed -n 's/^conformance-guest: iscsi-test-cu exit status \([0-9]*\)$/\1/p' "$RES/$lun.log" | tail -n1)
-	sed -i '/^conformance-guest: iscsi-test-cu exit status [0-9]*$/d' "$RES/$lun.log"
+	rc=$(sed -n 's/^conformance-guest: iscsi-test-cu exit status \([0-9]*\)$/\1/p' "$RES/$run.log" | tail -n1)
+	sed -i '/^conformance-guest: iscsi-test-cu exit status [0-9]*$/d' "$RES/$run.log"
 	t1=$EPOCHREALTIME
-	echo "${rc:-0}" >"$RES/$lun.rc"
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' >"$RES/$lun.time"
-	vm_log "iscsi-test-cu on $lun: exit ${rc:-0} after $(cat "$RES/$lun.time") s"
+	echo "${rc:-0}" >"$RES/$run.rc"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' >"$RES/$run.time"
+	vm_log "iscsi-test-cu on $run: exit ${rc:-0} after $(cat "$RES/$run.time") s"
+}
+
+# The test lists of the extra runs (a file of names: iscsi-test-cu -t takes one).
+selected_in MultipathIO >"$RES/mpath.tests" || true
+selected_in Sanitize >"$RES/sanitize.tests" || true
+
+run_kind() {
+	# run_kind LUN: the main run, then the multipath and sanitize runs (on the scratch LUN)
+	local lun=$1
+	run_suite "$lun" "$TESTS" --dataloss
+	if [ -s "$RES/mpath.tests" ]; then
+		run_suite "$lun-mpath" "$RES/mpath.tests" --dataloss
+	fi
+	if [ -s "$RES/sanitize.tests" ]; then
+		run_suite "$lun-sanitize" "$RES/sanitize.tests" --dataloss --allow-sanitize
+	fi
 }
 
 vm_log "running iscsi-test-cu -t $TESTS on fileio and svm"
 if [ "${SVM_CONF_SERIAL:-0}" = 1 ]; then
-	run_suite fileio
-	run_suite svm
+	run_kind fileio
+	run_kind svm
 else
-	run_suite fileio &
+	run_kind fileio &
 	pid_f=$!
-	run_suite svm &
+	run_kind svm &
 	pid_s=$!
-	wait "$pid_f" || fail "the fileio run failed to record its results"
-	wait "$pid_s" || fail "the svm run failed to record its results"
+	wait "$pid_f" || fail "the fileio runs failed to record their results"
+	wait "$pid_s" || fail "the svm runs failed to record their results"
 fi
-for lun in fileio svm; do
-	grep -A3 '^Run Summary' "$RES/$lun.log" | sed "s/^/$lun: /" >&2 || vm_log "$lun: no Run Summary"
+for run in fileio svm fileio-mpath svm-mpath fileio-sanitize svm-sanitize; do
+	[ -f "$RES/$run.log" ] || continue
+	grep -A3 '^Run Summary' "$RES/$run.log" | sed "s/^/$run: /" >&2 || vm_log "$run: no Run Summary"
 done
 cp "$SVM_TCMU_LOG" "$RES/tcmu-runner.log" 2>/dev/null || true
 # A dead runner is the handler's failure, not the rig's: the report counts

@@ -8,7 +8,11 @@ usage: report.py [--md FILE] [--tsv FILE] [--bar GLOBS] [--waivers FILE]
 RESULTS_DIR is what tests/conformance/guest.sh leaves in
 $SVM_OUTDIR/conformance: tests.txt (iscsi-test-cu -l), meta.txt, and for
 each LUN (fileio = the LIO reference, svm = the handler under test)
-<lun>.log (iscsi-test-cu's CUnit verbose output), <lun>.rc, <lun>.time.
+<lun>.log (iscsi-test-cu's CUnit verbose output), <lun>.rc, <lun>.time of
+the main run, and the same of the extra runs <lun>-mpath (MultipathIO on
+a scratch LUN through two portals) and <lun>-sanitize (Sanitize with
+--allow-sanitize on that scratch LUN) when they ran: a test an extra run ran takes its result
+from there (in the main run it skipped itself).
 
 Why the text output and not --xml: iscsi-test-cu -x writes CUnit's
 "automated" XML (CUnitAutomated-Results.xml), but libiscsi skips a test with
@@ -53,7 +57,12 @@ LUNS = ("fileio", "svm")
 # ReadDefectData*/ReadOnly and Write* matches WriteSame*/WriteAtomic16; the
 # report shows each suite on its own line so either reading can be checked.
 DEFAULT_BAR = ("Read*,Write*,ReadCapacity*,Inquiry,TestUnitReady,Verify*,Unmap,"
-               "ModeSense6,Prefetch*,StartStopUnit,WriteVerify*")
+               "ModeSense6,Prefetch*,StartStopUnit,WriteVerify*,"
+               "ReportSupportedOpcodes,GetLBAStatus,OrWrite,Sanitize,MultipathIO")
+
+# The extra runs of guest.sh: (suffix of the run's files, what it is)
+EXTRA_RUNS = (("mpath", "MultipathIO on a scratch LUN through 127.0.0.1 and 127.0.0.2"),
+              ("sanitize", "Sanitize with --allow-sanitize on the scratch LUN"))
 
 # Tests that skip themselves by CU_PASS("[SKIPPED] ...") without logging the
 # word at the default log level; the message they do log marks the skip.
@@ -170,23 +179,22 @@ def parse_log(text, family="SCSI"):
     return results, summary, init_failed
 
 
-def load_lun(resdir, lun, names):
-    log_path = os.path.join(resdir, lun + ".log")
-    if not os.path.exists(log_path):
-        raise ResultsError("%s: missing (did iscsi-test-cu run on the %s LUN?)" % (log_path, lun))
+def load_run(resdir, run, names):
+    """One iscsi-test-cu run's results: (parsed, init_failed, rc, wall, problems, times)."""
+    log_path = os.path.join(resdir, run + ".log")
     text = read_text(log_path)
-    rc = read_text(os.path.join(resdir, lun + ".rc")).strip() if os.path.exists(
-        os.path.join(resdir, lun + ".rc")) else "?"
-    wall = read_text(os.path.join(resdir, lun + ".time")).strip() if os.path.exists(
-        os.path.join(resdir, lun + ".time")) else "?"
+    rc = read_text(os.path.join(resdir, run + ".rc")).strip() if os.path.exists(
+        os.path.join(resdir, run + ".rc")) else "?"
+    wall = read_text(os.path.join(resdir, run + ".time")).strip() if os.path.exists(
+        os.path.join(resdir, run + ".time")) else "?"
     parsed, summary, init_failed = parse_log(text)
-    died = os.path.join(resdir, lun + ".died")
     unknown = sorted(set(parsed) - set(names))
     if unknown:
         raise ResultsError("%s: tests not in iscsi-test-cu -l: %s" % (log_path, ", ".join(unknown[:5])))
     problems = []
     if summary is None:
-        problems.append("no CUnit Run Summary (iscsi-test-cu exit status %s): the run did not finish" % rc)
+        problems.append("%s: no CUnit Run Summary (iscsi-test-cu exit status %s): the run did not "
+                        "finish" % (run, rc))
     else:
         total, ran, passed, failed, _inactive = summary
         n_pass = sum(1 for r in parsed.values() if r["status"] in ("pass", "skip"))
@@ -196,11 +204,31 @@ def load_lun(resdir, lun, names):
                 "%s: parsed %d tests (%d passed, %d failed) but CUnit's Run Summary says "
                 "%d ran (%d passed, %d failed): the parser does not understand this output"
                 % (log_path, len(parsed), n_pass, n_fail, ran, passed, failed))
-    if os.path.exists(died):
-        problems.append(read_text(died).strip())
     # iscsi-test-cu exits 1 when a test failed; anything else with a summary is odd.
     if rc not in ("0", "1"):
-        problems.append("iscsi-test-cu exit status %s" % rc)
+        problems.append("%s: iscsi-test-cu exit status %s" % (run, rc))
+    return parsed, init_failed, rc, wall, problems, test_times(os.path.join(resdir, run + ".tlog"))
+
+
+def load_lun(resdir, lun, names):
+    log_path = os.path.join(resdir, lun + ".log")
+    if not os.path.exists(log_path):
+        raise ResultsError("%s: missing (did iscsi-test-cu run on the %s LUN?)" % (log_path, lun))
+    parsed, init_failed, rc, wall, problems, times = load_run(resdir, lun, names)
+    runs = [(lun, "main", rc, wall)]
+    for suffix, _what in EXTRA_RUNS:
+        run = "%s-%s" % (lun, suffix)
+        if not os.path.exists(os.path.join(resdir, run + ".log")):
+            continue
+        p2, i2, rc2, wall2, pr2, t2 = load_run(resdir, run, names)
+        parsed.update(p2)
+        init_failed |= i2
+        problems += pr2
+        times.update(t2)
+        runs.append((run, suffix, rc2, wall2))
+    died = os.path.join(resdir, lun + ".died")
+    if os.path.exists(died):
+        problems.append(read_text(died).strip())
     results = {}
     for name in names:
         r = parsed.get(name)
@@ -209,8 +237,8 @@ def load_lun(resdir, lun, names):
             why = ("suite set-up failed" if suite in init_failed else "not run")
             r = {"status": "error", "notes": [why], "asserts": []}
         results[name] = r
-    return {"results": results, "summary": summary, "rc": rc, "wall": wall,
-            "problems": problems, "times": test_times(os.path.join(resdir, lun + ".tlog"))}
+    return {"results": results, "rc": rc, "wall": wall, "runs": runs,
+            "problems": problems, "times": times}
 
 
 def test_times(path):
@@ -363,10 +391,12 @@ def main(argv):
     # ---- console summary -------------------------------------------------
     for lun, c in (("fileio", cf), ("svm", cs)):
         L = luns[lun]
-        print("%-7s %3d tests: %3d pass, %3d skip, %3d fail, %3d error  "
-              "(CUnit passed %d = pass+skip; iscsi-test-cu exit %s, %ss)"
+        print("%-7s %3d tests: %3d fully passed, %3d skip, %3d fail, %3d error  "
+              "(CUnit passed %d = pass+skip; iscsi-test-cu %s)"
               % (lun + ":", len(names), c["pass"], c["skip"], c["fail"], c["error"],
-                 c["pass"] + c["skip"], L["rc"], L["wall"]))
+                 c["pass"] + c["skip"],
+                 ", ".join("%s exit %s, %ss" % (kind, rc, wall)
+                           for _run, kind, rc, wall in L["runs"])))
         for p in L["problems"]:
             print("%-7s WARNING: %s" % ("", p))
     both = sum(1 for n in names if fr[n]["status"] == "pass" and sr[n]["status"] == "pass")
@@ -419,8 +449,14 @@ def write_md(path, names, suites, luns, rows, globs, bar_pass, bar_fail, meta, i
       % meta.get("tests", "SCSI"))
     w("LUNs of the same size, side by side in the same VM: a LIO **fileio** LUN (the")
     w("reference) and an **svm** LUN (`user:svm`: tcmu-runner with `build/handler_svm.so`).")
-    w("The raw logs are in the run's output directory (`build/conformance/conformance/`:")
-    w("`fileio.log`, `svm.log`, and `*.tlog` with a time stamp per line).")
+    w("Two more runs per kind give the tests that skip themselves there their own set-up,")
+    w("on a scratch LUN of the same kind (%s), new, so that no SANITIZE touches the main"
+      % meta.get("scratch_size", "?"))
+    w("LUN: `-t SCSI.MultipathIO` with two URLs, the scratch LUN through the portals")
+    w("127.0.0.1:3260 and 127.0.0.2:3260, then `-t SCSI.Sanitize --allow-sanitize`; their")
+    w("results replace the main run's skips. The raw logs are in the run's output directory")
+    w("(`build/conformance/conformance/`: `fileio.log`, `svm.log`, `*-mpath.log`,")
+    w("`*-sanitize.log`, and `*.tlog` with a time stamp per line).")
     w("")
     w("## Run")
     w("")
@@ -441,9 +477,11 @@ def write_md(path, names, suites, luns, rows, globs, bar_pass, bar_fail, meta, i
     w("| runs | %s |" % ("one after the other" if meta.get("serial") == "1"
                          else "both LUNs at once"))
     for lun in LUNS:
-        w("| iscsi-test-cu on %s | exit %s, %s s%s |" % (
-            lun, luns[lun]["rc"], luns[lun]["wall"],
-            "".join("; **%s**" % p for p in luns[lun]["problems"])))
+        for run, kind, rc, wall in luns[lun]["runs"]:
+            w("| iscsi-test-cu on %s (%s) | exit %s, %s s |" % (lun, kind, rc, wall))
+        if luns[lun]["problems"]:
+            w("| problems on %s | %s |" % (lun, "; ".join("**%s**" % p
+                                                          for p in luns[lun]["problems"])))
     if "vm_wall_s" in meta:
         w("| whole VM run (boot, set-up, tests, clean-up) | %s s |" % meta["vm_wall_s"])
     for kv in info:
@@ -462,6 +500,9 @@ def write_md(path, names, suites, luns, rows, globs, bar_pass, bar_fail, meta, i
     for lun, c in (("fileio", cf), ("svm", cs)):
         w("| %s | %d | %d | %d | %d | %d | %d |" % (lun, len(names), c["pass"], c["skip"],
                                                    c["fail"], c["error"], c["pass"] + c["skip"]))
+    w("")
+    w("**Fully passed** (`pass`: passed without skipping anything): svm %d of %d, fileio %d of %d."
+      % (cs["pass"], len(names), cf["pass"], len(names)))
     w("")
     w("Both pass: %d. fileio passes and svm does not: %d. svm passes and fileio does not: %d."
       % (both, len(only_f), len(only_s)))

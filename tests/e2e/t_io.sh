@@ -112,11 +112,11 @@ sense_checks() {
 	# READ(16) whose LBA + length wraps
 	s=$(sense_of "$d_file" 88 00 ff ff ff ff ff ff ff ff 00 00 00 02 00 00)
 	grep -qi 'Logical block address out of range' <<<"$s" || { echo "READ(16) wrap: $s"; return 1; }
-	# an opcode the handler does not implement: READ DEFECT DATA(10). (Not a
+	# an opcode the handler does not implement: LOG SENSE. (Not a
 	# vendor-specific 0xC0-0xFF one: libtcmu 1.5.4 cannot size those CDBs and
 	# drops them before any handler sees them.)
-	s=$(sense_of "$d_file" 37 00 00 00 00 00 00 00 00 00)
-	grep -qi 'Invalid command operation code' <<<"$s" || { echo "opcode 37: $s"; return 1; }
+	s=$(sense_of "$d_file" 4d 00 00 00 00 00 00 00 00 00)
+	grep -qi 'Invalid command operation code' <<<"$s" || { echo "opcode 4d: $s"; return 1; }
 	# READ(10) with RDPROTECT set, no protection information
 	s=$(sense_of "$d_file" 28 20 00 00 00 00 00 00 01 00)
 	grep -qi 'Invalid field in cdb' <<<"$s" || { echo "RDPROTECT: $s"; return 1; }

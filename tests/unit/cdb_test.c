@@ -138,10 +138,9 @@ void cdb_test(void)
 	CHECK_EQ(svm_cdb_parse_compare_and_write(cdb, &c), SVM_SENSE_OK);
 	CHECK(c.dpo && c.fua);
 
-	/* WRITE SAME with 0 blocks: to the end of the LUN (WSNZ 0) */
+	/* WRITE SAME with 0 blocks: refused (Block Limits WSNZ) */
 	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 5, 0);
-	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_OK);
-	CHECK(c.whole_lun && c.nblocks == 0);
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
 
 	/* REPORT SUPPORTED OPERATION CODES */
 	uint8_t rsoc[12] = {SVM_OP_MAINTENANCE_IN, SVM_MI_RSOC, 0x82, 0x9E, 0, 0x12, 0, 1, 0, 0};
