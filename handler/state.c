@@ -17,15 +17,14 @@ static const char *state_dir(void)
 	return d && *d ? d : "/var/lib/tcmu-svm";
 }
 
-/* <state>/stores/<path with '%' as %25 and '/' as %2F>: one name per path. */
-char *svm_state_store_record_path(const char *path)
+char *svm_state_path(const char *sub, const char *path)
 {
-	size_t n = strlen(state_dir()) + sizeof("/stores/") + 3 * strlen(path);
+	size_t n = strlen(state_dir()) + strlen(sub) + 3 + 3 * strlen(path);
 	char *out = malloc(n), *p;
 
 	if (!out)
 		return NULL;
-	p = out + sprintf(out, "%s/stores/", state_dir());
+	p = out + sprintf(out, "%s/%s/", state_dir(), sub);
 	for (; *path; path++) {
 		if (*path == '/' || *path == '%')
 			p += sprintf(p, "%%%02X", (unsigned char)*path);
@@ -34,6 +33,24 @@ char *svm_state_store_record_path(const char *path)
 	}
 	*p = '\0';
 	return out;
+}
+
+int svm_state_mkdir(const char *sub)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s", state_dir());
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(dir, sizeof(dir), "%s/%s", state_dir(), sub);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+char *svm_state_store_record_path(const char *path)
+{
+	return svm_state_path("stores", path);
 }
 
 bool svm_state_store_known(const char *path)
@@ -47,17 +64,12 @@ bool svm_state_store_known(const char *path)
 
 int svm_state_store_record(const char *path)
 {
-	char *rec = svm_state_store_record_path(path), dir[4096];
-	int fd, ret = 0;
+	char *rec = svm_state_store_record_path(path);
+	int fd, ret;
 
 	if (!rec)
 		return -ENOMEM;
-	snprintf(dir, sizeof(dir), "%s", state_dir());
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		ret = -errno;
-	strncat(dir, "/stores", sizeof(dir) - strlen(dir) - 1);
-	if (!ret && mkdir(dir, 0700) && errno != EEXIST)
-		ret = -errno;
+	ret = svm_state_mkdir("stores");
 	if (!ret) {
 		fd = open(rec, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
