@@ -29,6 +29,19 @@
  */
 #define SVM_XCOPY_DEADLINE_MS 20000
 
+/*
+ * Migration (migrate.h): the pass copies chunks of this many bytes, each
+ * held exclusive while it is copied (a host write to it waits that long);
+ * the write-intent log covers regions of at least SVM_MIGRATE_REGION_MIN
+ * bytes and at most SVM_MIGRATE_REGIONS_MAX of them. A checkpoint of the
+ * pass is written every SVM_MIGRATE_CHECKPOINT_MS.
+ */
+#define SVM_MIGRATE_CHUNK_BYTES	   (4u << 20)
+#define SVM_MIGRATE_REGION_MIN	   (64ull << 20)
+#define SVM_MIGRATE_REGIONS_MAX	   65536
+#define SVM_MIGRATE_CHECKPOINT_MS  1000
+#define SVM_MIGRATE_MIRROR_THREADS 16
+
 /* Longest xcopy_group= name (docs/xcopy.md) */
 #define SVM_XCOPY_GROUP_MAX 64
 

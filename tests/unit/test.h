@@ -71,6 +71,7 @@ void rangelock_test(void);
 void registry_test(void);
 void tpc_test(void);
 void migrec_test(void);
+void mirror_test(void);
 void mover_test(void);
 void xcopy_test(void);
 void plugin_test(void); /* drives handler/plugin.c + scsi.c through the fake runner */

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include "mirror.h"
+#include "cfg.h"
+#include "limits.h"
+#include "log.h"
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct svm_mirror {
+	struct svm_store *pri, *sec;
+	struct svm_rangelock *lock;
+	struct svm_pool *pool; /* secondary writes */
+	uint64_t size, chunk, nchunks;
+	uint64_t cursor; /* atomic: the pass has passed [0, cursor) */
+	uint8_t *done;	 /* atomic per chunk: covered whole by a write ahead of the cursor */
+	int error;	 /* atomic: the secondary's failure, -errno */
+
+	/* write intent, under bm_lock */
+	pthread_mutex_t bm_lock;
+	struct svm_migrec *rec;
+	uint64_t region;
+	uint32_t nregions;
+	uint8_t *dirty;	   /* as in the record */
+	uint8_t *redo;	   /* dirty at create: to copy again before the pass goes on */
+	uint32_t *flying;  /* mirrored writes in flight per region */
+	uint32_t redo_at;  /* pass: the region being copied again */
+	uint64_t redo_off; /* pass: next byte of it */
+
+	/* atomic counters */
+	uint64_t writes, mirrored, copied, skipped, moved[SVM_MOVER_KINDS];
+};
+
+static uint64_t ld(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void add(uint64_t *p, uint64_t v)
+{
+	__atomic_add_fetch(p, v, __ATOMIC_RELAXED);
+}
+
+int svm_mirror_create(const struct svm_mirror_params *p, struct svm_mirror **out, char **reason)
+{
+	struct svm_mirror *m = calloc(1, sizeof(*m));
+	int ret;
+
+	if (!m)
+		return svm_reason(reason, -ENOMEM, "out of memory");
+	m->pri = p->primary;
+	m->sec = p->secondary;
+	m->lock = p->lock;
+	m->size = p->size;
+	m->chunk = SVM_MIGRATE_CHUNK_BYTES;
+	m->nchunks = (p->size + m->chunk - 1) / m->chunk;
+	m->cursor = p->cursor < p->size ? p->cursor - p->cursor % m->chunk : p->size;
+	m->rec = p->rec;
+	m->region = p->region;
+	m->nregions = p->nregions;
+	pthread_mutex_init(&m->bm_lock, NULL);
+	ret = -ENOMEM;
+	m->done = calloc(m->nchunks ? m->nchunks : 1, 1);
+	m->dirty = calloc(m->nregions ? m->nregions : 1, 1);
+	m->redo = calloc(m->nregions ? m->nregions : 1, 1);
+	m->flying = calloc(m->nregions ? m->nregions : 1, sizeof(*m->flying));
+	if (!m->done || !m->dirty || !m->redo || !m->flying)
+		goto free_mirror;
+	if (p->dirty) {
+		memcpy(m->dirty, p->dirty, m->nregions);
+		memcpy(m->redo, p->dirty, m->nregions);
+	}
+	m->redo_off = UINT64_MAX;
+	ret = svm_pool_create(SVM_MIGRATE_MIRROR_THREADS, "mirror", &m->pool);
+	if (ret)
+		goto free_mirror;
+	*out = m;
+	return 0;
+
+free_mirror:
+	free(m->done);
+	free(m->dirty);
+	free(m->redo);
+	free(m->flying);
+	pthread_mutex_destroy(&m->bm_lock);
+	free(m);
+	return svm_reason(reason, ret, "cannot set up the mirror: %s", strerror(-ret));
+}
+
+void svm_mirror_destroy(struct svm_mirror *m)
+{
+	if (!m)
+		return;
+	svm_pool_destroy(m->pool);
+	free(m->done);
+	free(m->dirty);
+	free(m->redo);
+	free(m->flying);
+	pthread_mutex_destroy(&m->bm_lock);
+	free(m);
+}
+
+int svm_mirror_error(const struct svm_mirror *m)
+{
+	return __atomic_load_n(&m->error, __ATOMIC_ACQUIRE);
+}
+
+static void break_mirror(struct svm_mirror *m, int err, const char *what)
+{
+	int none = 0;
+
+	if (__atomic_compare_exchange_n(&m->error, &none, err, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		svm_log(SVM_LOG_ERR, "mirror of %s onto %s broken: %s failed: %s",
+			svm_store_path(m->pri), svm_store_path(m->sec), what, strerror(-err));
+}
+
+static bool copied(const struct svm_mirror *m, uint64_t c)
+{
+	return c * m->chunk < ld(&m->cursor) || __atomic_load_n(&m->done[c], __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Whether a write to [off, off + len) goes to both stores; *first / *last
+ * (may be NULL) get the chunks it covers whole that the pass has not
+ * copied (first > last: none).
+ */
+static bool decide(const struct svm_mirror *m, uint64_t off, uint64_t len, uint64_t *first,
+		   uint64_t *last)
+{
+	uint64_t c0, c1, f = UINT64_MAX, l = 0;
+	bool both = false;
+
+	if (!len || svm_mirror_error(m))
+		return false;
+	c0 = off / m->chunk;
+	c1 = (off + len - 1) / m->chunk;
+	for (uint64_t c = c0; c <= c1 && c < m->nchunks; c++) {
+		uint64_t cs = c * m->chunk, ce = cs + m->chunk < m->size ? cs + m->chunk : m->size;
+
+		if (copied(m, c)) {
+			both = true;
+		} else if (off <= cs && off + len >= ce) {
+			both = true;
+			f = f == UINT64_MAX ? c : f;
+			l = c;
+		}
+	}
+	if (first) {
+		*first = f;
+		*last = f == UINT64_MAX ? 0 : l;
+	}
+	return both;
+}
+
+bool svm_mirror_wants(struct svm_mirror *m, uint64_t off, uint64_t len)
+{
+	return decide(m, off, len, NULL, NULL);
+}
+
+/* Mark the regions of [off, off + len) dirty (durably when newly) and in flight. */
+static int intent_begin(struct svm_mirror *m, uint64_t off, uint64_t len)
+{
+	uint32_t r0 = off / m->region, r1 = (off + len - 1) / m->region;
+	int ret = 0;
+
+	if (!m->rec)
+		return 0;
+	pthread_mutex_lock(&m->bm_lock);
+	for (uint32_t r = r0; r <= r1 && r < m->nregions; r++) {
+		m->flying[r]++;
+		if (!m->dirty[r] && !ret) {
+			ret = svm_migrec_mark(m->rec, r, true);
+			if (!ret)
+				m->dirty[r] = 1;
+		}
+	}
+	pthread_mutex_unlock(&m->bm_lock);
+	return ret;
+}
+
+static void intent_end(struct svm_mirror *m, uint64_t off, uint64_t len)
+{
+	uint32_t r0 = off / m->region, r1 = (off + len - 1) / m->region;
+
+	if (!m->rec)
+		return;
+	pthread_mutex_lock(&m->bm_lock);
+	for (uint32_t r = r0; r <= r1 && r < m->nregions; r++)
+		m->flying[r]--;
+	pthread_mutex_unlock(&m->bm_lock);
+}
+
+/* One write to the secondary, on a worker of the mirror's pool. */
+struct sec_job {
+	struct svm_pool_job job;
+	struct svm_mirror *m;
+	const struct iovec *iov;
+	size_t cnt;
+	uint64_t off, len;
+	bool fua;
+	char kind; /* 'w' write, 'd' discard, 'z' zeroes */
+	int ret;
+	bool finished;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void sec_run(struct svm_pool_job *job)
+{
+	struct sec_job *j = (struct sec_job *)job;
+	struct svm_store *sec = j->m->sec;
+	int ret;
+
+	switch (j->kind) {
+	case 'd':
+		ret = svm_store_discard(sec, j->off, j->len);
+		/* a destination that cannot deallocate gets zeroes: it must read as the source */
+		if (ret == -EOPNOTSUPP)
+			ret = svm_store_write_zeroes(sec, j->off, j->len);
+		break;
+	case 'z':
+		ret = svm_store_write_zeroes(sec, j->off, j->len);
+		break;
+	default:
+		ret = svm_store_writev(sec, j->iov, j->cnt, j->off, j->len, j->fua);
+		break;
+	}
+	pthread_mutex_lock(&j->lock);
+	j->ret = ret;
+	j->finished = true;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/*
+ * Run prim() on the primary while the secondary does j's operation on a
+ * worker; wait for both. Returns the primary's result; the secondary's
+ * failure breaks the mirror.
+ */
+static int both(struct svm_mirror *m, struct sec_job *j, int (*prim)(struct sec_job *j),
+		uint64_t first, uint64_t last)
+{
+	int ret, err;
+
+	j->m = m;
+	j->job.fn = sec_run;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->cond, NULL);
+	err = intent_begin(m, j->off, j->len);
+	if (err) {
+		intent_end(m, j->off, j->len);
+		break_mirror(m, err, "recording the write intent");
+		ret = prim(j);
+		goto destroy_job;
+	}
+	svm_pool_submit(m->pool, &j->job);
+	ret = prim(j);
+	pthread_mutex_lock(&j->lock);
+	while (!j->finished)
+		pthread_cond_wait(&j->cond, &j->lock);
+	pthread_mutex_unlock(&j->lock);
+	intent_end(m, j->off, j->len);
+	if (j->ret) {
+		break_mirror(m, j->ret, "a write to the destination");
+	} else if (!ret) {
+		for (uint64_t c = first; c <= last && first != UINT64_MAX; c++)
+			__atomic_store_n(&m->done[c], 1, __ATOMIC_RELEASE);
+	}
+	add(&m->mirrored, 1);
+destroy_job:
+	pthread_cond_destroy(&j->cond);
+	pthread_mutex_destroy(&j->lock);
+	return ret;
+}
+
+static int prim_write(struct sec_job *j)
+{
+	return svm_store_writev(j->m->pri, j->iov, j->cnt, j->off, j->len, j->fua);
+}
+
+static int prim_discard(struct sec_job *j)
+{
+	return j->kind == 'z' ? svm_store_write_zeroes(j->m->pri, j->off, j->len)
+			      : svm_store_discard(j->m->pri, j->off, j->len);
+}
+
+int svm_mirror_writev(struct svm_mirror *m, const struct iovec *iov, size_t cnt, uint64_t off,
+		      size_t len, bool fua)
+{
+	struct sec_job j = {.iov = iov, .cnt = cnt, .off = off, .len = len, .fua = fua, .kind = 'w'};
+	uint64_t first, last;
+
+	add(&m->writes, 1);
+	if (!decide(m, off, len, &first, &last))
+		return svm_store_writev(m->pri, iov, cnt, off, len, fua);
+	j.m = m;
+	return both(m, &j, prim_write, first, last);
+}
+
+int svm_mirror_discard(struct svm_mirror *m, uint64_t off, uint64_t len, bool zero)
+{
+	struct sec_job j = {.off = off, .len = len, .kind = zero ? 'z' : 'd'};
+	uint64_t first, last;
+
+	add(&m->writes, 1);
+	j.m = m;
+	if (!decide(m, off, len, &first, &last))
+		return prim_discard(&j);
+	/* a primary that cannot do it gets no mirror either: the caller falls back */
+	return both(m, &j, prim_discard, first, last);
+}
+
+int svm_mirror_flush(struct svm_mirror *m)
+{
+	int ret = svm_store_flush(m->pri), err;
+
+	if (!svm_mirror_error(m)) {
+		err = svm_store_flush(m->sec);
+		if (err)
+			break_mirror(m, err, "a flush of the destination");
+	}
+	return ret;
+}
+
+/*
+ * Make the secondary read zeroes over [off, off + len), as the source's
+ * hole does there: punched in a file (the destination stays thin), zeroed
+ * on a device (it may hold old data); a mirrored write may have put data
+ * there before the source's hole was punched. 0, -EOPNOTSUPP, or -errno.
+ */
+static int hole(struct svm_mirror *m, uint64_t off, uint64_t len)
+{
+	int ret = -EOPNOTSUPP;
+
+	if (!(svm_store_caps(m->sec) & SVM_STORE_CAP_BLOCKDEV))
+		ret = svm_store_discard(m->sec, off, len);
+	if (ret == -EOPNOTSUPP)
+		ret = svm_store_write_zeroes(m->sec, off, len);
+	return ret;
+}
+
+/* Copy or skip [off, off + len) of the pass, held exclusive. 0 or -errno. */
+static int move_chunk(struct svm_mirror *m, uint64_t off, uint64_t len, enum svm_mover_kind kind,
+		      uint64_t deadline_ns)
+{
+	struct svm_mover_req req = {.want = kind,
+				    .src_fd = svm_store_fd(m->pri),
+				    .src_off = off,
+				    .dst_fd = svm_store_fd(m->sec),
+				    .dst_off = off,
+				    .len = len,
+				    .deadline_ns = deadline_ns};
+	struct svm_mover_result res;
+	uint64_t end = 0;
+	bool mapped = true;
+	int ret;
+
+	/* A hole of the source (SEEK_DATA/SEEK_HOLE) needs no copy. */
+	if (!svm_store_extent(m->pri, off, &mapped, &end) && !mapped && end >= off + len) {
+		ret = hole(m, off, len);
+		if (!ret) {
+			add(&m->skipped, len);
+			return 0;
+		}
+		if (ret != -EOPNOTSUPP)
+			return ret;
+	}
+	ret = svm_mover_copy(&req, &res);
+	for (int k = 0; k < SVM_MOVER_KINDS; k++)
+		add(&m->moved[k], res.moved[k]);
+	if (!ret)
+		add(&m->copied, len);
+	return ret;
+}
+
+/* The next chunk of a region to copy again after a crash; false when none is left. */
+static bool next_redo(struct svm_mirror *m, uint64_t *off, uint64_t *len)
+{
+	uint64_t cursor = ld(&m->cursor);
+
+	for (;;) {
+		if (m->redo_off == UINT64_MAX) {
+			while (m->redo_at < m->nregions && !m->redo[m->redo_at])
+				m->redo_at++;
+			if (m->redo_at >= m->nregions)
+				return false;
+			m->redo_off = m->redo_at * m->region;
+		}
+		if (m->redo_off < (m->redo_at + 1) * m->region && m->redo_off < cursor &&
+		    m->redo_off < m->size) {
+			*off = m->redo_off;
+			*len = m->size - *off < m->chunk ? m->size - *off : m->chunk;
+			m->redo_off += m->chunk;
+			return true;
+		}
+		/* region done: its intent may be cleared at the next checkpoint */
+		pthread_mutex_lock(&m->bm_lock);
+		m->redo[m->redo_at] = 0;
+		pthread_mutex_unlock(&m->bm_lock);
+		m->redo_at++;
+		m->redo_off = UINT64_MAX;
+	}
+}
+
+int svm_mirror_step(struct svm_mirror *m, enum svm_mover_kind kind, uint64_t deadline_ns)
+{
+	uint64_t off, len, c;
+	struct svm_range r;
+	bool again;
+	int ret = 0;
+
+	if (svm_mirror_error(m))
+		return svm_mirror_error(m);
+	again = next_redo(m, &off, &len);
+	if (!again) {
+		off = ld(&m->cursor);
+		if (off >= m->size)
+			return 1;
+		len = m->size - off < m->chunk ? m->size - off : m->chunk;
+	}
+	c = off / m->chunk;
+	svm_range_lock(m->lock, &r, off, len, true);
+	if (!again && __atomic_load_n(&m->done[c], __ATOMIC_ACQUIRE))
+		add(&m->skipped, len); /* a host write covered it whole: it is on both */
+	else
+		ret = move_chunk(m, off, len, kind, deadline_ns);
+	if (!again && (__atomic_load_n(&m->done[c], __ATOMIC_ACQUIRE) || !ret))
+		__atomic_store_n(&m->cursor, off + len, __ATOMIC_RELEASE);
+	svm_range_unlock(m->lock, &r);
+	if (ret) {
+		break_mirror(m, ret, again ? "copying again a region written at a crash"
+					   : "the datamover's copy");
+		return ret;
+	}
+	return 0;
+}
+
+int svm_mirror_checkpoint(struct svm_mirror *m)
+{
+	uint64_t cursor = ld(&m->cursor);
+	int ret;
+
+	if (svm_mirror_error(m))
+		return svm_mirror_error(m);
+	/* what the cursor says is copied, and every mirrored write done so far, is durable */
+	ret = svm_store_flush(m->sec);
+	if (ret) {
+		break_mirror(m, ret, "a flush of the destination");
+		return ret;
+	}
+	if (!m->rec)
+		return 0;
+	pthread_mutex_lock(&m->bm_lock);
+	for (uint32_t r = 0; r < m->nregions && !ret; r++) {
+		if (!m->dirty[r] || m->flying[r] || m->redo[r])
+			continue;
+		ret = svm_migrec_mark(m->rec, r, false);
+		if (!ret)
+			m->dirty[r] = 0;
+	}
+	pthread_mutex_unlock(&m->bm_lock);
+	if (!ret)
+		ret = svm_migrec_update(m->rec, SVM_MIGREC_COPYING, cursor);
+	return ret;
+}
+
+void svm_mirror_get_stats(const struct svm_mirror *m, struct svm_mirror_stats *out)
+{
+	out->writes = ld(&m->writes);
+	out->mirrored_writes = ld(&m->mirrored);
+	out->bytes_copied = ld(&m->copied);
+	out->bytes_skipped = ld(&m->skipped);
+	for (int k = 0; k < SVM_MOVER_KINDS; k++)
+		out->moved[k] = ld(&m->moved[k]);
+	out->cursor = ld(&m->cursor);
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The mirror device: which writes go to both stores, the pass (holes,
+ * chunks writes covered whole, a hole punched after a mirrored write),
+ * writes racing the pass, the write-intent log and copying again after a
+ * crash, and a failing destination.
+ */
+#define _GNU_SOURCE
+#include "test.h"
+#include "../../handler/limits.h"
+#include "../../handler/mirror.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CH   SVM_MIGRATE_CHUNK_BYTES
+#define SIZE (8 * (uint64_t)CH)
+
+static struct svm_store *store(const char *name, bool fresh)
+{
+	struct svm_store_open_args a = {.min_bytes = SIZE, .create = true};
+	struct svm_store *st = NULL;
+	char path[256], *reason = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", test_dir, name);
+	if (fresh)
+		unlink(path);
+	CHECK_EQ(svm_store_open(path, &a, &st, &reason), 0);
+	free(reason);
+	return st;
+}
+
+static void put(struct svm_store *st, uint64_t off, size_t len, uint8_t seed)
+{
+	uint8_t *b = malloc(len);
+	struct iovec v = {b, len};
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)(seed + i * 7 + (i >> 12));
+	CHECK_EQ(svm_store_writev(st, &v, 1, off, len, false), 0);
+	free(b);
+}
+
+static int mwrite(struct svm_mirror *m, struct svm_rangelock *rl, uint64_t off, size_t len,
+		  uint8_t seed)
+{
+	uint8_t *b = malloc(len);
+	struct iovec v = {b, len};
+	struct svm_range r;
+	int ret;
+
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)(seed + i * 3);
+	svm_range_lock(rl, &r, off, len, false);
+	ret = svm_mirror_writev(m, &v, 1, off, len, false);
+	svm_range_unlock(rl, &r);
+	free(b);
+	return ret;
+}
+
+/* Whether the two stores hold the same bytes over [off, off + len). */
+static bool equal(struct svm_store *a, struct svm_store *b, uint64_t off, uint64_t len)
+{
+	uint8_t *x = malloc(len), *y = malloc(len);
+	struct iovec vx = {x, len}, vy = {y, len};
+	bool eq = !svm_store_readv(a, &vx, 1, off, len) && !svm_store_readv(b, &vy, 1, off, len) &&
+		  !memcmp(x, y, len);
+
+	free(x);
+	free(y);
+	return eq;
+}
+
+static void run_pass(struct svm_mirror *m)
+{
+	int ret;
+
+	while ((ret = svm_mirror_step(m, SVM_MOVER_AUTO, 0)) == 0)
+		;
+	CHECK_EQ(ret, 1);
+}
+
+struct racer {
+	struct svm_mirror *m;
+	struct svm_rangelock *rl;
+	volatile bool stop;
+	unsigned writes, errors;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	unsigned seed = 7;
+
+	while (!r->stop) {
+		uint64_t off = (uint64_t)(rand_r(&seed) % (SIZE / 4096)) * 4096;
+
+		r->errors += mwrite(r->m, r->rl, off, 4096, (uint8_t)r->writes) != 0;
+		r->writes++;
+	}
+	return NULL;
+}
+
+void mirror_test(void)
+{
+	struct svm_rangelock rl;
+	struct svm_mirror_params p = {.size = SIZE, .lock = &rl, .region = 2 * CH, .nregions = 4};
+	struct svm_mirror_stats st;
+	struct svm_mirror *m;
+	char *reason = NULL;
+
+	svm_rangelock_init(&rl);
+	test_log_capture();
+
+	/* chunks 0, 1, 4: data; 2, 3, 5, 6, 7: holes */
+	p.primary = store("mir-src.img", true);
+	p.secondary = store("mir-dst.img", true);
+	put(p.primary, 0, 2 * CH, 1);
+	put(p.primary, 4 * CH, CH, 2);
+	CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+
+	/* before the pass: a partial write goes to the source only */
+	CHECK(!svm_mirror_wants(m, 4 * CH + 512, 512));
+	CHECK_EQ(mwrite(m, &rl, 4 * CH + 512, 512, 9), 0);
+	CHECK(!equal(p.primary, p.secondary, 4 * CH, CH));
+	/* two steps: chunks 0 and 1 copied; writes there go to both */
+	CHECK_EQ(svm_mirror_step(m, SVM_MOVER_AUTO, 0), 0);
+	CHECK_EQ(svm_mirror_step(m, SVM_MOVER_AUTO, 0), 0);
+	CHECK(svm_mirror_wants(m, 4096, 4096) && !svm_mirror_wants(m, 3 * CH, 4096));
+	CHECK_EQ(mwrite(m, &rl, 4096, 4096, 3), 0);
+	CHECK(equal(p.primary, p.secondary, 0, 2 * CH));
+	/* a write covering chunk 6 whole: to both, and the pass will not copy it */
+	CHECK(svm_mirror_wants(m, 6 * CH, CH));
+	CHECK_EQ(mwrite(m, &rl, 6 * CH, CH, 4), 0);
+	/* a mirrored write across chunks 1 and 2 (hole), then the hole punched again in the source */
+	CHECK_EQ(mwrite(m, &rl, 2 * CH - 4096, 8192, 5), 0);
+	{
+		struct svm_range r;
+
+		svm_range_lock(&rl, &r, 2 * CH, 65536, false);
+		CHECK_EQ(svm_mirror_discard(m, 2 * CH, 65536, false), 0); /* source only */
+		svm_range_unlock(&rl, &r);
+	}
+	run_pass(m);
+	CHECK(equal(p.primary, p.secondary, 0, SIZE));
+	svm_mirror_get_stats(m, &st);
+	/* holes 2, 3, 5, 7 and chunk 6 skipped; 0, 1, 4 copied */
+	CHECK_EQ(st.bytes_skipped, 5 * (uint64_t)CH);
+	CHECK_EQ(st.bytes_copied, 3 * (uint64_t)CH);
+	CHECK_EQ(st.cursor, SIZE);
+	CHECK_EQ(st.mirrored_writes, 3); /* at 4096, chunk 6, across chunks 1 and 2 */
+	/* the destination stays thin: the holes were not written */
+	{
+		struct stat sb;
+
+		CHECK(fstat(svm_store_fd(p.secondary), &sb) == 0);
+		CHECK((uint64_t)sb.st_blocks * 512 <= 5 * (uint64_t)CH);
+	}
+	/* after the pass every write goes to both; a discard too */
+	CHECK(svm_mirror_wants(m, 7 * CH, 1));
+	{
+		struct svm_range r;
+
+		svm_range_lock(&rl, &r, 0, CH, false);
+		CHECK_EQ(svm_mirror_discard(m, 0, CH, false), 0);
+		svm_range_unlock(&rl, &r);
+	}
+	CHECK(equal(p.primary, p.secondary, 0, SIZE));
+	svm_mirror_destroy(m);
+	svm_store_close(p.secondary);
+
+	/* writes racing the pass: the stores end equal */
+	struct racer rc = {.rl = &rl};
+	pthread_t t;
+
+	p.secondary = store("mir-dst2.img", true);
+	CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+	rc.m = m;
+	CHECK_EQ(pthread_create(&t, NULL, race, &rc), 0);
+	usleep(20000);
+	run_pass(m);
+	usleep(20000);
+	rc.stop = true;
+	pthread_join(t, NULL);
+	CHECK(rc.writes > 0 && rc.errors == 0);
+	CHECK(equal(p.primary, p.secondary, 0, SIZE));
+	svm_mirror_destroy(m);
+
+	/* write intent: a mirrored write marks its region; a checkpoint clears it and records the cursor */
+	struct svm_migrec_info info = {.phase = SVM_MIGREC_COPYING, .mover = "auto", .size = SIZE,
+				       .region = 2 * CH, .nregions = 4};
+	struct svm_migrec *rec;
+	uint8_t *bm;
+
+	snprintf(info.src, sizeof(info.src), "%s/mir-src.img", test_dir);
+	snprintf(info.dst, sizeof(info.dst), "%s/mir-dst2.img", test_dir);
+	CHECK_EQ(svm_migrec_create(&info, &rec, &reason), 0);
+	p.rec = rec;
+	p.cursor = 4 * CH; /* resumed: the first half copied */
+	CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+	CHECK_EQ(mwrite(m, &rl, 2 * CH + 100, 200, 6), 0); /* region 1 */
+	{
+		struct svm_migrec *look;
+
+		CHECK_EQ(svm_migrec_open(info.src, &look, &info, &bm, NULL), 0);
+		CHECK(bm[1] == 1 && bm[0] == 0);
+		free(bm);
+		svm_migrec_close(look);
+		CHECK_EQ(svm_mirror_checkpoint(m), 0);
+		CHECK_EQ(svm_migrec_open(info.src, &look, &info, &bm, NULL), 0);
+		CHECK(bm[1] == 0 && info.cursor == 4 * CH);
+		free(bm);
+		svm_migrec_close(look);
+	}
+	svm_mirror_destroy(m);
+
+	/* after a crash: region 1 dirty, the destination stale there: copied again first */
+	uint8_t dirty[4] = {0, 1, 0, 0};
+	put(p.secondary, 2 * CH, 4096, 77); /* what a half-done mirrored write left */
+	CHECK(!equal(p.primary, p.secondary, 2 * CH, 2 * CH));
+	p.rec = rec;
+	p.dirty = dirty;
+	p.cursor = SIZE;
+	CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+	run_pass(m);
+	CHECK(equal(p.primary, p.secondary, 0, SIZE));
+	CHECK_EQ(svm_mirror_checkpoint(m), 0);
+	svm_mirror_destroy(m);
+	CHECK_EQ(svm_migrec_remove(rec), 0);
+	p.rec = NULL;
+	p.dirty = NULL;
+
+	/* a failing destination breaks the mirror; host writes go on from the source */
+	{
+		char path[256];
+		int ro, fd = svm_store_fd(p.secondary);
+
+		p.cursor = SIZE;
+		CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+		snprintf(path, sizeof(path), "%s/mir-dst2.img", test_dir);
+		ro = open(path, O_RDONLY);
+		CHECK(ro >= 0 && dup2(ro, fd) == fd);
+		close(ro);
+		CHECK_EQ(mwrite(m, &rl, 0, 4096, 8), 0);
+		CHECK(svm_mirror_error(m) != 0);
+		CHECK(!svm_mirror_wants(m, 0, 4096));
+		CHECK_EQ(mwrite(m, &rl, 4096, 4096, 8), 0);
+		CHECK(svm_mirror_step(m, SVM_MOVER_AUTO, 0) < 0);
+		svm_mirror_destroy(m);
+	}
+	svm_store_close(p.primary);
+	svm_store_close(p.secondary);
+	svm_rangelock_destroy(&rl);
+	test_log_restore();
+}
