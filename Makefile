@@ -7,15 +7,18 @@ MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
 HANDLER_DIR ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))/tcmu-runner
 SYSTEMD_DIR ?= /lib/systemd/system
 MODULES_LOAD_DIR ?= /usr/lib/modules-load.d
+TMPFILES_DIR ?= /usr/lib/tmpfiles.d
+# logrotate reads only /etc/logrotate.d, whatever PREFIX is
+LOGROTATE_DIR ?= /etc/logrotate.d
 
 BUILD   := build
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -MMD -MP
 LDFLAGS ?=
 
-LIB_SRCS := handler/cdb.c handler/cfg.c handler/iov.c handler/lio.c handler/log.c handler/lun.c handler/migrec.c handler/mirror.c handler/pool.c \
+LIB_SRCS := handler/cdb.c handler/cfg.c handler/iov.c handler/lio.c handler/log.c handler/lun.c handler/migrate.c handler/migrec.c handler/mirror.c handler/pool.c \
             handler/rangelock.c handler/registry.c handler/sbc.c handler/scsi.c handler/sense.c \
-            handler/spc.c handler/state.c handler/store.c handler/tpc.c \
+            handler/spc.c handler/state.c handler/store.c handler/svmlog.c handler/tpc.c \
             xcopy/mover.c xcopy/xcopy.c
 PLUGIN_SRCS := $(LIB_SRCS) handler/plugin.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -96,12 +99,15 @@ install: $(BUILD)/handler_svm.so
 		$(DESTDIR)$(SYSTEMD_DIR)/rtslib-fb-targetctl.service.d/svm.conf
 	install -D -m 0644 systemd/target_core_user.conf \
 		$(DESTDIR)$(MODULES_LOAD_DIR)/tcmu-svm.conf
+	install -D -m 0644 systemd/tmpfiles-tcmu-svm.conf $(DESTDIR)$(TMPFILES_DIR)/tcmu-svm.conf
+	install -D -m 0644 systemd/logrotate-tcmu-svm $(DESTDIR)$(LOGROTATE_DIR)/tcmu-svm
 
 uninstall:
 	rm -f $(DESTDIR)$(HANDLER_DIR)/handler_svm.so \
 		$(DESTDIR)$(SYSTEMD_DIR)/tcmu-runner.service.d/svm.conf \
 		$(DESTDIR)$(SYSTEMD_DIR)/rtslib-fb-targetctl.service.d/svm.conf \
-		$(DESTDIR)$(MODULES_LOAD_DIR)/tcmu-svm.conf
+		$(DESTDIR)$(MODULES_LOAD_DIR)/tcmu-svm.conf \
+		$(DESTDIR)$(TMPFILES_DIR)/tcmu-svm.conf $(DESTDIR)$(LOGROTATE_DIR)/tcmu-svm
 
 # The one test command: every tier, one closing "check: N passed, N failed" line.
 check: $(BUILD)/unit_tests $(SAN_BUILD)/unit_tests $(FUZZ_BINS) $(BUILD)/handler_svm.so

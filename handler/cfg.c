@@ -326,7 +326,7 @@ static int check_store_path(const char *what, const char *path, bool may_create,
 	return ret;
 }
 
-static bool same_store(const char *a, const char *b)
+bool svm_cfg_same_store(const char *a, const char *b)
 {
 	struct stat sa, sb;
 	char *ca, *cb;
@@ -347,7 +347,7 @@ static bool same_store(const char *a, const char *b)
 int svm_cfg_check_live_change(const struct svm_cfg *cur, const struct svm_cfg *next,
 			      char **reason)
 {
-	if (!same_store(cur->src, next->src))
+	if (!svm_cfg_same_store(cur->src, next->src))
 		return svm_reason(reason, -EINVAL,
 				  "the source store cannot change on a running LUN ('%s' serves it, "
 				  "not '%s')",
@@ -365,7 +365,7 @@ int svm_cfg_check_paths(const struct svm_cfg *cfg, char **reason)
 
 	if (ret || !cfg->dst)
 		return ret;
-	if (same_store(cfg->src, cfg->dst))
+	if (svm_cfg_same_store(cfg->src, cfg->dst))
 		return svm_reason(reason, -EINVAL, "destination '%s' is the source store", cfg->dst);
 	return check_store_path("destination", cfg->dst, true, reason);
 }

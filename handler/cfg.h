@@ -69,6 +69,12 @@ int svm_cfg_check_live_change(const struct svm_cfg *cur, const struct svm_cfg *n
 void svm_cfg_free(struct svm_cfg *cfg);
 
 /*
+ * Whether paths a and b name one store: the same inode or block device,
+ * or (one does not exist yet) the same canonical path. Blocks on stat(2).
+ */
+bool svm_cfg_same_store(const char *a, const char *b);
+
+/*
  * Parse the SVM_THREADS setting (worker threads per LUN): a decimal number
  * from 1 to SVM_THREADS_MAX. Pure, never blocks. Returns 0 with *out set,
  * or -EINVAL with *reason set to a malloc'd sentence.

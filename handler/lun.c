@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "lun.h"
 #include "limits.h"
+#include "mirror.h"
 #include "rangelock.h"
 #include "../xcopy/xcopy.h"
 #include "state.h"
@@ -13,9 +14,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <time.h>
 
 struct svm_lun {
-	struct svm_store *src; /* primary: serves reads, takes every write */
+	/*
+	 * The primary store: serves reads, takes every write. Atomic: a
+	 * switchover (svm_lun_switch) replaces it while reads run. Readers
+	 * count themselves in readers[epoch & 1] around their use of it, so
+	 * that the old one is closed only once no read uses it.
+	 */
+	struct svm_store *src;
+	struct svm_store *retired; /* the primary before the last switchover, until closed */
+	unsigned epoch;		   /* atomic */
+	uint64_t readers[2];	   /* atomic */
+	/* the migration's mirror device; read under wlock, changed with every write drained */
+	struct svm_mirror *mirror;
+	uint64_t reads, waited; /* atomic: reads served, writes that waited for the range lock */
 	char *dst_path;	       /* recorded destination; not opened until a migration */
 	uint32_t block_size, max_xfer_blocks;
 	bool lbpu, lbprz;
@@ -136,6 +151,7 @@ void svm_lun_close(struct svm_lun *lun)
 		pthread_join(lun->bg, NULL);
 	pthread_mutex_destroy(&lun->bg_lock);
 	svm_store_close(lun->src);
+	svm_store_close(lun->retired);
 	svm_xcopy_state_destroy(lun->xcopy);
 	pthread_mutex_destroy(&lun->serial_lock);
 	pthread_mutex_destroy(&lun->grow_lock);
@@ -271,21 +287,86 @@ int svm_lun_grow(struct svm_lun *lun, uint64_t num_lbas, char **reason)
 	return ret;
 }
 
+/* The primary store for a read, counted until put_primary (see struct svm_lun). */
+static struct svm_store *get_primary(struct svm_lun *lun, unsigned *e)
+{
+	*e = __atomic_load_n(&lun->epoch, __ATOMIC_SEQ_CST) & 1;
+	__atomic_add_fetch(&lun->readers[*e], 1, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&lun->src, __ATOMIC_SEQ_CST);
+}
+
+static void put_primary(struct svm_lun *lun, unsigned e)
+{
+	__atomic_sub_fetch(&lun->readers[e], 1, __ATOMIC_RELEASE);
+}
+
 int svm_lun_read(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		 size_t len)
 {
-	return svm_store_readv(lun->src, iov, cnt, off, len);
+	unsigned e;
+	int ret = svm_store_readv(get_primary(lun, &e), iov, cnt, off, len);
+
+	put_primary(lun, e);
+	__atomic_add_fetch(&lun->reads, 1, __ATOMIC_RELAXED);
+	return ret;
 }
 
 int svm_lun_read_cached(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 			size_t len)
 {
-	return svm_store_readv_cached(lun->src, iov, cnt, off, len);
+	unsigned e;
+	int ret = svm_store_readv_cached(get_primary(lun, &e), iov, cnt, off, len);
+
+	put_primary(lun, e);
+	if (!ret)
+		__atomic_add_fetch(&lun->reads, 1, __ATOMIC_RELAXED);
+	return ret;
 }
 
 static bool write_through(const struct svm_lun *lun)
 {
 	return !__atomic_load_n(&lun->wce, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A write with its range held: to the mirror device while a migration runs
+ * (mirror.h decides which stores), else to the primary. With no volatile
+ * cache reported every write is stable.
+ */
+static int put(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
+	       size_t len, bool fua)
+{
+	bool sync = fua || write_through(lun);
+
+	return lun->mirror ? svm_mirror_writev(lun->mirror, iov, cnt, off, len, sync)
+			   : svm_store_writev(lun->src, iov, cnt, off, len, sync);
+}
+
+/*
+ * A deallocation (zero false) or zeroing with its range held, as put(). A
+ * store that cannot deallocate (a migration's destination may not) writes
+ * zeroes instead: the LUN still reads zeroes there, as it promised.
+ */
+static int unmap(struct svm_lun *lun, uint64_t off, uint64_t len, bool zero)
+{
+	int ret;
+
+	if (lun->mirror)
+		return svm_mirror_discard(lun->mirror, off, len, zero);
+	ret = zero ? svm_store_write_zeroes(lun->src, off, len)
+		   : svm_store_discard(lun->src, off, len);
+	if (ret == -EOPNOTSUPP && !zero)
+		ret = svm_store_write_zeroes(lun->src, off, len);
+	return ret;
+}
+
+/* Hold [off, off + len) shared for a write, counting a write that had to wait. */
+static void hold_shared(struct svm_lun *lun, struct svm_range *r, uint64_t off, uint64_t len)
+{
+	if (svm_range_trylock(&lun->wlock, r, off, len, false))
+		return;
+	__atomic_add_fetch(&lun->waited, 1, __ATOMIC_RELAXED);
+	svm_range_lock(&lun->wlock, r, off, len, false);
 }
 
 int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
@@ -294,9 +375,8 @@ int svm_lun_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint
 	struct svm_range r;
 	int ret;
 
-	svm_range_lock(&lun->wlock, &r, off, len, false);
-	/* No volatile cache reported: every write is stable. */
-	ret = svm_store_writev(lun->src, iov, cnt, off, len, fua || write_through(lun));
+	hold_shared(lun, &r, off, len);
+	ret = put(lun, iov, cnt, off, len, fua);
 	svm_range_unlock(&lun->wlock, &r);
 	return ret;
 }
@@ -309,7 +389,7 @@ int svm_lun_write_nowait(struct svm_lun *lun, const struct iovec *iov, size_t cn
 
 	if (!svm_range_trylock(&lun->wlock, &r, off, len, false))
 		return -EAGAIN;
-	ret = svm_store_writev(lun->src, iov, cnt, off, len, fua || write_through(lun));
+	ret = put(lun, iov, cnt, off, len, fua);
 	svm_range_unlock(&lun->wlock, &r);
 	return ret;
 }
@@ -329,7 +409,7 @@ int svm_lun_rmw(struct svm_lun *lun, uint64_t off, size_t len, bool fua, svm_lun
 	if (!ret)
 		ret = fn(v.iov_base, len, arg);
 	if (!ret)
-		ret = svm_store_writev(lun->src, &v, 1, off, len, fua || write_through(lun));
+		ret = put(lun, &v, 1, off, len, fua);
 	else if (ret > 0)
 		ret = 0; /* fn chose not to write */
 	svm_range_unlock(&lun->wlock, &r);
@@ -339,12 +419,16 @@ int svm_lun_rmw(struct svm_lun *lun, uint64_t off, size_t len, bool fua, svm_lun
 
 int svm_lun_flush(struct svm_lun *lun)
 {
-	return svm_store_flush(lun->src);
+	unsigned e;
+	int ret = svm_store_flush(get_primary(lun, &e));
+
+	put_primary(lun, e);
+	return ret;
 }
 
 uint64_t svm_lun_flushes(const struct svm_lun *lun)
 {
-	return svm_store_flushes(lun->src);
+	return svm_store_flushes(__atomic_load_n(&lun->src, __ATOMIC_ACQUIRE));
 }
 
 int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len)
@@ -352,8 +436,8 @@ int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len)
 	struct svm_range r;
 	int ret;
 
-	svm_range_lock(&lun->wlock, &r, off, len, false);
-	ret = svm_store_discard(lun->src, off, len);
+	hold_shared(lun, &r, off, len);
+	ret = unmap(lun, off, len, false);
 	svm_range_unlock(&lun->wlock, &r);
 
 	/*
@@ -370,8 +454,8 @@ int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len)
 	struct svm_range r;
 	int ret;
 
-	svm_range_lock(&lun->wlock, &r, off, len, false);
-	ret = svm_store_write_zeroes(lun->src, off, len);
+	hold_shared(lun, &r, off, len);
+	ret = unmap(lun, off, len, true);
 	svm_range_unlock(&lun->wlock, &r);
 
 	if (!ret && write_through(lun))
@@ -381,12 +465,19 @@ int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len)
 
 void svm_lun_prefetch(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
-	svm_store_prefetch(lun->src, off, len);
+	unsigned e;
+
+	svm_store_prefetch(get_primary(lun, &e), off, len);
+	put_primary(lun, e);
 }
 
 int svm_lun_extent(struct svm_lun *lun, uint64_t off, bool *mapped, uint64_t *end)
 {
-	return svm_store_extent(lun->src, off, mapped, end);
+	unsigned e;
+	int ret = svm_store_extent(get_primary(lun, &e), off, mapped, end);
+
+	put_primary(lun, e);
+	return ret;
 }
 
 void svm_lun_hold(struct svm_lun *lun, struct svm_lun_hold *h, uint64_t off, uint64_t len)
@@ -402,12 +493,12 @@ void svm_lun_release(struct svm_lun *lun, struct svm_lun_hold *h)
 int svm_lun_held_write(struct svm_lun *lun, const struct iovec *iov, size_t cnt, uint64_t off,
 		       size_t len, bool fua)
 {
-	return svm_store_writev(lun->src, iov, cnt, off, len, fua || write_through(lun));
+	return put(lun, iov, cnt, off, len, fua);
 }
 
 int svm_lun_held_discard(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
-	int ret = svm_store_discard(lun->src, off, len);
+	int ret = unmap(lun, off, len, false);
 
 	if (!ret && write_through(lun))
 		ret = svm_store_flush(lun->src);
@@ -491,21 +582,26 @@ int svm_lun_copy(struct svm_lun *dst, uint64_t dst_off, struct svm_lun *src, uin
 {
 	struct svm_mover_req req = {
 		.want = kind,
-		.src_fd = svm_store_fd(src->src),
 		.src_off = src_off,
-		.dst_fd = svm_store_fd(dst->src),
 		.dst_off = dst_off,
 		.len = len,
 		.deadline_ns = deadline_ns,
 	};
 	struct svm_range r;
+	unsigned e;
 	int ret;
 
-	svm_range_lock(&dst->wlock, &r, dst_off, len, false);
+	hold_shared(dst, &r, dst_off, len);
+	req.src_fd = svm_store_fd(get_primary(src, &e));
+	req.dst_fd = svm_store_fd(dst->src);
 	ret = svm_mover_copy(&req, res);
+	put_primary(src, e);
+	/* a LUN under migration: what landed in a copied region goes to its destination too */
+	if (!ret && dst->mirror)
+		ret = svm_mirror_sync(dst->mirror, dst_off, len, kind);
 	svm_range_unlock(&dst->wlock, &r);
 	if (!ret && write_through(dst))
-		ret = svm_store_flush(dst->src);
+		ret = svm_lun_flush(dst);
 	return ret;
 }
 
@@ -543,4 +639,96 @@ void svm_lun_moves(const struct svm_lun *lun, uint64_t moved[SVM_MOVER_KINDS])
 {
 	for (int k = 0; k < SVM_MOVER_KINDS; k++)
 		moved[k] = __atomic_load_n(&lun->moved[k], __ATOMIC_RELAXED);
+}
+
+/* ---- for the migration (migrate.c) -------------------------------------- */
+
+/* Hold the whole LUN exclusive: every write (and read-modify-write) drained. */
+static void drain(struct svm_lun *lun, struct svm_range *r)
+{
+	svm_range_lock(&lun->wlock, r, 0, UINT64_MAX, true);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t svm_lun_set_mirror(struct svm_lun *lun, struct svm_mirror *m)
+{
+	struct svm_range r;
+	uint64_t t0, t1;
+
+	drain(lun, &r);
+	t0 = mono_ns();
+	lun->mirror = m;
+	t1 = mono_ns();
+	svm_range_unlock(&lun->wlock, &r);
+	return t1 - t0;
+}
+
+/* Wait until no read uses the primary it had before the epoch changed. */
+static void wait_readers(struct svm_lun *lun)
+{
+	unsigned old = __atomic_fetch_add(&lun->epoch, 1, __ATOMIC_SEQ_CST) & 1;
+
+	while (__atomic_load_n(&lun->readers[old], __ATOMIC_SEQ_CST))
+		usleep(100);
+}
+
+int svm_lun_switch(struct svm_lun *lun, struct svm_store *to, int (*inside)(void *arg),
+		   void *arg, uint64_t *pause_ns)
+{
+	struct svm_store *old, *retired;
+	struct svm_range r;
+	uint64_t t0;
+	int ret;
+
+	drain(lun, &r);
+	t0 = mono_ns();
+	ret = svm_store_flush(to);
+	if (!ret && inside)
+		ret = inside(arg);
+	if (!ret) {
+		old = lun->src;
+		__atomic_store_n(&lun->src, to, __ATOMIC_SEQ_CST);
+		lun->mirror = NULL;
+	}
+	*pause_ns = mono_ns() - t0;
+	svm_range_unlock(&lun->wlock, &r);
+	if (ret)
+		return ret;
+	/* reads that started on the old primary finish before it is put aside */
+	wait_readers(lun);
+	retired = lun->retired;
+	lun->retired = old;
+	svm_store_close(retired);
+	return 0;
+}
+
+struct svm_store *svm_lun_primary(const struct svm_lun *lun)
+{
+	return __atomic_load_n(&lun->src, __ATOMIC_ACQUIRE);
+}
+
+void svm_lun_close_retired(struct svm_lun *lun)
+{
+	struct svm_store *st = lun->retired;
+
+	lun->retired = NULL;
+	svm_store_close(st);
+}
+
+struct svm_rangelock *svm_lun_rangelock(struct svm_lun *lun)
+{
+	return &lun->wlock;
+}
+
+void svm_lun_io_stats(const struct svm_lun *lun, uint64_t *reads, uint64_t *waited)
+{
+	*reads = __atomic_load_n(&lun->reads, __ATOMIC_RELAXED);
+	*waited = __atomic_load_n(&lun->waited, __ATOMIC_RELAXED);
 }

@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 
 struct svm_lun;
+struct svm_store;
 
 /*
  * Where the LUN's unit serial number comes from (LIO keeps it in configfs
@@ -220,5 +221,33 @@ bool svm_lun_sanitize_swap(struct svm_lun *lun, uint32_t expect, uint32_t next);
  */
 int svm_lun_background(struct svm_lun *lun, void (*fn)(void *arg), void *arg);
 bool svm_lun_closing(const struct svm_lun *lun);
+
+/*
+ * For the migration (migrate.h), which owns the mirror device and the
+ * destination store:
+ *
+ * svm_lun_set_mirror attaches mirror m (NULL: detaches it) with every write
+ * drained for the moment (the whole LUN held exclusive in the range lock);
+ * returns how long writes were held, ns. Blocks until in-flight writes end.
+ *
+ * svm_lun_switch makes store to (which the mirror kept equal to the
+ * primary) the LUN's primary: writes drained, to flushed, inside(arg) run
+ * (the migration records the switch durably; non-zero: nothing switched,
+ * returned), then to is the primary and the mirror detached, and writes
+ * resume; *pause_ns is how long they were held. The former primary is kept
+ * open (reads that started on it finish) until svm_lun_close_retired or
+ * the LUN closes. 0 or -errno.
+ */
+struct svm_mirror;
+uint64_t svm_lun_set_mirror(struct svm_lun *lun, struct svm_mirror *m);
+int svm_lun_switch(struct svm_lun *lun, struct svm_store *to, int (*inside)(void *arg),
+		   void *arg, uint64_t *pause_ns);
+void svm_lun_close_retired(struct svm_lun *lun);
+/* The primary store (for the migration's thread; may change at a switchover). */
+struct svm_store *svm_lun_primary(const struct svm_lun *lun);
+/* The LUN's range lock (the mirror's pass holds chunks of it exclusive). */
+struct svm_rangelock *svm_lun_rangelock(struct svm_lun *lun);
+/* Reads served, and writes that had to wait for a range (a copy's chunk, a CAW). Never blocks. */
+void svm_lun_io_stats(const struct svm_lun *lun, uint64_t *reads, uint64_t *waited);
 
 #endif

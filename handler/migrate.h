@@ -32,6 +32,7 @@
 #include "../xcopy/mover.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum svm_migrate_phase {
@@ -67,5 +68,69 @@ struct svm_migrate_status {
 	uint64_t max_pause_ms;
 	char error[512]; /* why it failed; "" otherwise */
 };
+
+/* What a migration needs from the plugin. */
+struct svm_migrate_hooks {
+	/*
+	 * Record the switchover in LIO's configuration: make the LUN's
+	 * dev_config name store to. Runs on the migration's thread (never
+	 * tcmu-runner's main loop, whose reconfig the write reaches). 0, or
+	 * -errno with *reason malloc'd.
+	 */
+	int (*commit)(void *arg, const char *to, char **reason);
+	void *arg;
+	const char *svmlog; /* the SVM log file (svmlog.h); NULL: the default */
+	const char *name;   /* the LUN's name, for the handler's own log */
+};
+
+struct svm_migration;
+
+/*
+ * Before a LUN opens on store path: the store it must open. That is path,
+ * unless a migration of path switched over and a crash came before LIO's
+ * configuration said so: then its destination. Fills out (len bytes).
+ * 0, or -errno with *reason (a record that cannot be read: the LUN must
+ * not open, it might serve stale data). Blocks briefly.
+ */
+int svm_migration_store_to_open(const char *path, char *out, size_t len, char **reason);
+
+/*
+ * Start migrating lun to args->to: refuses (nothing changed) a path that
+ * is not absolute or whose directory does not exist, a destination that is
+ * the source, exists and is not empty, or is a device too small, a store
+ * already in a migration; then creates the destination (sparse, the LUN's
+ * size) held exclusively, writes the record, attaches the mirror device and
+ * starts the pass on a thread. 0 and *out, or -errno with *reason. Blocks
+ * briefly (creates, opens, fsyncs).
+ */
+int svm_migration_start(struct svm_lun *lun, const struct svm_migrate_args *args,
+			const struct svm_migrate_hooks *hooks, struct svm_migration **out,
+			char **reason);
+/*
+ * After a LUN opened (on the store svm_migration_store_to_open gave):
+ * pick up a migration its record says was under way. *out NULL when there
+ * is none; otherwise it resumes the pass from its checkpoint (copying
+ * again the regions with writes in flight at the crash), or finishes a
+ * switchover (commit, source deleted). 0, or -errno with *reason.
+ */
+int svm_migration_reopen(struct svm_lun *lun, const struct svm_migrate_hooks *hooks,
+			 struct svm_migration **out, char **reason);
+
+/*
+ * Abort: the pass stops, the source stays authoritative, the mirror is
+ * taken away, the destination removed (kept with keep_dest), the record
+ * removed. Blocks until the thread has stopped. 0, or -EALREADY if the
+ * migration has ended (done, failed, aborted).
+ */
+int svm_migration_abort(struct svm_migration *m, bool keep_dest);
+/*
+ * The LUN closes (tcmu-runner stops, or removes it): stop the pass at a
+ * checkpoint and keep the record, to resume at the next open; or, ended,
+ * just free. Blocks until the thread has stopped.
+ */
+void svm_migration_stop(struct svm_migration *m);
+/* Whether it still runs (copying or switching). Never blocks. */
+bool svm_migration_running(const struct svm_migration *m);
+void svm_migration_status(struct svm_migration *m, struct svm_migrate_status *out);
 
 #endif

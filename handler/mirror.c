@@ -316,6 +316,34 @@ int svm_mirror_discard(struct svm_mirror *m, uint64_t off, uint64_t len, bool ze
 	return both(m, &j, prim_discard, first, last);
 }
 
+int svm_mirror_sync(struct svm_mirror *m, uint64_t off, uint64_t len, enum svm_mover_kind kind)
+{
+	struct svm_mover_req req = {.want = kind,
+				    .src_fd = svm_store_fd(m->pri),
+				    .src_off = off,
+				    .dst_fd = svm_store_fd(m->sec),
+				    .dst_off = off,
+				    .len = len};
+	uint64_t first, last;
+	int ret;
+
+	add(&m->writes, 1);
+	if (!decide(m, off, len, &first, &last))
+		return 0;
+	ret = intent_begin(m, off, len);
+	if (!ret)
+		ret = svm_mover_copy(&req, NULL);
+	intent_end(m, off, len);
+	if (ret) {
+		break_mirror(m, ret, "copying an EXTENDED COPY's data to the destination");
+		return 0;
+	}
+	for (uint64_t c = first; c <= last && first != UINT64_MAX; c++)
+		__atomic_store_n(&m->done[c], 1, __ATOMIC_RELEASE);
+	add(&m->mirrored, 1);
+	return 0;
+}
+
 int svm_mirror_flush(struct svm_mirror *m)
 {
 	int ret = svm_store_flush(m->pri), err;

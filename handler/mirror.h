@@ -81,6 +81,12 @@ int svm_mirror_writev(struct svm_mirror *m, const struct iovec *iov, size_t cnt,
  * data transfer (zero true: write zeroes), [off, off + len) held shared.
  */
 int svm_mirror_discard(struct svm_mirror *m, uint64_t off, uint64_t len, bool zero);
+/*
+ * [off, off + len) of the primary was just written by other means (an
+ * EXTENDED COPY's datamover), held shared: copy it to the secondary too if
+ * a write there goes to both. 0 (a secondary failure breaks the mirror).
+ */
+int svm_mirror_sync(struct svm_mirror *m, uint64_t off, uint64_t len, enum svm_mover_kind kind);
 /* Whether a write to [off, off + len) would go to both stores now (held shared). Never blocks. */
 bool svm_mirror_wants(struct svm_mirror *m, uint64_t off, uint64_t len);
 /* Flush both stores. 0, or the primary's -errno (a secondary failure breaks the mirror). */

@@ -34,8 +34,8 @@ int svm_store_fault_write;
 
 static int open_file(struct svm_store *st, const struct svm_store_open_args *a, char **reason)
 {
+	bool created = false, grow;
 	struct stat sb;
-	bool created = false;
 
 	st->fd = open(st->path, O_RDWR | O_CLOEXEC);
 	if (st->fd < 0 && errno == ENOENT && a->create) {
@@ -49,10 +49,12 @@ static int open_file(struct svm_store *st, const struct svm_store_open_args *a, 
 	if (flock(st->fd, LOCK_EX | LOCK_NB))
 		return svm_reason(reason, -EBUSY, "store '%s' is in use by another LUN or process",
 				  st->path);
-	if (created && ftruncate(st->fd, a->min_bytes)) {
+	grow = created || (a->grow && !fstat(st->fd, &sb) && sb.st_size == 0);
+	if (grow && ftruncate(st->fd, a->min_bytes)) {
 		int err = errno;
 
-		unlink(st->path);
+		if (created)
+			unlink(st->path);
 		return svm_reason(reason, -err, "cannot size new store '%s': %s", st->path,
 				  strerror(err));
 	}

@@ -27,6 +27,7 @@ struct svm_store;
 struct svm_store_open_args {
 	uint64_t min_bytes; /* the store must hold at least this many bytes */
 	bool create;	    /* create a missing file of min_bytes (never truncates) */
+	bool grow;	    /* an existing empty file is sized to min_bytes (a migration's destination) */
 };
 
 /*

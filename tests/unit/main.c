@@ -37,7 +37,8 @@ int main(void)
 		{"cdb", cdb_test},     {"store", store_test}, {"lun", lun_test},
 		{"scsi", scsi_test},   {"pool", pool_test},   {"rangelock", rangelock_test},
 		{"registry", registry_test}, {"mover", mover_test},   {"xcopy", xcopy_test},
-		{"tpc", tpc_test},	     {"migrec", migrec_test},	     {"mirror", mirror_test},	     {"plugin", plugin_test},
+		{"tpc", tpc_test},	     {"migrec", migrec_test},	     {"mirror", mirror_test},	     {"migrate", migrate_test},	     {"plugin", plugin_test},
+		{"svmlog", svmlog_test},
 	};
 	char cmd[128];
 

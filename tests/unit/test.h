@@ -72,6 +72,8 @@ void registry_test(void);
 void tpc_test(void);
 void migrec_test(void);
 void mirror_test(void);
+void migrate_test(void);
+void svmlog_test(void);
 void mover_test(void);
 void xcopy_test(void);
 void plugin_test(void); /* drives handler/plugin.c + scsi.c through the fake runner */

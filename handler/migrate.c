@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include "migrate.h"
+#include "cfg.h"
+#include "limits.h"
+#include "log.h"
+#include "migrec.h"
+#include "mirror.h"
+#include "state.h"
+#include "store.h"
+#include "svmlog.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum job {
+	JOB_COPY,   /* the pass, then the switchover */
+	JOB_FINISH, /* after a crash at the switchover: commit and clean up */
+};
+
+struct svm_migration {
+	struct svm_lun *lun;
+	struct svm_migrate_hooks hooks;
+	char *svmlog, *name;
+	enum job job;
+	struct svm_store *dst;	/* the destination, until the switchover makes it the LUN's */
+	struct svm_mirror *mirror;
+	struct svm_migrec *rec;
+	struct svm_migrec_info info;
+	struct svm_svmlog_dev dev;
+	enum svm_mover_kind mover;
+	pthread_t thread;
+	bool stop, abort, keep_dest; /* atomic: what the thread is asked to do */
+
+	pthread_mutex_t lock; /* the fields below */
+	enum svm_migrate_phase phase;
+	bool resumed;
+	uint64_t t0_ns, t_end_ns, max_pause_ns;
+	uint64_t reads0, waited0; /* the LUN's counts when the mirror device appeared */
+	struct svm_mirror_stats last; /* the mirror's stats when it went away */
+	char error[512];
+};
+
+const char *svm_migrate_phase_name(enum svm_migrate_phase phase)
+{
+	static const char *const names[] = {"idle", "copying", "switching",
+					    "done", "failed",	"aborted"};
+
+	return (unsigned)phase < sizeof(names) / sizeof(names[0]) ? names[phase] : "idle";
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void set_phase(struct svm_migration *m, enum svm_migrate_phase phase)
+{
+	pthread_mutex_lock(&m->lock);
+	m->phase = phase;
+	if (phase >= SVM_MIGRATE_DONE)
+		m->t_end_ns = mono_ns();
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void set_error(struct svm_migration *m, const char *what, int err)
+{
+	pthread_mutex_lock(&m->lock);
+	if (!m->error[0])
+		snprintf(m->error, sizeof(m->error), "%s: %s", what, strerror(-err));
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- where a LUN's store is, around a crash --------------------------------- */
+
+int svm_migration_store_to_open(const char *path, char *out, size_t len, char **reason)
+{
+	struct svm_migrec_info info;
+	struct svm_migrec *rec;
+	uint8_t *bm = NULL;
+	int ret = svm_migrec_open(path, &rec, &info, &bm, reason);
+
+	if (ret == -ENOENT) {
+		snprintf(out, len, "%s", path);
+		return 0;
+	}
+	if (ret)
+		return ret;
+	/* switched over: the destination is authoritative, whichever name the LUN opens */
+	snprintf(out, len, "%s", info.phase == SVM_MIGREC_SWITCHED ? info.dst : path);
+	free(bm);
+	svm_migrec_close(rec);
+	return 0;
+}
+
+/* ---- the thread ----------------------------------------------------------------- */
+
+static void write_stats(struct svm_migration *m)
+{
+	struct svm_svmlog_stats st = {0};
+	uint64_t reads, waited;
+
+	svm_lun_io_stats(m->lun, &reads, &waited);
+	pthread_mutex_lock(&m->lock);
+	st.reads = reads - m->reads0;
+	st.waited_writes = waited - m->waited0;
+	st.writes = m->last.writes;
+	st.mirrored_writes = m->last.mirrored_writes;
+	st.bytes_copied = m->last.bytes_copied;
+	st.bytes_skipped = m->last.bytes_skipped;
+	st.duration_ns = mono_ns() - m->t0_ns;
+	st.max_pause_ns = m->max_pause_ns;
+	pthread_mutex_unlock(&m->lock);
+	st.mover = svm_mover_name(m->mover);
+	svm_svmlog_stats(m->svmlog, &m->dev, &st);
+}
+
+/* Take the mirror device away (writes drained), keeping its last stats. */
+static void detach(struct svm_migration *m)
+{
+	if (!m->mirror)
+		return;
+	svm_lun_set_mirror(m->lun, NULL);
+	pthread_mutex_lock(&m->lock);
+	svm_mirror_get_stats(m->mirror, &m->last);
+	pthread_mutex_unlock(&m->lock);
+	svm_mirror_destroy(m->mirror);
+	m->mirror = NULL;
+}
+
+/*
+ * The migration ends without a switchover (failure, abort): the source
+ * stays authoritative. The destination goes, unless kept; the record goes.
+ */
+static void unwind(struct svm_migration *m, enum svm_migrate_phase phase, bool keep_dest)
+{
+	detach(m);
+	svm_store_close(m->dst);
+	m->dst = NULL;
+	if (!keep_dest && m->job == JOB_COPY) {
+		struct stat sb;
+
+		if (!stat(m->info.dst, &sb) && S_ISREG(sb.st_mode) && unlink(m->info.dst))
+			svm_log(SVM_LOG_WARN, "LUN %s: cannot remove destination %s: %s", m->name,
+				m->info.dst, strerror(errno));
+	}
+	if (m->rec) {
+		svm_migrec_remove(m->rec);
+		m->rec = NULL;
+	}
+	set_phase(m, phase);
+	write_stats(m);
+	svm_svmlog_destroyed(m->svmlog, &m->dev);
+}
+
+static void fail(struct svm_migration *m, const char *what, int err)
+{
+	set_error(m, what, err);
+	svm_log(SVM_LOG_ERR, "LUN %s: migration from %s to %s failed: %s: %s", m->name,
+		m->info.src, m->info.dst, what, strerror(-err));
+	svm_svmlog_failure(m->svmlog, &m->dev, what, "the source stays authoritative", err);
+	unwind(m, SVM_MIGRATE_FAILED, false);
+}
+
+/* Inside the switchover's drained window: the destination becomes authoritative, durably. */
+static int record_switch(void *arg)
+{
+	struct svm_migration *m = arg;
+
+	return svm_migrec_update(m->rec, SVM_MIGREC_SWITCHED, m->info.size);
+}
+
+/*
+ * After the switchover (or finishing one after a crash): commit it in LIO's
+ * configuration, let the source go, forget the record. A commit that fails
+ * leaves the record, so the next open commits again.
+ */
+static void finish(struct svm_migration *m)
+{
+	struct stat sb;
+	char *reason = NULL;
+	bool deleted = false;
+	int ret = -EIO;
+
+	for (int i = 0; i < 100 && ret; i++) {
+		ret = m->hooks.commit ? m->hooks.commit(m->hooks.arg, m->info.dst, &reason) : 0;
+		if (ret == -EBUSY || ret == -EAGAIN) {
+			free(reason);
+			reason = NULL;
+			usleep(100000); /* another configfs write in flight for this device */
+			continue;
+		}
+		break;
+	}
+	if (ret) {
+		set_error(m, "recording the switchover in LIO's configuration", ret);
+		svm_log(SVM_LOG_ERR,
+			"LUN %s: serving %s, but dev_config could not be changed (%s); the next "
+			"open tries again",
+			m->name, m->info.dst, reason ? reason : strerror(-ret));
+		svm_svmlog_failure(m->svmlog, &m->dev, "commit", reason ? reason : "dev_config",
+				   ret);
+		free(reason);
+		svm_migrec_close(m->rec);
+		m->rec = NULL;
+		return;
+	}
+	svm_state_store_record(m->info.dst);
+	if (!m->info.keep_source && !stat(m->info.src, &sb) && S_ISREG(sb.st_mode)) {
+		deleted = !unlink(m->info.src);
+		if (!deleted)
+			svm_log(SVM_LOG_WARN, "LUN %s: cannot delete source %s: %s", m->name,
+				m->info.src, strerror(errno));
+	}
+	svm_lun_close_retired(m->lun);
+	svm_svmlog_source(m->svmlog, &m->dev, m->info.src, deleted);
+	svm_log(SVM_LOG_INFO, "LUN %s: migrated from %s to %s%s", m->name, m->info.src,
+		m->info.dst, deleted ? "; source deleted" : "; source kept");
+	svm_migrec_remove(m->rec);
+	m->rec = NULL;
+}
+
+/* Sleep enough that the pass keeps to the rate limit (MiB/s, 0: none). */
+static void pace(struct svm_migration *m, uint64_t start_ns, uint64_t bytes)
+{
+	uint64_t due, now;
+
+	if (!m->info.rate_mibs)
+		return;
+	due = start_ns + bytes * 1000000000ull / ((uint64_t)m->info.rate_mibs << 20);
+	now = mono_ns();
+	while (now < due && !__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t nap = due - now < 100000000u ? due - now : 100000000u;
+
+		usleep(nap / 1000);
+		now = mono_ns();
+	}
+}
+
+static void *run(void *arg)
+{
+	struct svm_migration *m = arg;
+	uint64_t start = mono_ns(), last_ckpt = start, pause;
+	struct svm_mirror_stats st;
+	int ret = 0;
+
+	if (m->job == JOB_FINISH) {
+		finish(m);
+		write_stats(m);
+		svm_svmlog_destroyed(m->svmlog, &m->dev);
+		set_phase(m, SVM_MIGRATE_DONE);
+		return NULL;
+	}
+	while (!__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE)) {
+		ret = svm_mirror_step(m->mirror, m->mover, 0);
+		if (ret)
+			break;
+		svm_mirror_get_stats(m->mirror, &st);
+		pace(m, start, st.bytes_copied);
+		if (mono_ns() - last_ckpt >= SVM_MIGRATE_CHECKPOINT_MS * 1000000ull) {
+			ret = svm_mirror_checkpoint(m->mirror);
+			if (ret < 0)
+				break;
+			last_ckpt = mono_ns();
+		}
+	}
+	if (__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&m->abort, __ATOMIC_ACQUIRE)) {
+			svm_log(SVM_LOG_INFO, "LUN %s: migration to %s aborted", m->name, m->info.dst);
+			svm_svmlog(m->svmlog, "Migration aborted on device %s: the source stays "
+					      "authoritative",
+				   m->dev.name);
+			unwind(m, SVM_MIGRATE_ABORTED, __atomic_load_n(&m->keep_dest, __ATOMIC_ACQUIRE));
+		}
+		return NULL; /* a LUN close: svm_migration_stop checkpoints */
+	}
+	if (ret < 0) {
+		fail(m, "the copy", ret);
+		return NULL;
+	}
+	/* The pass is over: both stores hold the same data, and the mirror keeps them so. */
+	ret = svm_mirror_checkpoint(m->mirror);
+	if (ret) {
+		fail(m, "the checkpoint before the switchover", ret);
+		return NULL;
+	}
+	set_phase(m, SVM_MIGRATE_SWITCHING);
+	pthread_mutex_lock(&m->lock);
+	svm_mirror_get_stats(m->mirror, &m->last);
+	pthread_mutex_unlock(&m->lock);
+	ret = svm_mirror_error(m->mirror);
+	if (!ret)
+		ret = svm_lun_switch(m->lun, m->dst, record_switch, m, &pause);
+	if (ret) {
+		fail(m, "the switchover", ret);
+		return NULL;
+	}
+	pthread_mutex_lock(&m->lock);
+	if (pause > m->max_pause_ns)
+		m->max_pause_ns = pause;
+	pthread_mutex_unlock(&m->lock);
+	svm_mirror_destroy(m->mirror); /* detached by the switch */
+	m->mirror = NULL;
+	m->dst = NULL; /* the LUN's primary now */
+	svm_svmlog_switchover(m->svmlog, &m->dev, pause);
+	svm_log(SVM_LOG_INFO, "LUN %s: switched over to %s (writes held %llu us)", m->name,
+		m->info.dst, (unsigned long long)(pause / 1000));
+	finish(m);
+	write_stats(m);
+	svm_svmlog_destroyed(m->svmlog, &m->dev);
+	set_phase(m, SVM_MIGRATE_DONE);
+	return NULL;
+}
+
+/* ---- setting it up ---------------------------------------------------------------- */
+
+static struct svm_migration *alloc_migration(struct svm_lun *lun,
+					     const struct svm_migrate_hooks *hooks)
+{
+	struct svm_migration *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->lun = lun;
+	m->hooks = *hooks;
+	m->svmlog = hooks->svmlog ? strdup(hooks->svmlog) : NULL;
+	m->name = strdup(hooks->name ? hooks->name : svm_lun_source(lun));
+	pthread_mutex_init(&m->lock, NULL);
+	m->hooks.svmlog = m->svmlog;
+	m->hooks.name = m->name;
+	if (!m->name || (hooks->svmlog && !m->svmlog)) {
+		free(m->svmlog);
+		free(m->name);
+		pthread_mutex_destroy(&m->lock);
+		free(m);
+		return NULL;
+	}
+	m->t0_ns = mono_ns();
+	svm_lun_io_stats(lun, &m->reads0, &m->waited0);
+	return m;
+}
+
+static void free_migration(struct svm_migration *m)
+{
+	svm_mirror_destroy(m->mirror);
+	svm_store_close(m->dst);
+	svm_migrec_close(m->rec);
+	pthread_mutex_destroy(&m->lock);
+	free(m->svmlog);
+	free(m->name);
+	free(m);
+}
+
+/* Refusals a destination path gets before anything is created (docs/migration.md). */
+static int check_destination(const char *src, const char *to, uint64_t size, char **reason)
+{
+	char *dir;
+	struct stat sb;
+	int ret = 0;
+
+	if (!to || to[0] != '/')
+		return svm_reason(reason, -EINVAL, "destination '%s' is not an absolute path",
+				  to ? to : "");
+	if (strpbrk(to, ",;: \t\n"))
+		return svm_reason(reason, -EINVAL,
+				  "destination '%s' holds a character a cfgstring cannot (',' ';' "
+				  "':' or a blank)",
+				  to);
+	if (svm_cfg_same_store(src, to))
+		return svm_reason(reason, -EINVAL, "destination '%s' is the source store", to);
+	if (!stat(to, &sb)) {
+		if (S_ISREG(sb.st_mode) && sb.st_size)
+			return svm_reason(reason, -EEXIST,
+					  "destination '%s' exists and is not empty (%lld bytes)", to,
+					  (long long)sb.st_size);
+		if (!S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode))
+			return svm_reason(reason, -EINVAL,
+					  "destination '%s' is not a regular file or block device",
+					  to);
+		return 0; /* a device's size is checked when it is opened */
+	}
+	if (errno != ENOENT)
+		return svm_reason(reason, -errno, "cannot stat destination '%s': %s", to,
+				  strerror(errno));
+	dir = strdup(to);
+	if (!dir)
+		return svm_reason(reason, -ENOMEM, "out of memory");
+	if (stat(dirname(dir), &sb) || !S_ISDIR(sb.st_mode))
+		ret = svm_reason(reason, -ENOENT, "the directory of destination '%s' does not exist",
+				 to);
+	free(dir);
+	(void)size;
+	return ret;
+}
+
+/* Attach the mirror device and start the thread; on failure everything set up is undone. */
+static int launch(struct svm_migration *m, const uint8_t *dirty, char **reason)
+{
+	struct svm_mirror_params p = {
+		.primary = svm_lun_primary(m->lun),
+		.secondary = m->dst,
+		.lock = svm_lun_rangelock(m->lun),
+		.size = m->info.size,
+		.cursor = m->info.cursor,
+		.rec = m->rec,
+		.dirty = dirty,
+		.region = m->info.region,
+		.nregions = m->info.nregions,
+	};
+	int ret;
+
+	ret = svm_mirror_create(&p, &m->mirror, reason);
+	if (ret) {
+		svm_svmlog_makedev(m->svmlog, &m->dev, *reason ? *reason : "no memory");
+		return ret;
+	}
+	svm_svmlog_makedev(m->svmlog, &m->dev, NULL);
+	svm_svmlog_created(m->svmlog, &m->dev, m->info.src, m->info.dst);
+	svm_lun_set_mirror(m->lun, m->mirror);
+	m->phase = SVM_MIGRATE_COPYING;
+	svm_svmlog_copy_start(m->svmlog, &m->dev, svm_mover_name(m->mover), m->info.size,
+			      m->info.size - m->info.cursor);
+	ret = pthread_create(&m->thread, NULL, run, m);
+	if (ret) {
+		svm_lun_set_mirror(m->lun, NULL);
+		svm_mirror_destroy(m->mirror);
+		m->mirror = NULL;
+		return svm_reason(reason, -ret, "cannot start the migration's thread");
+	}
+	return 0;
+}
+
+int svm_migration_start(struct svm_lun *lun, const struct svm_migrate_args *args,
+			const struct svm_migrate_hooks *hooks, struct svm_migration **out,
+			char **reason)
+{
+	struct svm_store_open_args sa = {.create = true, .grow = true};
+	const char *src = svm_lun_source(lun);
+	struct svm_lun_geom g;
+	struct svm_migration *m;
+	uint64_t region;
+	int ret;
+
+	svm_lun_get_geom(lun, &g);
+	sa.min_bytes = g.num_lbas * g.block_size;
+	ret = check_destination(src, args->to, sa.min_bytes, reason);
+	if (ret)
+		return ret;
+	m = alloc_migration(lun, hooks);
+	if (!m)
+		return svm_reason(reason, -ENOMEM, "out of memory");
+	m->job = JOB_COPY;
+	m->mover = args->mover;
+	m->info = (struct svm_migrec_info){
+		.phase = SVM_MIGREC_COPYING,
+		.rate_mibs = args->rate_mibs,
+		.keep_source = args->keep_source,
+		.size = sa.min_bytes,
+		.started = (uint64_t)time(NULL),
+	};
+	snprintf(m->info.src, sizeof(m->info.src), "%s", src);
+	snprintf(m->info.dst, sizeof(m->info.dst), "%s", args->to);
+	snprintf(m->info.mover, sizeof(m->info.mover), "%s", svm_mover_name(args->mover));
+	region = (m->info.size + SVM_MIGRATE_REGIONS_MAX - 1) / SVM_MIGRATE_REGIONS_MAX;
+	region = region < SVM_MIGRATE_REGION_MIN ? SVM_MIGRATE_REGION_MIN : region;
+	region = (region + SVM_MIGRATE_CHUNK_BYTES - 1) / SVM_MIGRATE_CHUNK_BYTES *
+		 SVM_MIGRATE_CHUNK_BYTES;
+	m->info.region = region;
+	m->info.nregions = (m->info.size + region - 1) / region;
+	svm_svmlog_dev_init(&m->dev, m->info.src, m->info.dst);
+
+	/* the destination, held exclusively: O_EXCL on a device, a lock on a file */
+	ret = svm_store_open(args->to, &sa, &m->dst, reason);
+	if (ret) {
+		svm_svmlog_makedev(m->svmlog, &m->dev, *reason ? *reason : strerror(-ret));
+		goto free_migration;
+	}
+	ret = svm_migrec_create(&m->info, &m->rec, reason);
+	if (ret)
+		goto remove_dst;
+	ret = launch(m, NULL, reason);
+	if (ret)
+		goto remove_rec;
+	svm_log(SVM_LOG_INFO, "LUN %s: migrating from %s to %s with the %s datamover%s", m->name,
+		m->info.src, m->info.dst, svm_mover_name(m->mover),
+		args->rate_mibs ? " (rate limited)" : "");
+	*out = m;
+	return 0;
+
+remove_rec:
+	svm_migrec_remove(m->rec);
+	m->rec = NULL;
+remove_dst:
+	svm_store_close(m->dst);
+	m->dst = NULL;
+	{
+		struct stat sb;
+
+		if (!stat(args->to, &sb) && S_ISREG(sb.st_mode))
+			unlink(args->to);
+	}
+free_migration:
+	free_migration(m);
+	return ret;
+}
+
+int svm_migration_reopen(struct svm_lun *lun, const struct svm_migrate_hooks *hooks,
+			 struct svm_migration **out, char **reason)
+{
+	struct svm_store_open_args sa = {.create = false};
+	struct svm_migrec_info info;
+	struct svm_migration *m;
+	struct svm_migrec *rec;
+	uint8_t *dirty = NULL;
+	int ret;
+
+	*out = NULL;
+	ret = svm_migrec_open(svm_lun_source(lun), &rec, &info, &dirty, reason);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	m = alloc_migration(lun, hooks);
+	if (!m) {
+		ret = svm_reason(reason, -ENOMEM, "out of memory");
+		goto close_rec;
+	}
+	m->rec = rec;
+	m->info = info;
+	m->resumed = true;
+	if (svm_mover_parse(info.mover, &m->mover))
+		m->mover = SVM_MOVER_AUTO;
+	svm_svmlog_dev_init(&m->dev, info.src, info.dst);
+	if (info.phase == SVM_MIGREC_SWITCHED) {
+		/* the LUN opened on the destination: commit the switchover, let the source go */
+		m->job = JOB_FINISH;
+		m->phase = SVM_MIGRATE_SWITCHING;
+		svm_log(SVM_LOG_INFO,
+			"LUN %s: finishing the switchover to %s that a restart interrupted", m->name,
+			info.dst);
+		ret = pthread_create(&m->thread, NULL, run, m);
+		if (ret) {
+			ret = svm_reason(reason, -ret, "cannot start the migration's thread");
+			goto free_migration;
+		}
+		free(dirty);
+		*out = m;
+		return 0;
+	}
+	m->job = JOB_COPY;
+	sa.min_bytes = info.size;
+	ret = svm_store_open(info.dst, &sa, &m->dst, reason);
+	if (ret)
+		goto free_migration;
+	ret = launch(m, dirty, reason);
+	if (ret)
+		goto free_migration;
+	svm_log(SVM_LOG_INFO, "LUN %s: migration to %s resumed at %llu of %llu bytes", m->name,
+		info.dst, (unsigned long long)info.cursor, (unsigned long long)info.size);
+	free(dirty);
+	*out = m;
+	return 0;
+
+free_migration:
+	free(dirty);
+	free_migration(m); /* closes the record, which stays for the next open */
+	return ret;
+close_rec:
+	free(dirty);
+	svm_migrec_close(rec);
+	return ret;
+}
+
+bool svm_migration_running(const struct svm_migration *m)
+{
+	enum svm_migrate_phase p;
+
+	pthread_mutex_lock((pthread_mutex_t *)&m->lock);
+	p = m->phase;
+	pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
+	return p == SVM_MIGRATE_COPYING || p == SVM_MIGRATE_SWITCHING;
+}
+
+int svm_migration_abort(struct svm_migration *m, bool keep_dest)
+{
+	if (!svm_migration_running(m) || m->job == JOB_FINISH)
+		return -EALREADY;
+	__atomic_store_n(&m->keep_dest, keep_dest, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->abort, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->stop, true, __ATOMIC_RELEASE);
+	pthread_join(m->thread, NULL);
+	m->thread = 0;
+	/* the switchover may have won the race: then it is done, not aborted */
+	return svm_migration_running(m) ? -EIO : 0;
+}
+
+void svm_migration_stop(struct svm_migration *m)
+{
+	if (!m)
+		return;
+	__atomic_store_n(&m->stop, true, __ATOMIC_RELEASE);
+	if (m->thread)
+		pthread_join(m->thread, NULL);
+	if (m->mirror) {
+		/* closed mid-pass: a checkpoint, and the record stays for the next open */
+		int ret = svm_mirror_checkpoint(m->mirror);
+
+		if (ret)
+			svm_log(SVM_LOG_WARN,
+				"LUN %s: no checkpoint at close (%s); the next open resumes from the "
+				"last one",
+				m->name, strerror(-ret));
+		detach(m);
+		svm_svmlog(m->svmlog, "Device %s suspended: the LUN closed; the copy resumes "
+				      "at its next open",
+			   m->dev.name);
+	}
+	free_migration(m);
+}
+
+void svm_migration_status(struct svm_migration *m, struct svm_migrate_status *out)
+{
+	struct svm_mirror_stats st;
+	uint64_t reads, waited;
+
+	memset(out, 0, sizeof(*out));
+	svm_lun_io_stats(m->lun, &reads, &waited);
+	pthread_mutex_lock(&m->lock);
+	if (m->mirror)
+		svm_mirror_get_stats(m->mirror, &m->last);
+	st = m->last;
+	out->phase = m->phase;
+	snprintf(out->source, sizeof(out->source), "%s", m->info.src);
+	snprintf(out->destination, sizeof(out->destination), "%s", m->info.dst);
+	if (m->mirror)
+		snprintf(out->mirror, sizeof(out->mirror), "%s", m->dev.name);
+	out->bytes_total = m->info.size;
+	out->bytes_copied = st.bytes_copied;
+	out->bytes_skipped = st.bytes_skipped;
+	memcpy(out->moved, st.moved, sizeof(out->moved));
+	out->mover = m->mover;
+	out->rate_mibs = m->info.rate_mibs;
+	out->reads = reads - m->reads0;
+	out->writes = st.writes;
+	out->mirrored_writes = st.mirrored_writes;
+	out->waited_writes = waited - m->waited0;
+	out->resumed = m->resumed;
+	out->started = m->info.started;
+	out->elapsed_ms = ((m->t_end_ns ? m->t_end_ns : mono_ns()) - m->t0_ns) / 1000000;
+	out->max_pause_ms = (m->max_pause_ns + 999999) / 1000000;
+	snprintf(out->error, sizeof(out->error), "%s", m->error);
+	pthread_mutex_unlock(&m->lock);
+}
