@@ -48,17 +48,34 @@ FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_OBJS   := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_SRCS:%.c=$(FUZZ_BUILD)/%.o)
 
+# svmctl (cli/), the admin's command, on glib2 and libkmod (pkg-config). tests/check tier
+# `cli` runs its unit tests (tests/cli/*.c) and the command against a fake handler, each
+# built twice: as installed, and by clang with ASan + UBSan under build/asan/.
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+CLI_PKGS       := glib-2.0 libkmod
+CLI_PKG_CFLAGS  = $(shell pkg-config --cflags $(CLI_PKGS))
+CLI_PKG_LIBS    = $(shell pkg-config --libs $(CLI_PKGS))
+CLI_LIB_SRCS   := cli/ctl.c cli/dest.c cli/doctor.c cli/fmt.c cli/json.c
+CLI_TEST_SRCS  := $(wildcard tests/cli/*.c)
+CLI_OBJS       := $(CLI_LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/cli/svmctl.o \
+                  $(CLI_TEST_SRCS:%.c=$(BUILD)/%.o)
+CLI_SAN_OBJS   := $(CLI_OBJS:$(BUILD)/%=$(SAN_BUILD)/%)
+CLI_BINS       := $(BUILD)/cli/svmctl $(BUILD)/cli/cli_tests \
+                  $(SAN_BUILD)/cli/svmctl $(SAN_BUILD)/cli/cli_tests
+
 # Everything `make check` and the VM rig need on Debian 12.
 # clang does not pull the sanitizer runtimes (libclang-rt-14-dev is only a Recommends of
 # libclang-common-14-dev) nor llvm-symbolizer (llvm) for file:line in reports.
 DEPS := gcc make libc6-dev clang libclang-rt-14-dev llvm \
         tcmu-runner libtcmu2 targetcli-fb python3-rtslib-fb sg3-utils \
         libiscsi-bin sdparm fio qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dbus kmod \
-        iproute2 cpio util-linux e2fsprogs procps python3 strace xfsprogs
+        iproute2 cpio util-linux e2fsprogs procps python3 strace xfsprogs \
+        libglib2.0-dev libkmod-dev pkg-config
 
 .PHONY: all deps install uninstall check check-unit check-sanitize check-fuzz check-e2e \
-        check-conformance fuzz demo bench clean format
-all: $(BUILD)/handler_svm.so
+        check-conformance check-cli fuzz demo bench clean format
+all: $(BUILD)/handler_svm.so $(BUILD)/cli/svmctl
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -87,12 +104,30 @@ $(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/tests/fuzz/%.o $(LIB_SRCS:%.c=$(FUZ
 
 fuzz: $(FUZZ_BINS)
 
+$(CLI_OBJS): CFLAGS += $(CLI_PKG_CFLAGS)
+$(CLI_SAN_OBJS): SAN_CFLAGS += $(CLI_PKG_CFLAGS)
+
+$(BUILD)/cli/svmctl: $(CLI_LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/cli/svmctl.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_PKG_LIBS)
+
+$(BUILD)/cli/cli_tests: $(CLI_LIB_SRCS:%.c=$(BUILD)/%.o) $(CLI_TEST_SRCS:%.c=$(BUILD)/%.o)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_PKG_LIBS) -lpthread
+
+$(SAN_BUILD)/cli/svmctl: $(CLI_LIB_SRCS:%.c=$(SAN_BUILD)/%.o) $(SAN_BUILD)/cli/svmctl.o
+	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CLI_PKG_LIBS)
+
+$(SAN_BUILD)/cli/cli_tests: $(CLI_LIB_SRCS:%.c=$(SAN_BUILD)/%.o) \
+			    $(CLI_TEST_SRCS:%.c=$(SAN_BUILD)/%.o)
+	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CLI_PKG_LIBS) -lpthread
+
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEPS)
 
-install: $(BUILD)/handler_svm.so
+install: $(BUILD)/handler_svm.so $(BUILD)/cli/svmctl
 	install -D -m 0755 $(BUILD)/handler_svm.so $(DESTDIR)$(HANDLER_DIR)/handler_svm.so
+	install -D -m 0755 $(BUILD)/cli/svmctl $(DESTDIR)$(SBINDIR)/svmctl
+	install -D -m 0644 docs/svmctl.8 $(DESTDIR)$(MANDIR)/man8/svmctl.8
 	install -D -m 0644 systemd/tcmu-runner-svm.conf \
 		$(DESTDIR)$(SYSTEMD_DIR)/tcmu-runner.service.d/svm.conf
 	install -D -m 0644 systemd/targetctl-svm.conf \
@@ -104,14 +139,18 @@ install: $(BUILD)/handler_svm.so
 
 uninstall:
 	rm -f $(DESTDIR)$(HANDLER_DIR)/handler_svm.so \
+		$(DESTDIR)$(SBINDIR)/svmctl $(DESTDIR)$(MANDIR)/man8/svmctl.8 \
 		$(DESTDIR)$(SYSTEMD_DIR)/tcmu-runner.service.d/svm.conf \
 		$(DESTDIR)$(SYSTEMD_DIR)/rtslib-fb-targetctl.service.d/svm.conf \
 		$(DESTDIR)$(MODULES_LOAD_DIR)/tcmu-svm.conf \
 		$(DESTDIR)$(TMPFILES_DIR)/tcmu-svm.conf $(DESTDIR)$(LOGROTATE_DIR)/tcmu-svm
 
 # The one test command: every tier, one closing "check: N passed, N failed" line.
-check: $(BUILD)/unit_tests $(SAN_BUILD)/unit_tests $(FUZZ_BINS) $(BUILD)/handler_svm.so
+check: $(BUILD)/unit_tests $(SAN_BUILD)/unit_tests $(FUZZ_BINS) $(BUILD)/handler_svm.so $(CLI_BINS)
 	tests/check
+
+check-cli: $(CLI_BINS)
+	SVM_CHECK_TIERS=cli tests/check
 
 check-unit: $(BUILD)/unit_tests $(BUILD)/handler_svm.so
 	$(BUILD)/unit_tests
@@ -136,9 +175,11 @@ bench: $(BUILD)/handler_svm.so
 	tests/bench/run
 
 format:
-	clang-format -i handler/*.[ch] tests/unit/*.[ch] xcopy/*.[ch] tests/fuzz/*.c
+	clang-format -i handler/*.[ch] tests/unit/*.[ch] xcopy/*.[ch] tests/fuzz/*.c \
+		cli/*.[ch] tests/cli/*.[ch]
 
 clean:
 	rm -rf $(BUILD)
 
--include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+-include $(PLUGIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) \
+	 $(CLI_OBJS:.o=.d) $(CLI_SAN_OBJS:.o=.d)
