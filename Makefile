@@ -174,6 +174,11 @@ demo:
 bench: $(BUILD)/handler_svm.so
 	tests/bench/run
 
+# EXTENDED COPY: svm movers vs LIO's XCOPY vs sg_dd, one VM run (tests/bench/xcopy-run)
+.PHONY: bench-xcopy
+bench-xcopy: $(BUILD)/handler_svm.so
+	tests/bench/xcopy-run
+
 format:
 	clang-format -i handler/*.[ch] tests/unit/*.[ch] xcopy/*.[ch] tests/fuzz/*.c \
 		cli/*.[ch] tests/cli/*.[ch]
