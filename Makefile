@@ -16,7 +16,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -MMD -MP
 LDFLAGS ?=
 
-LIB_SRCS := handler/cdb.c handler/cfg.c handler/iov.c handler/lio.c handler/log.c handler/lun.c handler/migrate.c handler/migrec.c handler/mirror.c handler/pool.c \
+LIB_SRCS := handler/cdb.c handler/cfg.c handler/ctl.c handler/iov.c handler/lio.c handler/log.c handler/lun.c handler/migrate.c handler/migrec.c handler/mirror.c handler/pool.c \
             handler/rangelock.c handler/registry.c handler/sbc.c handler/scsi.c handler/sense.c \
             handler/spc.c handler/state.c handler/store.c handler/svmlog.c handler/tpc.c \
             xcopy/mover.c xcopy/xcopy.c

@@ -145,16 +145,26 @@ static int key_group(const char *key, const char *val, struct svm_cfg *cfg, char
 	return cfg->xcopy_group ? 0 : svm_reason(reason, -ENOMEM, "out of memory");
 }
 
-/* tcmu-runner's own key: it takes it out before open, but check_config sees it. */
+static int key_svm_log(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
+{
+	(void)key;
+	return set_path("SVM log", val, &cfg->svm_log, reason);
+}
+
+/*
+ * tcmu-runner's own key: it takes it out before open, but check_config sees
+ * it, and a dev_config the migration writes keeps it.
+ */
 static int key_runner_timeout(const char *key, const char *val, struct svm_cfg *cfg,
 			      char **reason)
 {
 	size_t n = strspn(val, "0123456789");
 
-	(void)cfg;
 	if (!n || val[n] || n > 9)
 		return svm_reason(reason, -EINVAL,
 				  "malformed value '%s' for key '%s': expected seconds", val, key);
+	cfg->cmd_time_out = (unsigned)strtoul(val, NULL, 10);
+	cfg->has_cmd_time_out = true;
 	return 0;
 }
 
@@ -163,7 +173,8 @@ static const struct {
 	key_fn fn;
 } keys[] = {
 	{"dst", key_dst},     {"create", key_create},	  {"wce", key_wce},
-	{"mover", key_mover}, {"xcopy_group", key_group}, {"tcmur_cmd_time_out", key_runner_timeout},
+	{"mover", key_mover}, {"xcopy_group", key_group}, {"svm_log", key_svm_log},
+	{"tcmur_cmd_time_out", key_runner_timeout},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -185,7 +196,7 @@ static int parse_element(char *tok, struct svm_cfg *cfg, bool seen[NKEYS], char 
 		return keys[i].fn(tok, val, cfg, reason);
 	}
 	return svm_reason(reason, -EINVAL,
-			  "unknown key '%s' (known keys: dst, create, wce, mover, xcopy_group; and "
+			  "unknown key '%s' (known keys: dst, create, wce, mover, xcopy_group, svm_log; and "
 			  "tcmu-runner's tcmur_cmd_time_out)",
 			  tok);
 }
@@ -258,7 +269,29 @@ void svm_cfg_free(struct svm_cfg *cfg)
 	free(cfg->src);
 	free(cfg->dst);
 	free(cfg->xcopy_group);
-	cfg->src = cfg->dst = cfg->xcopy_group = NULL;
+	free(cfg->svm_log);
+	cfg->src = cfg->dst = cfg->xcopy_group = cfg->svm_log = NULL;
+}
+
+int svm_cfg_format(const struct svm_cfg *cfg, char *buf, size_t len)
+{
+	char timeout[16] = "";
+	int n;
+
+	if (cfg->has_cmd_time_out)
+		snprintf(timeout, sizeof(timeout), "%u", cfg->cmd_time_out);
+	n = snprintf(buf, len, "svm/%s%s%s%s%s%s%s%s%s%s%s%s%s", cfg->src,
+		     cfg->dst ? ";dst=" : "", cfg->dst ? cfg->dst : "",
+		     cfg->create ? "" : ";create=no", cfg->wce ? "" : ";wce=no",
+		     cfg->mover != SVM_MOVER_AUTO ? ";mover=" : "",
+		     cfg->mover != SVM_MOVER_AUTO ? svm_mover_name(cfg->mover) : "",
+		     cfg->xcopy_group ? ";xcopy_group=" : "",
+		     cfg->xcopy_group ? cfg->xcopy_group : "", cfg->svm_log ? ";svm_log=" : "",
+		     cfg->svm_log ? cfg->svm_log : "", timeout[0] ? ";tcmur_cmd_time_out=" : "",
+		     timeout);
+	if (n < 0 || (size_t)n >= len || n > SVM_DEV_CONFIG_MAX)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /*

@@ -5,6 +5,7 @@
  *
  *   <source-path>[;dst=<dest-path>][;create=yes|no][;wce=yes|no]
  *                [;mover=auto|bounce|kernel|reflink][;xcopy_group=<name>]
+ *                [;svm_log=<path>]
  *
  * Elements are separated by ';', tcmu-runner's own convention: the kernel
  * cuts a dev_config at its first ',' (its control parser splits on ','
@@ -22,6 +23,7 @@
 #include "../xcopy/mover.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct svm_cfg {
 	char *src;	   /* source store path; never NULL after a successful parse */
@@ -30,6 +32,9 @@ struct svm_cfg {
 	bool wce;	   /* volatile write cache when the LUN is created (default yes) */
 	enum svm_mover_kind mover; /* datamover for copies (mover=; default auto) */
 	char *xcopy_group; /* copy group for cross-LUN EXTENDED COPY, or NULL (none) */
+	char *svm_log;	   /* the SVM log file (svm_log=), or NULL: the default */
+	unsigned cmd_time_out; /* tcmu-runner's tcmur_cmd_time_out=, kept to write it back */
+	bool has_cmd_time_out;
 };
 
 /*
@@ -61,12 +66,21 @@ int svm_cfg_check_paths(const struct svm_cfg *cfg, char **reason);
  * written on a running LUN, restoreconfig among them): the same source
  * store (also through another name for it), the same wce= (the write cache
  * changes through emulate_write_cache), a valid destination. dst=,
- * create=, mover= and xcopy_group= may change. Returns 0, or -EINVAL with *reason. Blocks on stat(2).
+ * create=, mover=, xcopy_group= and svm_log= may change. Returns 0, or
+ * -EINVAL with *reason. Blocks on stat(2).
  */
 int svm_cfg_check_live_change(const struct svm_cfg *cur, const struct svm_cfg *next,
 			      char **reason);
 
 void svm_cfg_free(struct svm_cfg *cfg);
+
+/*
+ * The dev_config ("svm/<cfgstring>") that says what cfg says: the source,
+ * then each key that is not at its default, in the order of cfg.h's
+ * synopsis. Pure. 0, or -ENAMETOOLONG if it does not fit len or the
+ * kernel's SVM_DEV_CONFIG_MAX.
+ */
+int svm_cfg_format(const struct svm_cfg *cfg, char *buf, size_t len);
 
 /*
  * Whether paths a and b name one store: the same inode or block device,

@@ -40,6 +40,8 @@
 #define SVM_MIGRATE_REGION_MIN	   (64ull << 20)
 #define SVM_MIGRATE_REGIONS_MAX	   65536
 #define SVM_MIGRATE_CHECKPOINT_MS  1000
+/* How long a switchover waits for LIO to take the new dev_config (plugin.c commit_hook). */
+#define SVM_COMMIT_WAIT_S 30
 #define SVM_MIGRATE_MIRROR_THREADS 16
 
 /* Longest xcopy_group= name (docs/xcopy.md) */

@@ -11,6 +11,7 @@
 #include "svmlog.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ struct svm_migration {
 
 	pthread_mutex_t lock; /* the fields below */
 	enum svm_migrate_phase phase;
-	bool resumed;
+	bool resumed, switched; /* switched: the LUN serves the destination */
 	uint64_t t0_ns, t_end_ns, max_pause_ns;
 	uint64_t reads0, waited0; /* the LUN's counts when the mirror device appeared */
 	struct svm_mirror_stats last; /* the mirror's stats when it went away */
@@ -88,10 +89,26 @@ int svm_migration_store_to_open(const char *path, char *out, size_t len, char **
 	struct svm_migrec_info info;
 	struct svm_migrec *rec;
 	uint8_t *bm = NULL;
+	char at[PATH_MAX], next[PATH_MAX];
+	struct stat sb;
 	int ret = svm_migrec_open(path, &rec, &info, &bm, reason);
 
 	if (ret == -ENOENT) {
-		snprintf(out, len, "%s", path);
+		/*
+		 * No migration under way. A store that a migration moved and
+		 * deleted forwards to where it went (a chain of them too), as long
+		 * as the old path stays absent.
+		 */
+		snprintf(at, sizeof(at), "%s", path);
+		for (int hop = 0; hop < 16; hop++) {
+			if (!stat(at, &sb) || errno != ENOENT ||
+			    svm_state_store_moved_to(at, next, sizeof(next)))
+				break;
+			svm_log(SVM_LOG_INFO, "store %s was migrated to %s and deleted: opening %s",
+				at, next, next);
+			snprintf(at, sizeof(at), "%s", next);
+		}
+		snprintf(out, len, "%s", at);
 		return 0;
 	}
 	if (ret)
@@ -128,14 +145,16 @@ static void write_stats(struct svm_migration *m)
 /* Take the mirror device away (writes drained), keeping its last stats. */
 static void detach(struct svm_migration *m)
 {
-	if (!m->mirror)
+	struct svm_mirror *mirror = m->mirror;
+
+	if (!mirror)
 		return;
 	svm_lun_set_mirror(m->lun, NULL);
-	pthread_mutex_lock(&m->lock);
-	svm_mirror_get_stats(m->mirror, &m->last);
-	pthread_mutex_unlock(&m->lock);
-	svm_mirror_destroy(m->mirror);
+	pthread_mutex_lock(&m->lock); /* status reads m->mirror under it */
+	svm_mirror_get_stats(mirror, &m->last);
 	m->mirror = NULL;
+	pthread_mutex_unlock(&m->lock);
+	svm_mirror_destroy(mirror);
 }
 
 /*
@@ -192,7 +211,7 @@ static void finish(struct svm_migration *m)
 	bool deleted = false;
 	int ret = -EIO;
 
-	for (int i = 0; i < 100 && ret; i++) {
+	for (int i = 0; i < 100 && ret && !__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE); i++) {
 		ret = m->hooks.commit ? m->hooks.commit(m->hooks.arg, m->info.dst, &reason) : 0;
 		if (ret == -EBUSY || ret == -EAGAIN) {
 			free(reason);
@@ -217,6 +236,13 @@ static void finish(struct svm_migration *m)
 	}
 	svm_state_store_record(m->info.dst);
 	if (!m->info.keep_source && !stat(m->info.src, &sb) && S_ISREG(sb.st_mode)) {
+		/* first the forward, so an old configuration naming the source finds the data */
+		ret = svm_state_store_moved(m->info.src, m->info.dst);
+		if (ret)
+			svm_log(SVM_LOG_WARN,
+				"LUN %s: cannot record that %s moved to %s (%s): a configuration "
+				"naming the old path will be refused",
+				m->name, m->info.src, m->info.dst, strerror(-ret));
 		deleted = !unlink(m->info.src);
 		if (!deleted)
 			svm_log(SVM_LOG_WARN, "LUN %s: cannot delete source %s: %s", m->name,
@@ -252,6 +278,7 @@ static void *run(void *arg)
 	struct svm_migration *m = arg;
 	uint64_t start = mono_ns(), last_ckpt = start, pause;
 	struct svm_mirror_stats st;
+	struct svm_mirror *mirror;
 	int ret = 0;
 
 	if (m->job == JOB_FINISH) {
@@ -308,9 +335,14 @@ static void *run(void *arg)
 	pthread_mutex_lock(&m->lock);
 	if (pause > m->max_pause_ns)
 		m->max_pause_ns = pause;
+	m->switched = true;
 	pthread_mutex_unlock(&m->lock);
-	svm_mirror_destroy(m->mirror); /* detached by the switch */
+	pthread_mutex_lock(&m->lock);
+	svm_mirror_get_stats(m->mirror, &m->last);
+	mirror = m->mirror; /* detached by the switch */
 	m->mirror = NULL;
+	pthread_mutex_unlock(&m->lock);
+	svm_mirror_destroy(mirror);
 	m->dst = NULL; /* the LUN's primary now */
 	svm_svmlog_switchover(m->svmlog, &m->dev, pause);
 	svm_log(SVM_LOG_INFO, "LUN %s: switched over to %s (writes held %llu us)", m->name,
@@ -545,6 +577,7 @@ int svm_migration_reopen(struct svm_lun *lun, const struct svm_migrate_hooks *ho
 		/* the LUN opened on the destination: commit the switchover, let the source go */
 		m->job = JOB_FINISH;
 		m->phase = SVM_MIGRATE_SWITCHING;
+		m->switched = true;
 		svm_log(SVM_LOG_INFO,
 			"LUN %s: finishing the switchover to %s that a restart interrupted", m->name,
 			info.dst);
@@ -593,7 +626,14 @@ bool svm_migration_running(const struct svm_migration *m)
 
 int svm_migration_abort(struct svm_migration *m, bool keep_dest)
 {
-	if (!svm_migration_running(m) || m->job == JOB_FINISH)
+	enum svm_migrate_phase p;
+
+	pthread_mutex_lock(&m->lock);
+	p = m->phase;
+	pthread_mutex_unlock(&m->lock);
+	if (p == SVM_MIGRATE_SWITCHING || m->job == JOB_FINISH)
+		return -EBUSY;
+	if (p != SVM_MIGRATE_COPYING)
 		return -EALREADY;
 	__atomic_store_n(&m->keep_dest, keep_dest, __ATOMIC_RELEASE);
 	__atomic_store_n(&m->abort, true, __ATOMIC_RELEASE);
@@ -655,6 +695,7 @@ void svm_migration_status(struct svm_migration *m, struct svm_migrate_status *ou
 	out->mirrored_writes = st.mirrored_writes;
 	out->waited_writes = waited - m->waited0;
 	out->resumed = m->resumed;
+	out->switched = m->switched;
 	out->started = m->info.started;
 	out->elapsed_ms = ((m->t_end_ns ? m->t_end_ns : mono_ns()) - m->t0_ns) / 1000000;
 	out->max_pause_ms = (m->max_pause_ns + 999999) / 1000000;

@@ -63,6 +63,7 @@ struct svm_migrate_status {
 	uint32_t rate_mibs;
 	uint64_t reads, writes, mirrored_writes, waited_writes;
 	bool resumed;
+	bool switched;	     /* the LUN serves the destination (source: no longer the LUN's) */
 	uint64_t started;    /* seconds since the epoch; 0: never */
 	uint64_t elapsed_ms; /* of the migration, so far or in all */
 	uint64_t max_pause_ms;
@@ -88,7 +89,10 @@ struct svm_migration;
 /*
  * Before a LUN opens on store path: the store it must open. That is path,
  * unless a migration of path switched over and a crash came before LIO's
- * configuration said so: then its destination. Fills out (len bytes).
+ * configuration said so: then its destination. Also the destination when
+ * path is absent and the state directory says a finished migration moved it
+ * there and deleted it (an old saveconfig naming the source), following a
+ * chain of such moves. Fills out (len bytes).
  * 0, or -errno with *reason (a record that cannot be read: the LUN must
  * not open, it might serve stale data). Blocks briefly.
  */
@@ -119,8 +123,10 @@ int svm_migration_reopen(struct svm_lun *lun, const struct svm_migrate_hooks *ho
 /*
  * Abort: the pass stops, the source stays authoritative, the mirror is
  * taken away, the destination removed (kept with keep_dest), the record
- * removed. Blocks until the thread has stopped. 0, or -EALREADY if the
- * migration has ended (done, failed, aborted).
+ * removed. Blocks until the thread has stopped. 0; -EBUSY once the
+ * switchover has begun (the destination is authoritative then: it can no
+ * longer be undone); -EALREADY if the migration has ended (done, failed,
+ * aborted); -EIO if the switchover won the race (the migration is done).
  */
 int svm_migration_abort(struct svm_migration *m, bool keep_dest);
 /*

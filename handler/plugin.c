@@ -21,10 +21,12 @@
 #define _GNU_SOURCE
 #include "tcmu_abi.h"
 #include "cfg.h"
+#include "ctl.h"
 #include "limits.h"
 #include "lio.h"
 #include "log.h"
 #include "lun.h"
+#include "migrate.h"
 #include "pool.h"
 #include "registry.h"
 #include "scsi.h"
@@ -33,22 +35,32 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char svm_cfg_desc[] =
-	"<source-path>[;dst=<dest-path>][;create=yes|no][;wce=yes|no]: absolute path of a "
-	"regular file or block device holding the LUN (a missing file is created when its "
-	"directory exists, unless create=no; an existing one is never truncated). Separate "
-	"elements with ';', never ','. See docs/cfgstring.md.";
+	"<source-path>[;dst=<dest-path>][;create=yes|no][;wce=yes|no][;mover=auto|bounce|"
+	"kernel|reflink][;xcopy_group=<name>][;svm_log=<path>]: absolute path of a regular "
+	"file or block device holding the LUN (a missing file is created when its directory "
+	"exists, unless create=no; an existing one is never truncated). Separate elements "
+	"with ';', never ','. See docs/cfgstring.md.";
+
+struct svm_slot;
 
 /* What an open LUN holds. */
 struct svm_dev {
 	struct svm_lun *lun;
 	struct svm_pool *pool;
-	struct svm_cfg cfg;	     /* as accepted at open or by a later dev_config */
+	struct svm_slot *slot;
+	struct svm_cfg cfg;	     /* as accepted at open or by a later dev_config; slot's cfg_lock */
 	char dir[PATH_MAX];	     /* the device's configfs directory, "" if unknown */
+	const char *name;	     /* the backstore's name: dir's last component, or "" */
+	pthread_mutex_t mig_lock;    /* serializes the control channel's migrate and abort */
+	struct svm_migration *mig;   /* the last migration since open, or NULL; mig_lock */
+	bool closing;		     /* atomic: close has begun; a commit stops waiting */
 	/* Command thread only: */
 	uint64_t pool_writes_until_ns; /* cached writes go to the pool until then */
 	uint64_t write_avg_ns;	       /* moving average of cached writes' time here */
@@ -81,6 +93,7 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct svm_slot *registry;
 
 static unsigned svm_threads = SVM_THREADS_DEFAULT; /* workers per LUN, set by handler_init */
+static bool ctl_started; /* the control socket is served (once per process) */
 
 /* The slot of dev, created on first use. NULL if out of memory. Main loop / recovery thread. */
 static struct svm_slot *slot_get(struct tcmu_device *dev)
@@ -181,6 +194,192 @@ static bool open_wce(struct tcmu_device *dev, const struct svm_dev *d)
 	return d->cfg.wce;
 }
 
+/*
+ * The dev_config a LUN opens with. A reopen takes what we accepted since
+ * (libtcmu hands back the string of device creation, never a later one).
+ * Otherwise LIO's own attribute, once the device is configured: after a
+ * runner restart it holds what a migration wrote, which libtcmu's string
+ * (from the UIO device's name, fixed at creation) does not. malloc'd.
+ */
+static char *open_config(struct tcmu_device *dev, const struct svm_dev *d, const char *accepted)
+{
+	const char *created = tcmu_dev_get_cfgstring(dev);
+	char lio[SVM_DEV_CONFIG_MAX + 2];
+
+	if (accepted)
+		return strdup(accepted);
+	if (d->dir[0] && svm_lio_enabled(d->dir) == 1 &&
+	    !svm_lio_attr_get(d->dir, "dev_config", lio, sizeof(lio)) && !strncmp(lio, "svm/", 4)) {
+		if (strcmp(lio, created))
+			tcmu_dev_info(dev, "svm: opening with LIO's dev_config '%s' (created as '%s')\n",
+				      lio, created);
+		return strdup(lio);
+	}
+	return strdup(created);
+}
+
+/* ---- the migration's switchover in LIO's configuration ---------------------------------- */
+
+/*
+ * A dev_config write, on a thread of its own: the kernel hands it to the
+ * runner's main loop (our reconfig) and the write returns only when that
+ * has answered, so no thread the main loop may wait for can make it.
+ */
+struct commit_job {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int refs; /* the writer's and the waiter's */
+	bool done;
+	int ret;
+	char dir[PATH_MAX];
+	char value[SVM_DEV_CONFIG_MAX + 1];
+};
+
+static void commit_job_put(struct commit_job *j)
+{
+	bool last;
+
+	pthread_mutex_lock(&j->lock);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (last) {
+		pthread_mutex_destroy(&j->lock);
+		pthread_cond_destroy(&j->cond);
+		free(j);
+	}
+}
+
+static void *commit_writer(void *arg)
+{
+	struct commit_job *j = arg;
+	int ret = svm_lio_attr_set(j->dir, "dev_config", j->value);
+
+	pthread_mutex_lock(&j->lock);
+	j->ret = ret;
+	j->done = true;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	commit_job_put(j);
+	return NULL;
+}
+
+/*
+ * d's configuration now names store `to` (dst= dropped when it named to):
+ * update d->cfg and start writing it to LIO's dev_config. The job (a
+ * reference held for the caller), or NULL with -errno in *err.
+ */
+static struct commit_job *commit_start(struct svm_dev *d, const char *to, int *err)
+{
+	struct commit_job *j = calloc(1, sizeof(*j));
+	char *src = strdup(to);
+	pthread_t t;
+
+	*err = -ENOMEM;
+	if (!j || !src)
+		goto free_job;
+	*err = -ENODEV;
+	if (!d->dir[0])
+		goto free_job;
+	pthread_mutex_lock(&d->slot->cfg_lock);
+	free(d->cfg.src);
+	d->cfg.src = src;
+	src = NULL;
+	if (d->cfg.dst && svm_cfg_same_store(d->cfg.dst, to)) {
+		free(d->cfg.dst);
+		d->cfg.dst = NULL;
+	}
+	*err = svm_cfg_format(&d->cfg, j->value, sizeof(j->value));
+	pthread_mutex_unlock(&d->slot->cfg_lock);
+	if (*err)
+		goto free_job;
+	snprintf(j->dir, sizeof(j->dir), "%s", d->dir);
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->cond, NULL);
+	j->refs = 2;
+	*err = -pthread_create(&t, NULL, commit_writer, j);
+	if (*err) {
+		pthread_mutex_destroy(&j->lock);
+		pthread_cond_destroy(&j->cond);
+		goto free_job;
+	}
+	pthread_detach(t);
+	return j;
+
+free_job:
+	free(src);
+	free(j);
+	return NULL;
+}
+
+/* After an open that followed a moved store: record it in LIO, without waiting. */
+static void commit_async(struct svm_dev *d)
+{
+	int err;
+	struct commit_job *j = commit_start(d, d->cfg.src, &err);
+
+	if (j)
+		commit_job_put(j);
+	else
+		svm_log(SVM_LOG_WARN, "LUN %s: cannot record %s in dev_config: %s", d->name,
+			d->cfg.src, strerror(-err));
+}
+
+/*
+ * The migration's commit hook (migrate.h), on its thread: make dev_config
+ * name the destination, and wait for LIO to take it (SVM_COMMIT_WAIT_S at
+ * most, less if the LUN closes: the record then makes the next open
+ * commit again).
+ */
+static int commit_hook(void *arg, const char *to, char **reason)
+{
+	struct svm_dev *d = arg;
+	struct commit_job *j;
+	struct timespec until;
+	int err, ret;
+
+	j = commit_start(d, to, &err);
+	if (!j)
+		return svm_reason(reason, err, "cannot write dev_config: %s", strerror(-err));
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SVM_COMMIT_WAIT_S;
+	pthread_mutex_lock(&j->lock);
+	while (!j->done && !__atomic_load_n(&d->closing, __ATOMIC_ACQUIRE)) {
+		struct timespec step;
+
+		clock_gettime(CLOCK_REALTIME, &step);
+		if (step.tv_sec >= until.tv_sec)
+			break;
+		step.tv_nsec += 100000000;
+		if (step.tv_nsec >= 1000000000) {
+			step.tv_sec++;
+			step.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&j->cond, &j->lock, &step);
+	}
+	ret = j->done ? j->ret : -ETIMEDOUT;
+	pthread_mutex_unlock(&j->lock);
+	if (ret)
+		svm_reason(reason, ret, "writing dev_config '%s' to %s/attrib: %s", j->value, d->dir,
+			   ret == -ETIMEDOUT ? "no answer from tcmu-runner's main loop"
+					     : strerror(-ret));
+	commit_job_put(j);
+	return ret;
+}
+
+/* The hooks of d's migrations; svmlog (PATH_MAX bytes) receives the svm_log= path. */
+static void migrate_hooks(struct svm_dev *d, struct svm_migrate_hooks *h, char *svmlog)
+{
+	pthread_mutex_lock(&d->slot->cfg_lock);
+	snprintf(svmlog, PATH_MAX, "%s", d->cfg.svm_log ? d->cfg.svm_log : "");
+	pthread_mutex_unlock(&d->slot->cfg_lock);
+	*h = (struct svm_migrate_hooks){
+		.commit = commit_hook,
+		.arg = d,
+		.svmlog = svmlog[0] ? svmlog : NULL,
+		.name = d->name[0] ? d->name : svm_lun_source(d->lun),
+	};
+}
+
 static int svm_open(struct tcmu_device *dev, bool reopen)
 {
 	struct svm_lun_params p = {
@@ -190,33 +389,58 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 		.serial = lio_serial,
 	};
 	struct svm_slot *slot = slot_get(dev);
-	char *reason = NULL, *config = NULL;
+	struct svm_migrate_hooks hooks;
+	char *reason = NULL, *config = NULL, store[PATH_MAX], svmlog[PATH_MAX];
+	bool moved;
 	struct svm_lun_geom g;
 	struct svm_dev *d = NULL;
 	int ret;
 
 	if (!slot)
 		return -ENOMEM;
-	/* libtcmu hands back the cfgstring of device creation: a reopen takes what we accepted since */
+	ret = -ENOMEM;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		goto free_dev;
+	d->slot = slot;
+	if (svm_lio_dev_dir(tcmu_dev_get_uio_name(dev), d->dir, sizeof(d->dir)))
+		d->dir[0] = '\0'; /* no identity: the LUN answers NOT READY (scsi.c) */
+	d->name = strrchr(d->dir, '/') ? strrchr(d->dir, '/') + 1 : d->dir;
 	pthread_mutex_lock(&slot->cfg_lock);
 	if (!reopen) {
 		free(slot->accepted);
 		slot->accepted = NULL;
 	}
-	config = strdup(slot->accepted ? slot->accepted : tcmu_dev_get_cfgstring(dev));
+	config = open_config(dev, d, slot->accepted);
 	pthread_mutex_unlock(&slot->cfg_lock);
-	ret = -ENOMEM;
-	d = calloc(1, sizeof(*d));
-	if (!config || !d)
+	if (!config)
 		goto free_dev;
 	ret = svm_cfg_parse_dev_config(config, &d->cfg, &reason);
 	if (ret)
 		goto free_dev;
+	/* a migration that switched over, or moved the store, decides where the data is */
+	ret = svm_migration_store_to_open(d->cfg.src, store, sizeof(store), &reason);
+	if (ret)
+		goto free_cfg;
+	moved = strcmp(store, d->cfg.src) != 0;
+	if (moved) {
+		char *to = strdup(store);
+
+		ret = -ENOMEM;
+		if (!to)
+			goto free_cfg;
+		tcmu_dev_info(dev, "svm: %s is now at %s (a migration moved it): opening that\n",
+			      d->cfg.src, to);
+		free(d->cfg.src);
+		d->cfg.src = to;
+		if (d->cfg.dst && svm_cfg_same_store(d->cfg.dst, to)) {
+			free(d->cfg.dst);
+			d->cfg.dst = NULL;
+		}
+	}
 	ret = svm_cfg_check_paths(&d->cfg, &reason);
 	if (ret)
 		goto free_cfg;
-	if (svm_lio_dev_dir(tcmu_dev_get_uio_name(dev), d->dir, sizeof(d->dir)))
-		d->dir[0] = '\0'; /* no identity: the LUN answers NOT READY (scsi.c) */
 	p.cfg = &d->cfg;
 	p.wce = open_wce(dev, d);
 	p.serial_arg = d;
@@ -230,6 +454,13 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 	ret = svm_registry_add(d->lun, d->cfg.xcopy_group);
 	if (ret)
 		goto destroy_pool;
+	pthread_mutex_init(&d->mig_lock, NULL);
+	migrate_hooks(d, &hooks, svmlog);
+	ret = svm_migration_reopen(d->lun, &hooks, &d->mig, &reason);
+	if (ret)
+		goto remove_lun;
+	if (moved && !d->mig)
+		commit_async(d); /* LIO's configuration names the old path: record where it is */
 
 	svm_lun_get_geom(d->lun, &g);
 	tcmu_dev_set_write_cache_enabled(dev, p.wce);
@@ -245,6 +476,9 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 	free(config);
 	return 0;
 
+remove_lun:
+	pthread_mutex_destroy(&d->mig_lock);
+	svm_registry_remove(d->lun);
 destroy_pool:
 	svm_pool_destroy(d->pool);
 close_lun:
@@ -275,6 +509,13 @@ static void svm_close(struct tcmu_device *dev)
 	pthread_rwlock_unlock(&slot->lock);
 	if (!d)
 		return;
+	__atomic_store_n(&d->closing, true, __ATOMIC_RELEASE);
+	/* a migration stops at a checkpoint; the next open resumes it */
+	pthread_mutex_lock(&d->mig_lock);
+	svm_migration_stop(d->mig);
+	d->mig = NULL;
+	pthread_mutex_unlock(&d->mig_lock);
+	pthread_mutex_destroy(&d->mig_lock);
 	svm_registry_remove(d->lun); /* waits for copies of other LUNs that use this one */
 	svm_pool_get_stats(d->pool, &st);
 	svm_pool_destroy(d->pool); /* runs what is queued, joins the threads */
@@ -293,6 +534,159 @@ static void svm_close(struct tcmu_device *dev)
 	svm_lun_close(d->lun);
 	svm_cfg_free(&d->cfg);
 	free(d);
+}
+
+/* ---- the control channel (ctl.h, docs/control.md) ------------------------------------ */
+
+/* STATUS of the open LUN d (its slot read-locked). */
+static void lun_status(struct svm_dev *d, struct svm_json *out)
+{
+	struct svm_migrate_status st;
+	struct svm_lun_geom g;
+	struct svm_ctl_lun l = {.lun = d->name};
+	char dst[PATH_MAX] = "";
+
+	svm_lun_get_geom(d->lun, &g);
+	l.size = g.num_lbas * g.block_size;
+	pthread_mutex_lock(&d->mig_lock);
+	if (d->mig) {
+		svm_migration_status(d->mig, &st);
+		l.mig = &st;
+		l.source = st.switched ? st.destination : st.source;
+	} else {
+		l.source = svm_lun_source(d->lun);
+	}
+	pthread_mutex_lock(&d->slot->cfg_lock);
+	if (d->cfg.dst)
+		snprintf(dst, sizeof(dst), "%s", d->cfg.dst);
+	l.mover = d->cfg.mover;
+	pthread_mutex_unlock(&d->slot->cfg_lock);
+	l.dst = dst[0] ? dst : NULL;
+	svm_ctl_status_json(out, &l);
+	pthread_mutex_unlock(&d->mig_lock);
+}
+
+/* The open LUN named lun, its slot read-locked; NULL with an error answer in out. */
+static struct svm_dev *find_lun(const char *lun, struct svm_slot **slot, struct svm_json *out)
+{
+	struct svm_slot *s, *found = NULL;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&registry_lock);
+	for (s = registry; s; s = s->next) {
+		pthread_rwlock_rdlock(&s->lock);
+		if (s->d && s->d->name[0] && !strcmp(s->d->name, lun)) {
+			if (found)
+				pthread_rwlock_unlock(&found->lock);
+			found = s;
+			n++;
+			continue;
+		}
+		pthread_rwlock_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (n == 1) {
+		*slot = found;
+		return found->d;
+	}
+	if (found)
+		pthread_rwlock_unlock(&found->lock);
+	if (n > 1)
+		svm_json_error(out, -EEXIST, "more than one open user:svm LUN has that name");
+	else
+		svm_json_error(out, -ENOENT, "no open user:svm LUN of that name");
+	return NULL;
+}
+
+static void serve_migrate(struct svm_dev *d, const struct svm_ctl_req *req, struct svm_json *out)
+{
+	struct svm_migrate_hooks hooks;
+	struct svm_migration *m = NULL;
+	char *reason = NULL, svmlog[PATH_MAX];
+	int ret;
+
+	pthread_mutex_lock(&d->mig_lock);
+	if (d->mig && svm_migration_running(d->mig)) {
+		pthread_mutex_unlock(&d->mig_lock);
+		svm_json_error(out, -EBUSY, "a migration of this LUN is under way (svmctl abort)");
+		return;
+	}
+	migrate_hooks(d, &hooks, svmlog);
+	ret = svm_migration_start(d->lun, &req->migrate, &hooks, &m, &reason);
+	if (!ret) {
+		svm_migration_stop(d->mig); /* the one before, ended: its status goes */
+		d->mig = m;
+	}
+	pthread_mutex_unlock(&d->mig_lock);
+	if (ret) {
+		svm_json_error(out, ret, reason ? reason : strerror(-ret));
+		free(reason);
+		return;
+	}
+	lun_status(d, out);
+}
+
+static void serve_abort(struct svm_dev *d, const struct svm_ctl_req *req, struct svm_json *out)
+{
+	int ret = -EALREADY;
+
+	pthread_mutex_lock(&d->mig_lock);
+	if (d->mig)
+		ret = svm_migration_abort(d->mig, req->keep_dest);
+	pthread_mutex_unlock(&d->mig_lock);
+	switch (ret) {
+	case 0:
+		lun_status(d, out);
+		break;
+	case -EBUSY:
+		svm_json_error(out, ret, "the switchover has begun: the destination already "
+					 "serves the LUN, so the migration cannot be undone");
+		break;
+	case -EIO:
+		svm_json_error(out, ret, "the switchover finished first: the migration is done");
+		break;
+	default:
+		svm_json_error(out, ret, "no migration of this LUN is running");
+		break;
+	}
+}
+
+static void ctl_serve(const struct svm_ctl_req *req, struct svm_json *out)
+{
+	struct svm_slot *slot, *s;
+	struct svm_dev *d;
+
+	if (req->verb == SVM_CTL_LIST) {
+		svm_json_open(out, '{');
+		svm_json_key(out, "luns");
+		svm_json_open(out, '[');
+		pthread_mutex_lock(&registry_lock);
+		for (s = registry; s; s = s->next) {
+			pthread_rwlock_rdlock(&s->lock);
+			if (s->d && s->d->name[0])
+				lun_status(s->d, out);
+			pthread_rwlock_unlock(&s->lock);
+		}
+		pthread_mutex_unlock(&registry_lock);
+		svm_json_close(out, ']');
+		svm_json_close(out, '}');
+		return;
+	}
+	d = find_lun(req->lun, &slot, out);
+	if (!d)
+		return;
+	switch (req->verb) {
+	case SVM_CTL_MIGRATE:
+		serve_migrate(d, req, out);
+		break;
+	case SVM_CTL_ABORT:
+		serve_abort(d, req, out);
+		break;
+	default:
+		lun_status(d, out);
+		break;
+	}
+	dev_put(slot);
 }
 
 /*
@@ -659,5 +1053,14 @@ __attribute__((visibility("default"))) int handler_init(void)
 	}
 	tcmu_info_message(NULL, __func__, __LINE__, "svm: up to %u worker threads per LUN\n",
 			  svm_threads);
+	env = getenv("SVM_RUN_DIR");
+	if (!__atomic_exchange_n(&ctl_started, true, __ATOMIC_ACQ_REL) &&
+	    svm_ctl_start(env && *env ? env : SVM_CTL_RUN_DIR, ctl_serve, &reason)) {
+		/* the LUNs serve I/O without it; only svmctl cannot reach them */
+		tcmu_err_message(NULL, __func__, __LINE__,
+				 "svm: no control socket (svmctl will not work): %s\n",
+				 reason ? reason : "?");
+		free(reason);
+	}
 	return tcmur_register_handler(&svm_handler);
 }

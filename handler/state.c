@@ -80,3 +80,58 @@ int svm_state_store_record(const char *path)
 	free(rec);
 	return ret;
 }
+
+int svm_state_store_moved(const char *path, const char *to)
+{
+	char *rec = svm_state_store_record_path(path), *tmp = NULL;
+	int fd = -1, ret;
+	size_t len = strlen(to);
+
+	if (!rec || asprintf(&tmp, "%s.tmp", rec) < 0) {
+		free(rec);
+		return -ENOMEM;
+	}
+	ret = svm_state_mkdir("stores");
+	if (!ret) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		ret = fd < 0 ? -errno : 0;
+	}
+	if (!ret && (write(fd, "moved ", 6) != 6 || write(fd, to, len) != (ssize_t)len ||
+		     write(fd, "\n", 1) != 1 || fsync(fd)))
+		ret = errno ? -errno : -EIO;
+	if (fd >= 0)
+		close(fd);
+	if (!ret && rename(tmp, rec))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	free(tmp);
+	free(rec);
+	return ret;
+}
+
+int svm_state_store_moved_to(const char *path, char *buf, size_t len)
+{
+	char *rec = svm_state_store_record_path(path), line[4200];
+	ssize_t n = -1;
+	int fd;
+
+	if (!rec)
+		return -ENOMEM;
+	fd = open(rec, O_RDONLY | O_CLOEXEC);
+	free(rec);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	line[n] = '\0';
+	if (strncmp(line, "moved /", 7) || !strchr(line, '\n'))
+		return -ENOENT;
+	*strchr(line, '\n') = '\0';
+	if (strlen(line + 6) >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, line + 6, strlen(line + 6) + 1);
+	return 0;
+}

@@ -11,11 +11,21 @@
 #define SVM_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* True if path has served a LUN before (a record exists). */
 bool svm_state_store_known(const char *path);
 /* Record that path serves a LUN. Returns 0 or -errno. */
 int svm_state_store_record(const char *path);
+/*
+ * A migration switched path's LUN over to store to and deleted path: its
+ * record says so ("moved <to>"), written whole (a rename) and synced, so a
+ * LUN later configured with the old path (a saveconfig from before the
+ * migration) opens to, not a new empty store. 0 or -errno.
+ */
+int svm_state_store_moved(const char *path, const char *to);
+/* The store path moved to, into buf. 0; -ENOENT if it has not moved (or no record); -errno. */
+int svm_state_store_moved_to(const char *path, char *buf, size_t len);
 /* The record's file name for path, for messages; malloc'd or NULL. */
 char *svm_state_store_record_path(const char *path);
 

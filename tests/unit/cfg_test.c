@@ -73,7 +73,48 @@ void cfg_test(void)
 	/* tcmu-runner's own key is left to it (check_config sees it before the runner strips it) */
 	CHECK_EQ(svm_cfg_parse("/a/b.img;tcmur_cmd_time_out=30;wce=no", &cfg, NULL), 0);
 	CHECK(cfg.src && !strcmp(cfg.src, "/a/b.img") && !cfg.wce);
+	CHECK(cfg.has_cmd_time_out && cfg.cmd_time_out == 30);
 	svm_cfg_free(&cfg);
+	/* svm_log= (docs/svmlog.md): an absolute path */
+	CHECK_EQ(svm_cfg_parse("/a/b.img;svm_log=/var/log/tcmu-svm-a.log", &cfg, NULL), 0);
+	CHECK(cfg.svm_log && !strcmp(cfg.svm_log, "/var/log/tcmu-svm-a.log"));
+	svm_cfg_free(&cfg);
+	expect_parse("/a.img;svm_log=svm.log", -EINVAL, "not absolute");
+	expect_parse("/a.img;svm_log=", -EINVAL, "missing SVM log path");
+
+	/* format: what the migration writes back; parsing it gives the same cfg */
+	{
+		static const char *const strs[] = {
+			"/a/b.img",
+			("/a/b.img;dst=/c/d.img;create=no;wce=no;mover=kernel;xcopy_group=g1;"
+			 "svm_log=/l/x.log;tcmur_cmd_time_out=45"),
+			"/a/b.img;svm_log=/l/x.log;mover=reflink",
+		};
+		static const char *const want[] = {
+			"svm//a/b.img",
+			("svm//a/b.img;dst=/c/d.img;create=no;wce=no;mover=kernel;xcopy_group=g1;"
+			 "svm_log=/l/x.log;tcmur_cmd_time_out=45"),
+			"svm//a/b.img;mover=reflink;svm_log=/l/x.log",
+		};
+		struct svm_cfg back;
+		char out[300];
+
+		for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+			CHECK_EQ(svm_cfg_parse(strs[i], &cfg, NULL), 0);
+			CHECK_EQ(svm_cfg_format(&cfg, out, sizeof(out)), 0);
+			CHECK(!strcmp(out, want[i]));
+			CHECK_EQ(svm_cfg_parse_dev_config(out, &back, NULL), 0);
+			CHECK(!strcmp(back.src, cfg.src) && !back.dst == !cfg.dst &&
+			      back.create == cfg.create && back.wce == cfg.wce &&
+			      back.mover == cfg.mover && !back.svm_log == !cfg.svm_log &&
+			      back.cmd_time_out == cfg.cmd_time_out);
+			svm_cfg_free(&back);
+			svm_cfg_free(&cfg);
+		}
+		CHECK_EQ(svm_cfg_parse("/a/b.img", &cfg, NULL), 0);
+		CHECK_EQ(svm_cfg_format(&cfg, out, 8), -ENAMETOOLONG);
+		svm_cfg_free(&cfg);
+	}
 
 	/* the string as the kernel and the runner carry it */
 	CHECK_EQ(svm_cfg_parse_dev_config("svm//a/b.img;wce=no\n", &cfg, NULL), 0);

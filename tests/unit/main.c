@@ -38,7 +38,7 @@ int main(void)
 		{"scsi", scsi_test},   {"pool", pool_test},   {"rangelock", rangelock_test},
 		{"registry", registry_test}, {"mover", mover_test},   {"xcopy", xcopy_test},
 		{"tpc", tpc_test},	     {"migrec", migrec_test},	     {"mirror", mirror_test},	     {"migrate", migrate_test},	     {"plugin", plugin_test},
-		{"svmlog", svmlog_test},
+		{"svmlog", svmlog_test}, {"ctl", ctl_test},
 	};
 	char cmd[128];
 
@@ -48,6 +48,8 @@ int main(void)
 	}
 	snprintf(cmd, sizeof(cmd), "%s/state", test_dir);
 	setenv("SVM_STATE_DIR", cmd, 1);
+	snprintf(cmd, sizeof(cmd), "%s/run", test_dir);
+	setenv("SVM_RUN_DIR", cmd, 1); /* handler_init's control socket (ctl.h) */
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
 		int p = test_passed, f = test_failed;
 

@@ -11,8 +11,10 @@
 #include "../../handler/limits.h"
 #include "../../handler/migrate.h"
 #include "../../handler/migrec.h"
+#include "../../handler/state.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -279,8 +281,27 @@ void migrate_test(void)
 		svm_migration_stop(m);
 	}
 	CHECK(strstr(commits, dst) != NULL && access(src, F_OK) != 0 && holds(lun, img));
+	/* the record is gone; the deleted source forwards to where it went (an old saveconfig) */
 	CHECK_EQ(svm_migration_store_to_open(src, where, sizeof(where), &reason), 0);
-	CHECK(!strcmp(where, src)); /* record gone */
+	CHECK(!strcmp(where, dst));
+	{
+		char rec_dst[PATH_MAX];
+
+		CHECK_EQ(svm_state_store_moved_to(src, rec_dst, sizeof(rec_dst)), 0);
+		CHECK(!strcmp(rec_dst, dst));
+		CHECK_EQ(svm_state_store_moved_to("/never/served", rec_dst, sizeof(rec_dst)), -ENOENT);
+	}
+	/* a file at the old path again is its own store: no forward */
+	{
+		int fd = open(src, O_CREAT | O_WRONLY, 0600);
+
+		CHECK(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+		CHECK_EQ(svm_migration_store_to_open(src, where, sizeof(where), &reason), 0);
+		CHECK(!strcmp(where, src));
+		unlink(src);
+	}
 
 	/* an abort: the source stays, the destination goes */
 	a.to = src;

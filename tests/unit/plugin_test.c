@@ -16,7 +16,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int handler_init(void);
@@ -688,6 +690,198 @@ static void reconfig(void)
 	dev.num_lbas = NLBAS;
 }
 
+/* ---- the control channel and migrations (docs/control.md, docs/migration.md) --------- */
+
+/* One request on handler_init's socket ($SVM_RUN_DIR): the answer in buf, "" if none. */
+static void ctl(const char *line, char *buf, size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	size_t have = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", getenv("SVM_RUN_DIR"));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		CHECK(!"connect to the control socket");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	CHECK_EQ(send(fd, line, strlen(line), MSG_NOSIGNAL), (ssize_t)strlen(line));
+	while (have < len - 1 && (n = recv(fd, buf + have, len - 1 - have, 0)) > 0)
+		have += (size_t)n;
+	buf[have] = '\0';
+	close(fd);
+}
+
+/* Ask line; check the answer holds want (and print it when not). */
+static void ctl_expect(const char *line, const char *want)
+{
+	char buf[8192];
+
+	ctl(line, buf, sizeof(buf));
+	CHECK(strstr(buf, want) != NULL);
+	if (!strstr(buf, want))
+		fprintf(stderr, "  %s -> %s  (wanted %s)\n", line, buf, want);
+}
+
+/* Poll `status lun0` until its phase is phase (30 s at most). */
+static bool wait_phase(const char *phase)
+{
+	char buf[8192], want[64];
+
+	snprintf(want, sizeof(want), "\"phase\":\"%s\"", phase);
+	for (int i = 0; i < 3000; i++) {
+		ctl("status lun0\n", buf, sizeof(buf));
+		if (strstr(buf, want))
+			return true;
+		usleep(10000);
+	}
+	fprintf(stderr, "  status lun0 -> %s (waited for %s)\n", buf, phase);
+	return false;
+}
+
+/* Write pattern p to blocks [lba, lba + n) (FUA), or check they hold it. */
+static void blocks(uint64_t lba, uint32_t n, uint8_t p, bool write)
+{
+	static uint8_t buf[128 * BS], back[128 * BS];
+	uint8_t cdb[16];
+
+	for (uint32_t done = 0; done < n; done += 128) {
+		uint32_t k = n - done < 128 ? n - done : 128;
+
+		for (size_t i = 0; i < k * BS; i++)
+			buf[i] = (uint8_t)(p + (lba + done) + i / BS);
+		test_cdb16(cdb, write ? SVM_OP_WRITE16 : SVM_OP_READ16, lba + done, k);
+		if (write) {
+			cdb[1] = 0x08;
+			CHECK_GOOD(run(cdb, buf, k * BS));
+		} else {
+			memset(back, 0, k * BS);
+			CHECK_GOOD(run(cdb, back, k * BS));
+			CHECK(!memcmp(buf, back, k * BS));
+		}
+	}
+}
+
+static bool file_has(const char *path, const char *want)
+{
+	char buf[16384];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, want) != NULL;
+}
+
+static void control(void)
+{
+	char src[128], dst[128], back[128], log[128], s[1024], want[1024];
+	struct stat sb;
+
+	snprintf(src, sizeof(src), "%s/ctl-src.img", test_dir);
+	snprintf(dst, sizeof(dst), "%s/ctl-dst.img", test_dir);
+	snprintf(back, sizeof(back), "%s/ctl-back.img", test_dir);
+	snprintf(log, sizeof(log), "%s/svm.log", test_dir);
+	fake_lio("uio0", "lun0", SERIAL, 1, 1);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s;svm_log=%s", src, log);
+	snprintf(s, sizeof(s), "%s\n", dev.cfgstring); /* LIO's dev_config: the same, at first */
+	put("sys/kernel/config/target/core/user_1/lun0/attrib/dev_config", s);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	blocks(0, 256, 1, true);
+	blocks(1500, 300, 2, true);
+
+	snprintf(want, sizeof(want), "{\"luns\":[{\"lun\":\"lun0\",\"phase\":\"idle\",\"source\":"
+				     "\"%s\",\"destination\":null,",
+		 src);
+	ctl_expect("list\n", want);
+	ctl_expect("status lun1\n", "\"errno\":2}");
+	ctl_expect("status lun1\n", "no open user:svm LUN of that name");
+	ctl_expect("abort lun0\n", "no migration of this LUN is running");
+	ctl_expect("migrate lun0\n", "migrate needs to=");
+	ctl_expect("migrate lun0 to=/no/such/dir/x.img\n", "does not exist");
+	snprintf(s, sizeof(s), "migrate lun0 to=%s\n", src);
+	ctl_expect(s, "is the source store");
+	snprintf(s, sizeof(s), "migrate lun0 to=%s\n", log); /* exists, not empty */
+	blocks(0, 1, 1, false);
+	ctl_expect("status lun0\n", "\"phase\":\"idle\"");
+
+	/* a migration through the control channel: copy, switch over, commit, source deleted */
+	snprintf(s, sizeof(s), "migrate lun0 to=%s mover=bounce\n", dst);
+	ctl_expect(s, "\"lun\":\"lun0\"");
+	CHECK(wait_phase("done"));
+	snprintf(want, sizeof(want), "\"source\":\"%s\"", dst);
+	ctl_expect("status lun0\n", want);
+	ctl_expect("status lun0\n", "\"mirror\":null");
+	ctl_expect("status lun0\n", "\"bytes_total\":1048576");
+	ctl_expect("status lun0\n", "\"mover\":\"bounce\"");
+	snprintf(want, sizeof(want), "svm/%s;svm_log=%s", dst, log);
+	CHECK(file_is(lun0_dir("attrib/dev_config"), want));
+	CHECK(stat(src, &sb) != 0 && errno == ENOENT);
+	blocks(0, 256, 1, false);
+	blocks(1500, 300, 2, false);
+	CHECK(file_has(log, "-svmmirror, primary ") && file_has(log, "Destroyed device ") &&
+	      file_has(log, "SVM Mirrored mode IO stats for device: "));
+	/* done: a second migrate to the same place is refused, abort too */
+	snprintf(s, sizeof(s), "migrate lun0 to=%s\n", dst);
+	ctl_expect(s, "is the source store");
+	ctl_expect("abort lun0\n", "no migration of this LUN is running");
+	fake_handler->close(&dev);
+
+	/* a runner restart: libtcmu's string names the old source; LIO's dev_config rules */
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	snprintf(want, sizeof(want), "\"source\":\"%s\"", dst);
+	ctl_expect("status lun0\n", want);
+	blocks(1500, 300, 2, false);
+	fake_handler->close(&dev);
+
+	/* an old saveconfig restored (LIO enabling the device with the source's path) */
+	fake_lio("uio0", "lun0", SERIAL, 0, 1);
+	put("sys/kernel/config/target/core/user_1/lun0/attrib/dev_config", "x\n");
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	ctl_expect("status lun0\n", want);
+	blocks(0, 256, 1, false);
+	snprintf(want, sizeof(want), "svm/%s;svm_log=%s", dst, log);
+	for (int i = 0; i < 500 && !file_is(lun0_dir("attrib/dev_config"), want); i++)
+		usleep(10000); /* written by a thread of its own */
+	CHECK(file_is(lun0_dir("attrib/dev_config"), want));
+	fake_handler->close(&dev);
+	fake_lio("uio0", "lun0", SERIAL, 1, 1);
+
+	/*
+	 * A LUN closed mid-copy (runner stop) resumes at its next open; then an
+	 * abort: the source stays, the destination goes. 16 MiB with data in
+	 * four 4 MiB chunks, at 1 MiB/s.
+	 */
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	CHECK_EQ(reconfig_size(16 << 20), 0);
+	dev.num_lbas = 16 << 11;
+	for (int c = 0; c < 4; c++)
+		blocks((uint64_t)c << 13, 2048, (uint8_t)(10 + c), true);
+	snprintf(s, sizeof(s), "migrate lun0 to=%s rate=1\n", back);
+	ctl_expect(s, "\"phase\":\"copying\"");
+	ctl_expect(s, "a migration of this LUN is under way");
+	fake_handler->close(&dev);
+	CHECK(stat(back, &sb) == 0); /* kept for the resume */
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	ctl_expect("status lun0\n", "\"resumed\":true");
+	ctl_expect("status lun0\n", "\"phase\":\"copying\"");
+	for (int c = 0; c < 4; c++)
+		blocks((uint64_t)c << 13, 2048, (uint8_t)(10 + c), false);
+	ctl_expect("abort lun0 keep_dest=0\n", "\"phase\":\"aborted\"");
+	CHECK(stat(back, &sb) != 0 && errno == ENOENT);
+	snprintf(want, sizeof(want), "\"source\":\"%s\"", dst);
+	ctl_expect("status lun0\n", want);
+	ctl_expect("abort lun0\n", "no migration of this LUN is running");
+	blocks(0, 2048, 10, false);
+	CHECK(file_has(log, "Migration aborted on device "));
+	fake_handler->close(&dev);
+	dev.num_lbas = NLBAS;
+}
+
 static volatile bool spin_stop;
 static int spin_good, spin_busy, spin_other;
 
@@ -764,4 +958,5 @@ void plugin_test(void)
 	identity();
 	reconfig();
 	reopen_race();
+	control();
 }

@@ -53,15 +53,32 @@ static int granted_at(struct waiter *w)
 	return v;
 }
 
-/* Start a waiter and give it time to queue (the tests only need it queued before the next). */
+static unsigned waiting(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&rl.mutex);
+	n = rl.waiters;
+	pthread_mutex_unlock(&rl.mutex);
+	return n;
+}
+
+/*
+ * Start a waiter and return once it is queued: waiting in the lock, or
+ * granted (the tests need each queued before the next; a sleep alone is
+ * not enough on a loaded machine).
+ */
 static void start(struct waiter *w, uint64_t off, uint64_t len, bool excl)
 {
+	unsigned before = waiting();
+
 	w->off = off;
 	w->len = len;
 	w->excl = excl;
 	w->granted_at = 0;
 	CHECK_EQ(pthread_create(&w->t, NULL, wait_for, w), 0);
-	usleep(50000);
+	for (int i = 0; i < 100000 && waiting() == before && !granted_at(w); i++)
+		usleep(100);
 }
 
 void rangelock_test(void)

@@ -74,6 +74,7 @@ void migrec_test(void);
 void mirror_test(void);
 void migrate_test(void);
 void svmlog_test(void);
+void ctl_test(void);
 void mover_test(void);
 void xcopy_test(void);
 void plugin_test(void); /* drives handler/plugin.c + scsi.c through the fake runner */
