@@ -332,11 +332,24 @@ static void commit_async(struct svm_dev *d)
  */
 static int commit_hook(void *arg, const char *to, char **reason)
 {
+	const char *delay = getenv("SVM_FAULT_COMMIT_DELAY_MS");
 	struct svm_dev *d = arg;
 	struct commit_job *j;
 	struct timespec until;
 	int err, ret;
 
+	/*
+	 * Fault injection for the crash tests (tests/e2e/t_migrate_crash.sh): a
+	 * window between the flip and the commit, to kill the runner in.
+	 */
+	if (delay && atoi(delay) > 0) {
+		svm_log(SVM_LOG_WARN, "LUN %s: switched over; dev_config written in %d ms "
+				      "(SVM_FAULT_COMMIT_DELAY_MS)",
+			d->name, atoi(delay));
+		for (int ms = 0; ms < atoi(delay) && !__atomic_load_n(&d->closing, __ATOMIC_ACQUIRE);
+		     ms += 10)
+			usleep(10000);
+	}
 	j = commit_start(d, to, &err);
 	if (!j)
 		return svm_reason(reason, err, "cannot write dev_config: %s", strerror(-err));
