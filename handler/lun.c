@@ -279,9 +279,23 @@ int svm_lun_grow(struct svm_lun *lun, uint64_t num_lbas, char **reason)
 		ret = svm_reason(reason, -EINVAL, "unsupported LUN size of %llu blocks",
 				 (unsigned long long)num_lbas);
 	} else {
-		ret = svm_store_grow(lun->src, num_lbas * lun->block_size, reason);
+		struct svm_range r;
+
+		/*
+		 * Not during a migration: the mirror and its record cover the
+		 * size the migration started with, and the pass would never copy
+		 * the new blocks. Writes drained, so no mirror comes or goes.
+		 */
+		svm_range_lock(&lun->wlock, &r, 0, UINT64_MAX, true);
+		if (lun->mirror)
+			ret = svm_reason(reason, -EBUSY,
+					 "the LUN is being migrated: resize it after the migration "
+					 "(or svmctl abort)");
+		else
+			ret = svm_store_grow(lun->src, num_lbas * lun->block_size, reason);
 		if (!ret)
 			__atomic_store_n(&lun->num_lbas, num_lbas, __ATOMIC_RELEASE);
+		svm_range_unlock(&lun->wlock, &r);
 	}
 	pthread_mutex_unlock(&lun->grow_lock);
 	return ret;

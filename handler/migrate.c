@@ -449,6 +449,7 @@ static int launch(struct svm_migration *m, const uint8_t *dirty, char **reason)
 		.region = m->info.region,
 		.nregions = m->info.nregions,
 	};
+	struct svm_lun_geom g;
 	int ret;
 
 	ret = svm_mirror_create(&p, &m->mirror, reason);
@@ -456,9 +457,23 @@ static int launch(struct svm_migration *m, const uint8_t *dirty, char **reason)
 		svm_svmlog_makedev(m->svmlog, &m->dev, *reason ? *reason : "no memory");
 		return ret;
 	}
+	svm_lun_set_mirror(m->lun, m->mirror);
+	svm_lun_get_geom(m->lun, &g);
+	if (g.num_lbas * g.block_size != m->info.size) {
+		/* resized between the start and now: the record and the mirror are too small */
+		svm_lun_set_mirror(m->lun, NULL);
+		svm_mirror_destroy(m->mirror);
+		m->mirror = NULL;
+		ret = svm_reason(reason, -EBUSY,
+				 "the LUN's size changed (%llu to %llu bytes) as the migration "
+				 "started: try again",
+				 (unsigned long long)m->info.size,
+				 (unsigned long long)(g.num_lbas * g.block_size));
+		svm_svmlog_makedev(m->svmlog, &m->dev, *reason);
+		return ret;
+	}
 	svm_svmlog_makedev(m->svmlog, &m->dev, NULL);
 	svm_svmlog_created(m->svmlog, &m->dev, m->info.src, m->info.dst);
-	svm_lun_set_mirror(m->lun, m->mirror);
 	m->phase = SVM_MIGRATE_COPYING;
 	svm_svmlog_copy_start(m->svmlog, &m->dev, svm_mover_name(m->mover), m->info.size,
 			      m->info.size - m->info.cursor);

@@ -308,6 +308,16 @@ void migrate_test(void)
 	a.rate_mibs = 10;
 	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), 0);
 	usleep(300000);
+	{
+		/* no resize during a migration: the pass would never copy the new blocks */
+		struct svm_lun_geom g;
+		char *why = NULL;
+
+		svm_lun_get_geom(lun, &g);
+		CHECK_EQ(svm_lun_grow(lun, g.num_lbas * 2, &why), -EBUSY);
+		CHECK(why && strstr(why, "being migrated"));
+		free(why);
+	}
 	CHECK_EQ(svm_migration_abort(m, false), 0);
 	svm_migration_status(m, &st);
 	CHECK(st.phase == SVM_MIGRATE_ABORTED);
