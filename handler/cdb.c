@@ -336,6 +336,25 @@ enum svm_sense svm_cdb_parse_mode_sense(const uint8_t *cdb, struct svm_cdb *out)
 	return SVM_SENSE_OK;
 }
 
+/*
+ * SPC-4 6.9/6.10 MODE SELECT(6/10): PF, SP, PARAMETER LIST LENGTH. The
+ * parameter list must follow the page format (PF 1). No mode page is
+ * saveable (MODE SENSE reports PS 0, and refuses saved values), so SP 1 is
+ * INVALID FIELD IN CDB, which 6.9 asks of a logical unit that does not
+ * implement saved pages. PARAMETER LIST LENGTH 0 is not an error.
+ */
+enum svm_sense svm_cdb_parse_mode_select(const uint8_t *cdb, struct svm_cdb *out)
+{
+	start(cdb, out);
+	if (cdb[0] == SVM_OP_MODE_SELECT6)
+		out->alloc_len = cdb[4];
+	else
+		out->alloc_len = svm_get_be16(cdb + 7);
+	if (!(cdb[1] & 0x10) || (cdb[1] & 0x01))
+		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	return SVM_SENSE_OK;
+}
+
 /* SPC-4 6.29 REQUEST SENSE: DESC selects descriptor format. */
 enum svm_sense svm_cdb_parse_request_sense(const uint8_t *cdb, struct svm_cdb *out)
 {
@@ -448,4 +467,105 @@ enum svm_sense svm_sanitize_overwrite_parse(const uint8_t *buf, size_t len, uint
 	    out->pattern_len > len - SVM_SANITIZE_OVERWRITE_HDR)
 		return SVM_SENSE_INVALID_FIELD_IN_PARAM;
 	return SVM_SENSE_OK;
+}
+
+/* INVALID FIELD IN PARAMETER LIST at byte field, bit bit (its leftmost) of the list. */
+static enum svm_sense param_field(struct svm_sense_ptr *ptr, size_t field, uint8_t bit)
+{
+	*ptr = (struct svm_sense_ptr){
+	    .valid = true, .bit_valid = true, .bit = bit, .field = (uint16_t)field};
+	return SVM_SENSE_INVALID_FIELD_IN_PARAM;
+}
+
+/*
+ * SPC-4 7.5.7: the length of the mode page at p, rem bytes left in the
+ * list, from its PAGE LENGTH (one byte in the page_0 format, two with SPF);
+ * 0 when the list cuts it short.
+ */
+static size_t mode_page_len(const uint8_t *p, size_t rem)
+{
+	size_t n;
+
+	if (rem < 2)
+		return 0;
+	if (p[0] & 0x40) {
+		if (rem < 4)
+			return 0;
+		n = 4 + (size_t)svm_get_be16(p + 2);
+	} else {
+		n = 2 + (size_t)p[1];
+	}
+	return n <= rem ? n : 0;
+}
+
+/*
+ * SPC-4 7.5.4 mode parameter header: (6) MODE DATA LENGTH, MEDIUM TYPE,
+ * DEVICE-SPECIFIC PARAMETER, BLOCK DESCRIPTOR LENGTH, one byte each; (10)
+ * MODE DATA LENGTH in bytes 0-1, MEDIUM TYPE, DEVICE-SPECIFIC PARAMETER,
+ * LONGLBA (byte 4 bit 0), BLOCK DESCRIPTOR LENGTH in bytes 6-7. SBC-4
+ * 6.5.2.2/6.5.2.3 block descriptors: short, NUMBER OF LOGICAL BLOCKS in
+ * bytes 0-3 and LOGICAL BLOCK LENGTH in bytes 5-7; long, 0-7 and 12-15.
+ */
+enum svm_sense svm_mode_select_parse(const uint8_t *buf, size_t len, bool ten, uint32_t block_size,
+				     uint64_t num_lbas, struct svm_mode_list *out,
+				     struct svm_sense_ptr *ptr)
+{
+	size_t hdr = ten ? 8 : 4, bdl_at = ten ? 6 : 3, bdl, lbl_at = 0, n;
+	uint64_t nlb = 0, cap = 0;
+	uint32_t lbl = block_size;
+	const uint8_t *bd;
+	bool longlba;
+
+	*ptr = (struct svm_sense_ptr){0};
+	*out = (struct svm_mode_list){0};
+	if (len < hdr)
+		return SVM_SENSE_PARAM_LIST_LENGTH;
+	bdl = ten ? svm_get_be16(buf + bdl_at) : buf[bdl_at];
+	longlba = ten && (buf[4] & 0x01);
+	if (bdl > len - hdr)
+		return SVM_SENSE_PARAM_LIST_LENGTH;
+	if (buf[ten ? 2 : 1])
+		return param_field(ptr, ten ? 2 : 1, 7); /* MEDIUM TYPE */
+	if (bdl && bdl != (longlba ? 16u : 8u))
+		return param_field(ptr, bdl_at, 7);
+	bd = buf + hdr;
+	if (bdl == 8) {
+		nlb = svm_get_be32(bd);
+		cap = num_lbas > UINT32_MAX ? UINT32_MAX : num_lbas; /* as MODE SENSE reports it */
+		lbl_at = 5;
+		lbl = svm_get_be32(bd + 4) & 0xffffff;
+	} else if (bdl == 16) {
+		nlb = svm_get_be64(bd);
+		cap = num_lbas;
+		lbl_at = 12;
+		lbl = svm_get_be32(bd + lbl_at);
+	}
+	if (nlb && nlb != cap)
+		return param_field(ptr, hdr, 7); /* NUMBER OF LOGICAL BLOCKS */
+	if (lbl != block_size)
+		return param_field(ptr, hdr + lbl_at, 7); /* LOGICAL BLOCK LENGTH */
+	for (size_t off = hdr + bdl; off < len; off += n) {
+		n = mode_page_len(buf + off, len - off);
+		if (!n)
+			return SVM_SENSE_PARAM_LIST_LENGTH;
+	}
+	out->bd_len = bdl;
+	out->pages = hdr + bdl;
+	return SVM_SENSE_OK;
+}
+
+bool svm_mode_page_next(const uint8_t *buf, size_t len, size_t *off, struct svm_mode_page *p)
+{
+	const uint8_t *b = buf + *off;
+	size_t n = *off < len ? mode_page_len(b, len - *off) : 0;
+
+	if (!n)
+		return false;
+	*p = (struct svm_mode_page){.code = b[0] & 0x3f,
+				    .spf = b[0] & 0x40,
+				    .subpage = b[0] & 0x40 ? b[1] : 0,
+				    .off = *off,
+				    .len = n};
+	*off += n;
+	return true;
 }

@@ -66,7 +66,8 @@ enum svm_sense svm_cdb_parse_write_atomic(const uint8_t *cdb, struct svm_cdb *ou
 enum svm_sense svm_cdb_parse_read_defect_data(const uint8_t *cdb, struct svm_cdb *out); /* 10/12 */
 /* SANITIZE: OVERWRITE, BLOCK ERASE and EXIT FAILURE MODE (the table refuses the others) */
 enum svm_sense svm_cdb_parse_sanitize(const uint8_t *cdb, struct svm_cdb *out);
-enum svm_sense svm_cdb_parse_mode_sense(const uint8_t *cdb, struct svm_cdb *out); /* 6/10 */
+enum svm_sense svm_cdb_parse_mode_sense(const uint8_t *cdb, struct svm_cdb *out);  /* 6/10 */
+enum svm_sense svm_cdb_parse_mode_select(const uint8_t *cdb, struct svm_cdb *out); /* 6/10 */
 enum svm_sense svm_cdb_parse_request_sense(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_start_stop(const uint8_t *cdb, struct svm_cdb *out);
 enum svm_sense svm_cdb_parse_none(const uint8_t *cdb, struct svm_cdb *out); /* TEST UNIT READY */
@@ -106,6 +107,51 @@ struct svm_sanitize_overwrite {
 enum svm_sense svm_sanitize_overwrite_parse(const uint8_t *buf, size_t len, uint32_t block_size,
 					    struct svm_sanitize_overwrite *out);
 
+/*
+ * A MODE SELECT parameter list (SPC-4 7.5.4 to 7.5.7) as
+ * svm_mode_select_parse accepted it: the mode parameter header, at most one
+ * block descriptor, then mode pages to the end of the list.
+ */
+struct svm_mode_list {
+	size_t bd_len; /* BLOCK DESCRIPTOR LENGTH: 0, 8 (short LBA) or 16 (long LBA) */
+	size_t pages;  /* offset of the first mode page (the list's length, if none) */
+};
+
+/*
+ * Check the structure of a MODE SELECT(6) or (ten) MODE SELECT(10)
+ * parameter list of len bytes (PARAMETER LIST LENGTH, at least 1) for a
+ * LUN of num_lbas blocks of block_size bytes:
+ *  - PARAMETER LIST LENGTH ERROR when it truncates the header, the block
+ *    descriptor or a mode page;
+ *  - INVALID FIELD IN PARAMETER LIST, with *ptr naming the field (C/D 0,
+ *    the byte within the list), for a MEDIUM TYPE other than 00h (SBC-4
+ *    6.5.1), a BLOCK DESCRIPTOR LENGTH other than 0, 8 or (LONGLBA) 16, or
+ *    a block descriptor whose NUMBER OF LOGICAL BLOCKS is neither 0 (keep
+ *    the capacity) nor the capacity MODE SENSE reports, or whose LOGICAL
+ *    BLOCK LENGTH is not block_size (SBC-4 6.5.2: no format change here).
+ * MODE DATA LENGTH and the DEVICE-SPECIFIC PARAMETER (WP undefined, DPOFUA
+ * reserved for MODE SELECT) are ignored. The mode pages are not looked
+ * into: svm_mode_page_next walks them.
+ */
+enum svm_sense svm_mode_select_parse(const uint8_t *buf, size_t len, bool ten, uint32_t block_size,
+				     uint64_t num_lbas, struct svm_mode_list *out,
+				     struct svm_sense_ptr *ptr);
+
+/* One mode page of a list (SPC-4 7.5.7): what it names and where it lies. */
+struct svm_mode_page {
+	uint8_t code;	 /* PAGE CODE */
+	bool spf;	 /* SPF: the sub_page format */
+	uint8_t subpage; /* SUBPAGE CODE; 0 in the page_0 format */
+	size_t off;	 /* its first byte, in the list */
+	size_t len;	 /* its length: PAGE LENGTH and the bytes up to that field */
+};
+
+/*
+ * The mode page at *off of a list svm_mode_select_parse accepted, *off
+ * moved past it; false at the end of the list (len bytes).
+ */
+bool svm_mode_page_next(const uint8_t *buf, size_t len, size_t *off, struct svm_mode_page *p);
+
 /* SBC-4 opcodes used by the dispatch table and the tests. */
 enum {
 	SVM_OP_TEST_UNIT_READY = 0x00,
@@ -113,6 +159,7 @@ enum {
 	SVM_OP_READ6 = 0x08,
 	SVM_OP_WRITE6 = 0x0A,
 	SVM_OP_INQUIRY = 0x12,
+	SVM_OP_MODE_SELECT6 = 0x15,
 	SVM_OP_MODE_SENSE6 = 0x1A,
 	SVM_OP_START_STOP_UNIT = 0x1B,
 	SVM_OP_READ_CAPACITY10 = 0x25,
@@ -126,6 +173,7 @@ enum {
 	SVM_OP_WRITE_SAME10 = 0x41,
 	SVM_OP_UNMAP = 0x42,
 	SVM_OP_SANITIZE = 0x48,
+	SVM_OP_MODE_SELECT10 = 0x55,
 	SVM_OP_MODE_SENSE10 = 0x5A,
 	SVM_OP_READ16 = 0x88,
 	SVM_OP_COMPARE_AND_WRITE = 0x89,

@@ -51,6 +51,7 @@ struct svm_lun {
 	char serial[SVM_SERIAL_MAX + 1]; /* the last one seen, under serial_lock */
 
 	uint32_t sanitize; /* atomic: SANITIZE state (svm_lun_sanitize_get) */
+	bool swp;	   /* atomic: software write protect (svm_lun_swp) */
 	pthread_mutex_t bg_lock;
 	pthread_t bg;	   /* svm_lun_background's thread, under bg_lock */
 	bool bg_started;   /* bg is to be joined, under bg_lock */
@@ -547,6 +548,16 @@ bool svm_lun_sanitize_swap(struct svm_lun *lun, uint32_t expect, uint32_t next)
 {
 	return __atomic_compare_exchange_n(&lun->sanitize, &expect, next, false, __ATOMIC_ACQ_REL,
 					   __ATOMIC_ACQUIRE);
+}
+
+void svm_lun_set_swp(struct svm_lun *lun, bool on)
+{
+	__atomic_store_n(&lun->swp, on, __ATOMIC_RELEASE);
+}
+
+bool svm_lun_swp(const struct svm_lun *lun)
+{
+	return __atomic_load_n(&lun->swp, __ATOMIC_ACQUIRE);
 }
 
 struct bg_start {

@@ -214,6 +214,14 @@ void svm_lun_sanitize_set(struct svm_lun *lun, uint32_t state);
 bool svm_lun_sanitize_swap(struct svm_lun *lun, uint32_t expect, uint32_t next);
 
 /*
+ * Software write protect: the control mode page's SWP (SPC-4 7.5.8), which
+ * MODE SELECT sets and the SCSI layer enforces. One per LUN, false at open,
+ * not kept across a close. Never block.
+ */
+void svm_lun_set_swp(struct svm_lun *lun, bool on);
+bool svm_lun_swp(const struct svm_lun *lun);
+
+/*
  * Run fn(arg) on a thread of the LUN's own, for a command whose status goes
  * back before its work is done (SANITIZE with IMMED); the caller allows one
  * at a time. svm_lun_close waits for it, after svm_lun_closing turns true:

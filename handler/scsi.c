@@ -101,6 +101,12 @@ struct scsi_op {
 	bool in_sanitize; /* served while a sanitize operation runs (SBC-4 4.11.2) */
 	bool needs_lbpu;  /* served only where the store deallocates (UNMAP, BLOCK ERASE) */
 	/*
+	 * Changes the medium: refused whole, DATA PROTECT, WRITE PROTECTED,
+	 * while the LUN's SWP is set (SPC-4 7.5.8, svm_lun_swp). EXTENDED COPY
+	 * is not: its destination need not be this LUN (tpc.c checks it).
+	 */
+	bool writes;
+	/*
 	 * CDB USAGE DATA (SPC-4 6.35.3) past the opcode byte, one bit per CDB
 	 * bit: 1 where the parser gives the bit a meaning. Fields it only
 	 * requires to be zero (reserved ones, and those of features not
@@ -160,9 +166,11 @@ static const struct scsi_op scsi_ops[256] = {
 				U6(0x01, 0, 0, 0xff, 0)),
     [SVM_OP_READ6] = OP("READ(6)", svm_cdb_parse_rw6, svm_sbc_read, U6(0x1f, 0xff, 0xff, 0xff, 0)),
     [SVM_OP_WRITE6] = OP("WRITE(6)", svm_cdb_parse_rw6, svm_sbc_write, .data_out = true,
-			 U6(0x1f, 0xff, 0xff, 0xff, 0)),
+			 .writes = true, U6(0x1f, 0xff, 0xff, 0xff, 0)),
     [SVM_OP_INQUIRY] = OP("INQUIRY", svm_cdb_parse_inquiry, svm_spc_inquiry, .run = RUN_INLINE,
 			  .anonymous = true, .in_sanitize = true, U6(0x01, 0xff, LEN2, 0)),
+    [SVM_OP_MODE_SELECT6] = OP("MODE SELECT(6)", svm_cdb_parse_mode_select, svm_spc_mode_select,
+			       .run = RUN_INLINE, .data_out = true, U6(0x10, 0, 0, 0xff, 0)),
     [SVM_OP_MODE_SENSE6] = OP("MODE SENSE(6)", svm_cdb_parse_mode_sense, svm_spc_mode_sense,
 			      .run = RUN_INLINE, U6(0x08, 0xff, 0xff, 0xff, 0)),
     [SVM_OP_START_STOP_UNIT] = OP("START STOP UNIT", svm_cdb_parse_start_stop, svm_sbc_start_stop,
@@ -173,9 +181,9 @@ static const struct scsi_op scsi_ops[256] = {
     [SVM_OP_READ10] = OP("READ(10)", svm_cdb_parse_rw10, svm_sbc_read, .run = RUN_RW,
 			 U10(DPO_FUA, LBA4, 0, LEN2, 0)),
     [SVM_OP_WRITE10] = OP("WRITE(10)", svm_cdb_parse_rw10, svm_sbc_write, .run = RUN_RW,
-			  .data_out = true, U10(DPO_FUA, LBA4, 0, LEN2, 0)),
+			  .data_out = true, .writes = true, U10(DPO_FUA, LBA4, 0, LEN2, 0)),
     [SVM_OP_WRITE_VERIFY10] = OP("WRITE AND VERIFY(10)", svm_cdb_parse_write_verify,
-				 svm_sbc_write, .data_out = true,
+				 svm_sbc_write, .data_out = true, .writes = true,
 				 U10(DPO_BYTCHK, LBA4, 0, LEN2, 0)),
     [SVM_OP_VERIFY10] = OP("VERIFY(10)", svm_cdb_parse_verify, svm_sbc_verify, .data_out = true,
 			   U10(DPO_BYTCHK, LBA4, 0, LEN2, 0)),
@@ -187,21 +195,25 @@ static const struct scsi_op scsi_ops[256] = {
 				     svm_sbc_read_defect_data, .run = RUN_INLINE,
 				     U10(0, 0x1f, 0, 0, 0, 0, LEN2, 0)),
     [SVM_OP_WRITE_SAME10] = OP("WRITE SAME(10)", svm_cdb_parse_write_same, svm_sbc_write_same,
-			       .data_out = true, U10(0x08, LBA4, 0, LEN2, 0)),
+			       .data_out = true, .writes = true, U10(0x08, LBA4, 0, LEN2, 0)),
     [SVM_OP_UNMAP] = OP("UNMAP", svm_cdb_parse_unmap, svm_sbc_unmap, .data_out = true,
-			.needs_lbpu = true, U10(0, 0, 0, 0, 0, 0, LEN2, 0)),
+			.needs_lbpu = true, .writes = true, U10(0, 0, 0, 0, 0, 0, LEN2, 0)),
     [SVM_OP_SANITIZE] = SA_OPS(
 	"SANITIZE",
 	[SVM_SANITIZE_OVERWRITE] = OP("SANITIZE OVERWRITE", svm_cdb_parse_sanitize,
-				      svm_sbc_sanitize, .data_out = true,
+				      svm_sbc_sanitize, .data_out = true, .writes = true,
 				      U10(0xa0, 0, 0, 0, 0, 0, LEN2, 0)),
 	[SVM_SANITIZE_BLOCK_ERASE] = OP("SANITIZE BLOCK ERASE", svm_cdb_parse_sanitize,
 					svm_sbc_sanitize, .data_out = true, .needs_lbpu = true,
-					U10(0xa0, 0, 0, 0, 0, 0, 0, 0, 0)),
+					.writes = true, U10(0xa0, 0, 0, 0, 0, 0, 0, 0, 0)),
 	/* CRYPTOGRAPHIC ERASE (03h): no encryption, nothing to erase by: not served */
+	/* EXIT FAILURE MODE writes nothing: served with SWP set */
 	[SVM_SANITIZE_EXIT_FAILURE] = OP("SANITIZE EXIT FAILURE MODE", svm_cdb_parse_sanitize,
 					 svm_sbc_sanitize, .data_out = true,
 					 U10(0, 0, 0, 0, 0, 0, 0, 0, 0))),
+    [SVM_OP_MODE_SELECT10] = OP("MODE SELECT(10)", svm_cdb_parse_mode_select, svm_spc_mode_select,
+				.run = RUN_INLINE, .data_out = true,
+				U10(0x10, 0, 0, 0, 0, 0, LEN2, 0)),
     [SVM_OP_MODE_SENSE10] = OP("MODE SENSE(10)", svm_cdb_parse_mode_sense, svm_spc_mode_sense,
 			       .run = RUN_INLINE, U10(0x18, 0xff, 0xff, 0, 0, 0, LEN2, 0)),
     /* SPC-4 6.4, 6.18: executed in tpc.c, parsed by xcopy/ */
@@ -225,14 +237,14 @@ static const struct scsi_op scsi_ops[256] = {
     [SVM_OP_READ16] = OP("READ(16)", svm_cdb_parse_rw16, svm_sbc_read, .run = RUN_RW,
 			 U16(DPO_FUA, LBA8, LEN4, 0, 0)),
     [SVM_OP_COMPARE_AND_WRITE] = OP("COMPARE AND WRITE", svm_cdb_parse_compare_and_write,
-				    svm_sbc_compare_and_write, .data_out = true,
+				    svm_sbc_compare_and_write, .data_out = true, .writes = true,
 				    U16(DPO_FUA, LBA8, 0, 0, 0, 0xff, 0, 0)),
     [SVM_OP_WRITE16] = OP("WRITE(16)", svm_cdb_parse_rw16, svm_sbc_write, .run = RUN_RW,
-			  .data_out = true, U16(DPO_FUA, LBA8, LEN4, 0, 0)),
+			  .data_out = true, .writes = true, U16(DPO_FUA, LBA8, LEN4, 0, 0)),
     [SVM_OP_ORWRITE16] = OP("ORWRITE(16)", svm_cdb_parse_rw16, svm_sbc_orwrite, .data_out = true,
-			    U16(DPO_FUA, LBA8, LEN4, 0, 0)),
+			    .writes = true, U16(DPO_FUA, LBA8, LEN4, 0, 0)),
     [SVM_OP_WRITE_VERIFY16] = OP("WRITE AND VERIFY(16)", svm_cdb_parse_write_verify,
-				 svm_sbc_write, .data_out = true,
+				 svm_sbc_write, .data_out = true, .writes = true,
 				 U16(DPO_BYTCHK, LBA8, LEN4, 0, 0)),
     [SVM_OP_VERIFY16] = OP("VERIFY(16)", svm_cdb_parse_verify, svm_sbc_verify, .data_out = true,
 			   U16(DPO_BYTCHK, LBA8, LEN4, 0, 0)),
@@ -241,9 +253,9 @@ static const struct scsi_op scsi_ops[256] = {
     [SVM_OP_SYNC_CACHE16] = OP("SYNCHRONIZE CACHE(16)", svm_cdb_parse_sync_cache,
 			       svm_sbc_sync_cache, .run = RUN_RW, U16(0x02, LBA8, LEN4, 0, 0)),
     [SVM_OP_WRITE_SAME16] = OP("WRITE SAME(16)", svm_cdb_parse_write_same, svm_sbc_write_same,
-			       .data_out = true, U16(0x09, LBA8, LEN4, 0, 0)),
+			       .data_out = true, .writes = true, U16(0x09, LBA8, LEN4, 0, 0)),
     [SVM_OP_WRITE_ATOMIC16] = OP("WRITE ATOMIC(16)", svm_cdb_parse_write_atomic,
-				 svm_sbc_write_atomic, .data_out = true,
+				 svm_sbc_write_atomic, .data_out = true, .writes = true,
 				 U16(DPO_FUA, LBA8, 0, 0, LEN2, 0, 0)),
     [SVM_OP_SERVICE_ACTION_IN16] = SA_OPS(
 	"SERVICE ACTION IN(16)",
@@ -259,9 +271,9 @@ static const struct scsi_op scsi_ops[256] = {
     [SVM_OP_READ12] = OP("READ(12)", svm_cdb_parse_rw12, svm_sbc_read, .run = RUN_RW,
 			 U12(DPO_FUA, LBA4, LEN4, 0, 0)),
     [SVM_OP_WRITE12] = OP("WRITE(12)", svm_cdb_parse_rw12, svm_sbc_write, .run = RUN_RW,
-			  .data_out = true, U12(DPO_FUA, LBA4, LEN4, 0, 0)),
+			  .data_out = true, .writes = true, U12(DPO_FUA, LBA4, LEN4, 0, 0)),
     [SVM_OP_WRITE_VERIFY12] = OP("WRITE AND VERIFY(12)", svm_cdb_parse_write_verify,
-				 svm_sbc_write, .data_out = true,
+				 svm_sbc_write, .data_out = true, .writes = true,
 				 U12(DPO_BYTCHK, LBA4, LEN4, 0, 0)),
     [SVM_OP_VERIFY12] = OP("VERIFY(12)", svm_cdb_parse_verify, svm_sbc_verify, .data_out = true,
 			   U12(DPO_BYTCHK, LBA4, LEN4, 0, 0)),
@@ -386,6 +398,9 @@ enum svm_sense svm_scsi_execute(struct svm_lun *lun, struct svm_scsi_req *req)
 	}
 	if (!op->anonymous && !svm_lun_identified(lun))
 		return SVM_SENSE_NOT_READY_MANUAL;
+	/* SPC-4 7.5.8: SWP set, a command that would change the medium does nothing */
+	if (op->writes && svm_lun_swp(lun))
+		return SVM_SENSE_WRITE_PROTECTED;
 	s = op->exec(lun, req, &req->c);
 	if (s == SVM_SENSE_OK && !op->data_out && !req->would_block)
 		svm_iov_zero_from(req->iov, req->iov_cnt, req->filled);
@@ -405,7 +420,7 @@ enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, struct svm_scsi_req *req
 	svm_lun_get_geom(lun, &req->g);
 	op = op_of(req->cdb, g, &s);
 	if (!op || op->run == RUN_INLINE || sanitize_gate(svm_lun_sanitize_get(lun), op) ||
-	    !svm_lun_identified(lun) || op->parse(req->cdb, c))
+	    !svm_lun_identified(lun) || op->parse(req->cdb, c) || (op->writes && svm_lun_swp(lun)))
 		return SVM_SCSI_ROUTE_INLINE; /* emulated, or refused before any I/O */
 	req->parsed = true;
 	if (op->run == RUN_BLOCKING)

@@ -55,6 +55,8 @@ enum svm_sense svm_spc_inquiry(struct svm_lun *lun, struct svm_scsi_req *req,
 			       const struct svm_cdb *c);
 enum svm_sense svm_spc_mode_sense(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c);
+enum svm_sense svm_spc_mode_select(struct svm_lun *lun, struct svm_scsi_req *req,
+				   const struct svm_cdb *c);
 enum svm_sense svm_spc_rsoc(struct svm_lun *lun, struct svm_scsi_req *req, const struct svm_cdb *c);
 
 /* sbc.c: block commands (SBC-4) */

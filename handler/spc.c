@@ -5,7 +5,9 @@
  */
 #include "scsi_int.h"
 #include "cdb.h"
+#include "iov.h"
 #include "limits.h"
+#include "log.h"
 #include "../xcopy/xcopy.h"
 
 #include <stdlib.h>
@@ -239,44 +241,78 @@ enum svm_sense svm_spc_inquiry(struct svm_lun *lun, struct svm_scsi_req *req,
 	return SVM_SENSE_INVALID_FIELD_IN_CDB;
 }
 
-/* SBC-4 6.5.5 Caching mode page; changeable values report nothing changeable. */
-static size_t mode_caching(const struct svm_lun_geom *g, uint8_t pc, uint8_t *b)
+/* MODE SENSE PAGE CONTROL (SPC-4 6.11): current, changeable, default values; saved: refused */
+enum {
+	MODE_PC_CURRENT = 0,
+	MODE_PC_CHANGEABLE = 1,
+	MODE_PC_DEFAULT = 2,
+};
+
+/* What a mode page builder sees: the geometry, and the LUN's software write protect. */
+struct mode_ctx {
+	const struct svm_lun_geom *g;
+	bool swp;
+};
+
+/*
+ * SBC-4 6.5.5 Caching mode page. Nothing changeable: WCE follows LIO's
+ * emulate_write_cache attribute (docs/cfgstring.md), not MODE SELECT.
+ */
+static size_t mode_caching(const struct mode_ctx *x, uint8_t pc, uint8_t *b)
 {
 	b[0] = 0x08;
 	b[1] = 0x12;
-	if (pc != 1 && g->wce)
+	if (pc != MODE_PC_CHANGEABLE && x->g->wce)
 		b[2] = 0x04; /* WCE */
 	return 20;
 }
 
-/* SPC-4 7.5.8 Control mode page: unrestricted reordering, descriptor sense off. */
-static size_t mode_control(const struct svm_lun_geom *g, uint8_t pc, uint8_t *b)
+/* The control mode page's SWP bit (SPC-4 7.5.8, byte 4 bit 3) */
+#define MODE_CONTROL_SWP_BYTE 4
+#define MODE_CONTROL_SWP      0x08
+
+/*
+ * SPC-4 7.5.8 Control mode page: unrestricted reordering, descriptor sense
+ * off, no busy time-out. SWP is the one changeable field (svm_lun_swp),
+ * 0 by default.
+ */
+static size_t mode_control(const struct mode_ctx *x, uint8_t pc, uint8_t *b)
 {
-	(void)g;
 	b[0] = 0x0A;
 	b[1] = 0x0A;
-	if (pc != 1)
-		b[3] = 0x10;	     /* QUEUE ALGORITHM MODIFIER 1 */
+	if (pc == MODE_PC_CHANGEABLE) {
+		b[MODE_CONTROL_SWP_BYTE] = MODE_CONTROL_SWP;
+		return 12;
+	}
+	b[3] = 0x10; /* QUEUE ALGORITHM MODIFIER 1 */
+	if (pc == MODE_PC_CURRENT && x->swp)
+		b[MODE_CONTROL_SWP_BYTE] = MODE_CONTROL_SWP;
 	svm_put_be16(b + 8, 0xFFFF); /* BUSY TIMEOUT PERIOD: unlimited */
 	return 12;
 }
 
 static const struct {
 	uint8_t page;
-	size_t (*build)(const struct svm_lun_geom *g, uint8_t pc, uint8_t *b);
+	size_t (*build)(const struct mode_ctx *x, uint8_t pc, uint8_t *b);
 } mode_table[] = {
     {0x08, mode_caching},
     {0x0A, mode_control},
 };
 
+/* SBC-4 6.5.1: DEVICE-SPECIFIC PARAMETER of the mode parameter header: WP, DPOFUA */
+#define MODE_WP	    0x80
+#define MODE_DPOFUA 0x10
+
 enum svm_sense svm_spc_mode_sense(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c)
 {
 	const struct svm_lun_geom *g = &req->g;
+	struct mode_ctx x = {.g = g, .swp = svm_lun_swp(lun)};
 	bool ten = c->opcode == SVM_OP_MODE_SENSE10, all = c->page == 0x3F;
 	size_t hdr = ten ? 8 : 4, bd = c->dbd ? 0 : (c->llbaa ? 16 : 8), len, found = 0;
+	/* SPC-4 7.5.8: with SWP set, MODE SENSE reports WP */
+	uint8_t dsp = MODE_DPOFUA | (x.swp ? MODE_WP : 0);
 	uint8_t b[SVM_EMUL_BUF_LEN] = {0}, *p;
-	(void)lun;
 
 	if (c->subpage && !(all && c->subpage == 0xFF))
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
@@ -297,23 +333,115 @@ enum svm_sense svm_spc_mode_sense(struct svm_lun *lun, struct svm_scsi_req *req,
 	for (size_t i = 0; i < sizeof(mode_table) / sizeof(mode_table[0]); i++) {
 		if (!all && mode_table[i].page != c->page)
 			continue;
-		len += mode_table[i].build(g, c->pc, b + len);
+		len += mode_table[i].build(&x, c->pc, b + len);
 		found++;
 	}
 	if (!found)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
-	/* mode parameter header (SPC-4 7.5.4): DPOFUA in the device-specific byte */
+	/* mode parameter header (SPC-4 7.5.4) */
 	if (ten) {
 		svm_put_be16(b, len - 2);
-		b[3] = 0x10;
+		b[3] = dsp;
 		b[4] = c->llbaa && bd == 16 ? 0x01 : 0; /* LONGLBA */
 		svm_put_be16(b + 6, bd);
 	} else {
 		b[0] = len - 1;
-		b[2] = 0x10;
+		b[2] = dsp;
 		b[3] = bd;
 	}
 	return svm_scsi_reply(req, b, len, c->alloc_len);
+}
+
+/*
+ * One mode page of a MODE SELECT, against the page MODE SENSE reports: a
+ * page this LUN has, in the page_0 format, of the same PAGE LENGTH, every
+ * bit its changeable values leave clear equal to the current value, else
+ * INVALID FIELD IN PARAMETER LIST with *ptr at the first offending field
+ * (SPC-4 6.9: a field not changeable, or a page not supported). PS (byte 0
+ * bit 7) is reserved in MODE SELECT and not looked at. *swp gets the
+ * control page's SWP. Pure.
+ */
+static enum svm_sense mode_select_page(const struct mode_ctx *x, const uint8_t *list,
+				       const struct svm_mode_page *pg, bool *swp,
+				       struct svm_sense_ptr *ptr)
+{
+	uint8_t cur[SVM_EMUL_BUF_LEN] = {0}, chg[SVM_EMUL_BUF_LEN] = {0};
+	const uint8_t *p = list + pg->off;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(mode_table) / sizeof(mode_table[0]) && !pg->spf; i++) {
+		if (mode_table[i].page != pg->code)
+			continue;
+		n = mode_table[i].build(x, MODE_PC_CURRENT, cur);
+		mode_table[i].build(x, MODE_PC_CHANGEABLE, chg);
+	}
+	*ptr = (struct svm_sense_ptr){.valid = true, .bit_valid = true, .bit = 7, .field = pg->off};
+	if (!n) {
+		ptr->bit = pg->spf ? 6 : 5; /* SPF, or PAGE CODE */
+		return SVM_SENSE_INVALID_FIELD_IN_PARAM;
+	}
+	if (pg->len != n) {
+		ptr->field = pg->off + 1; /* PAGE LENGTH */
+		return SVM_SENSE_INVALID_FIELD_IN_PARAM;
+	}
+	for (size_t i = 2; i < n; i++) {
+		unsigned diff = (p[i] ^ cur[i]) & ~chg[i] & 0xff;
+
+		if (diff) {
+			ptr->field = pg->off + i;
+			ptr->bit = 31 - __builtin_clz(diff);
+			return SVM_SENSE_INVALID_FIELD_IN_PARAM;
+		}
+	}
+	*ptr = (struct svm_sense_ptr){0};
+	if (pg->code == 0x0A)
+		*swp = p[MODE_CONTROL_SWP_BYTE] & MODE_CONTROL_SWP;
+	return SVM_SENSE_OK;
+}
+
+/*
+ * SPC-4 6.9/6.10 MODE SELECT(6/10). The whole list is checked
+ * (svm_mode_select_parse, then each page) before anything changes, so a
+ * list refused changes nothing. What can change: the control page's SWP;
+ * every other field must be sent as MODE SENSE reports it. SWP is per LUN,
+ * not per I_T nexus, and no MODE PARAMETERS CHANGED unit attention is
+ * raised for the other initiators: libtcmu offers none (docs/commands.md).
+ */
+enum svm_sense svm_spc_mode_select(struct svm_lun *lun, struct svm_scsi_req *req,
+				   const struct svm_cdb *c)
+{
+	const struct svm_lun_geom *g = &req->g;
+	struct mode_ctx x = {.g = g, .swp = svm_lun_swp(lun)};
+	bool ten = c->opcode == SVM_OP_MODE_SELECT10, swp = x.swp;
+	struct svm_mode_list ml;
+	struct svm_mode_page pg;
+	enum svm_sense s;
+	uint8_t *buf;
+	size_t off;
+
+	if (!c->alloc_len)
+		return SVM_SENSE_OK; /* an empty parameter list: nothing to change */
+	if (c->alloc_len > svm_iov_length(req->iov, req->iov_cnt))
+		return SVM_SENSE_PARAM_LIST_LENGTH;
+	buf = malloc(c->alloc_len);
+	if (!buf)
+		return SVM_SENSE_TASK_SET_FULL;
+	svm_iov_to_buf(req->iov, req->iov_cnt, 0, buf, c->alloc_len);
+	req->has_ptr = true;
+	s = svm_mode_select_parse(buf, c->alloc_len, ten, g->block_size, g->num_lbas, &ml,
+				  &req->ptr);
+	for (off = ml.pages; !s && svm_mode_page_next(buf, c->alloc_len, &off, &pg);)
+		s = mode_select_page(&x, buf, &pg, &swp, &req->ptr);
+	free(buf);
+	if (s)
+		return s;
+	req->has_ptr = false;
+	if (swp != x.swp) {
+		svm_lun_set_swp(lun, swp);
+		svm_log(SVM_LOG_INFO, "LUN on %s: software write protect %s (MODE SELECT)",
+			svm_lun_source(lun), swp ? "on" : "off");
+	}
+	return SVM_SENSE_OK;
 }
 
 /* SPC-4 6.35.4 command timeouts descriptor (12 bytes): no nominal, SVM_CMD_TIMEOUT_S recommended */

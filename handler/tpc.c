@@ -88,6 +88,30 @@ static struct svm_lun *lun_of(struct svm_lun *self, const struct tpc_copy *x, ui
 }
 
 /*
+ * A segment whose destination has SWP set (SPC-4 7.5.8: MODE SELECT of
+ * the control page, svm_lun_swp) would write a write-protected LUN. Every
+ * destination is checked before the first segment is processed, so
+ * nothing is copied, and the error, one detected before segment
+ * processing, takes the sense key of its condition rather than COPY
+ * ABORTED (SPC-2 7.2.2, errors detected before starting processing of the
+ * segment descriptors): DATA PROTECT, WRITE PROTECTED, what a WRITE to
+ * that LUN gets.
+ */
+static enum svm_sense check_write_protect(struct svm_lun *self, const struct tpc_copy *x,
+					  struct svm_scsi_req *req)
+{
+	for (unsigned k = 0; k < x->plan.nsegments; k++) {
+		struct svm_lun *dst = lun_of(self, x, x->plan.segments[k].dst);
+
+		if (dst && svm_lun_swp(dst)) {
+			req->has_ptr = false; /* no segment: none was processed */
+			return SVM_SENSE_WRITE_PROTECTED;
+		}
+	}
+	return SVM_SENSE_OK;
+}
+
+/*
  * Copy every segment, in order, each with one datamover call bounded by
  * the command's deadline. A segment between LUNs of different block sizes
  * is refused (UNEXPECTED INEXACT SEGMENT): the copy manager moves whole
@@ -186,6 +210,8 @@ enum svm_sense svm_tpc_extended_copy(struct svm_lun *lun, struct svm_scsi_req *r
 	self_lu = (struct svm_xcopy_lu){.reachable = true, .block_len = self_geom.block_size,
 					.num_lbas = self_geom.num_lbas};
 	s = svm_xcopy_check(&x->plan, x->lus, &self_lu, &req->ptr);
+	if (!s)
+		s = check_write_protect(lun, x, req);
 	if (!s)
 		s = run_segments(lun, x, req);
 	svm_xcopy_end(st, &x->plan, s, req->has_info, req->info, req->has_ptr ? &req->ptr : NULL);

@@ -105,6 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *buf;
 	enum svm_sense s;
 
+	/* a MODE SELECT before may have set SWP: every input starts on a writable LUN */
+	svm_lun_set_swp(lun, false);
 	memcpy(cdb, data, size < 16 ? size : 16);
 	if (len > MAX_DATA)
 		len = MAX_DATA;

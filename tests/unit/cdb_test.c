@@ -90,6 +90,80 @@ void cdb_test(void)
 	CHECK_EQ(svm_cdb_parse_mode_sense(ms6, &c), SVM_SENSE_OK);
 	CHECK(c.dbd && c.page == 8 && c.pc == 0 && c.alloc_len == 0xff);
 
+	/* MODE SELECT(6/10): PF 1, SP 0 (no saved pages); PARAMETER LIST LENGTH */
+	uint8_t msel6[6] = {SVM_OP_MODE_SELECT6, 0x10, 0, 0, 0x1C, 0};
+	CHECK_EQ(svm_cdb_parse_mode_select(msel6, &c), SVM_SENSE_OK);
+	CHECK(c.opcode == SVM_OP_MODE_SELECT6 && c.alloc_len == 0x1C);
+	msel6[1] = 0x00;
+	CHECK_EQ(svm_cdb_parse_mode_select(msel6, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	msel6[1] = 0x11;
+	CHECK_EQ(svm_cdb_parse_mode_select(msel6, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	uint8_t msel10[10] = {SVM_OP_MODE_SELECT10, 0x10, 0, 0, 0, 0, 0, 0x01, 0x02, 0};
+	CHECK_EQ(svm_cdb_parse_mode_select(msel10, &c), SVM_SENSE_OK);
+	CHECK(c.opcode == SVM_OP_MODE_SELECT10 && c.alloc_len == 0x102);
+	msel10[1] = 0x01;
+	CHECK_EQ(svm_cdb_parse_mode_select(msel10, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* MODE SELECT parameter lists: header, block descriptor, the pages walked */
+	struct svm_mode_list ml;
+	struct svm_mode_page mp;
+	struct svm_sense_ptr fp;
+	uint8_t ml6[4 + 8 + 12 + 6] = {0, 0, 0x90, 8, 0, 0, 0x10, 0, 0, 0, 0x02, 0};
+	size_t off;
+	ml6[12] = 0x8A; /* PS (reserved in MODE SELECT), control page */
+	ml6[13] = 10;
+	ml6[24] = 0x48; /* SPF, caching page subpage 1, PAGE LENGTH 2 */
+	ml6[25] = 0x01;
+	ml6[27] = 2;
+	CHECK_EQ(svm_mode_select_parse(ml6, sizeof(ml6), false, 512, 4096, &ml, &fp), SVM_SENSE_OK);
+	CHECK(ml.bd_len == 8 && ml.pages == 12 && !fp.valid);
+	off = ml.pages;
+	CHECK(svm_mode_page_next(ml6, sizeof(ml6), &off, &mp));
+	CHECK(mp.code == 0x0A && !mp.spf && mp.subpage == 0 && mp.off == 12 && mp.len == 12);
+	CHECK(svm_mode_page_next(ml6, sizeof(ml6), &off, &mp));
+	CHECK(mp.code == 0x08 && mp.spf && mp.subpage == 1 && mp.off == 24 && mp.len == 6);
+	CHECK(!svm_mode_page_next(ml6, sizeof(ml6), &off, &mp));
+	CHECK_EQ(off, sizeof(ml6));
+	/* cut anywhere inside the block descriptor or a page: PARAMETER LIST LENGTH ERROR */
+	for (size_t cut = 0; cut < sizeof(ml6); cut++) {
+		enum svm_sense want =
+		    cut == 4 + 8 || cut == 4 + 8 + 12 ? SVM_SENSE_OK : SVM_SENSE_PARAM_LIST_LENGTH;
+
+		CHECK_EQ(svm_mode_select_parse(ml6, cut, false, 512, 4096, &ml, &fp), want);
+	}
+	/* the capacity MODE SENSE reports, or 0; the block length; MEDIUM TYPE */
+	CHECK_EQ(svm_mode_select_parse(ml6, 12, false, 512, 4095, &ml, &fp),
+		 SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	CHECK(fp.valid && !fp.in_cdb && fp.bit_valid && fp.bit == 7 && fp.field == 4);
+	CHECK_EQ(svm_mode_select_parse(ml6, 12, false, 4096, 4096, &ml, &fp),
+		 SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	CHECK_EQ(fp.field, 9);
+	svm_put_be32(ml6 + 4, 0xFFFFFFFF); /* more blocks than the short descriptor holds */
+	CHECK_EQ(svm_mode_select_parse(ml6, 12, false, 512, 1ull << 33, &ml, &fp), SVM_SENSE_OK);
+	svm_put_be32(ml6 + 4, 0);
+	CHECK_EQ(svm_mode_select_parse(ml6, 12, false, 512, 77, &ml, &fp), SVM_SENSE_OK);
+	ml6[1] = 0x80;
+	CHECK_EQ(svm_mode_select_parse(ml6, 12, false, 512, 77, &ml, &fp),
+		 SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	CHECK_EQ(fp.field, 1);
+	/* (10): LONGLBA with the long descriptor */
+	uint8_t ml10[8 + 16] = {0, 0, 0, 0, 0x01, 0, 0, 16};
+	svm_put_be64(ml10 + 8, 1ull << 40);
+	svm_put_be32(ml10 + 20, 4096);
+	CHECK_EQ(svm_mode_select_parse(ml10, sizeof(ml10), true, 4096, 1ull << 40, &ml, &fp),
+		 SVM_SENSE_OK);
+	CHECK(ml.bd_len == 16 && ml.pages == 24);
+	CHECK_EQ(svm_mode_select_parse(ml10, sizeof(ml10), true, 4096, 1ull << 39, &ml, &fp),
+		 SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	CHECK_EQ(fp.field, 8);
+	CHECK_EQ(svm_mode_select_parse(ml10, sizeof(ml10), true, 512, 1ull << 40, &ml, &fp),
+		 SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	CHECK_EQ(fp.field, 20);
+	ml10[4] = 0;
+	CHECK_EQ(svm_mode_select_parse(ml10, sizeof(ml10), true, 4096, 1ull << 40, &ml, &fp),
+		 SVM_SENSE_INVALID_FIELD_IN_PARAM);
+	CHECK_EQ(fp.field, 6);
+
 	/* START STOP UNIT: power conditions and LOEJ are refused */
 	uint8_t ssu[6] = {SVM_OP_START_STOP_UNIT, 0, 0, 0, 0x01, 0};
 	CHECK_EQ(svm_cdb_parse_start_stop(ssu, &c), SVM_SENSE_OK);

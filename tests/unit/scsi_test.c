@@ -6,12 +6,15 @@
  */
 #define _GNU_SOURCE
 #include "test.h"
+#include "xcopy_lists.h"
 #include "../../handler/cdb.h"
 #include "../../handler/cfg.h"
 #include "../../handler/limits.h"
 #include "../../handler/lun.h"
+#include "../../handler/registry.h"
 #include "../../handler/scsi.h"
 #include "../../handler/store.h"
+#include "../../xcopy/xcopy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -742,6 +745,8 @@ static void rsoc(void)
 	CHECK(rsoc_find(d, n, 8, SVM_OP_WRITE_ATOMIC16, 0) != NULL);
 	CHECK(rsoc_find(d, n, 8, SVM_OP_READ_DEFECT_DATA10, 0) != NULL);
 	CHECK(rsoc_find(d, n, 8, SVM_OP_READ_DEFECT_DATA12, 0) != NULL);
+	CHECK(rsoc_find(d, n, 8, SVM_OP_MODE_SELECT6, 0) != NULL);
+	CHECK(rsoc_find(d, n, 8, SVM_OP_MODE_SELECT10, 0) != NULL);
 	for (uint8_t sa = 0; sa < 32; sa++) {
 		const uint8_t *p = rsoc_find(d, n, 8, SVM_OP_SERVICE_ACTION_IN16, sa);
 		bool want = sa == SVM_SAI_READ_CAPACITY16 || sa == SVM_SAI_GET_LBA_STATUS;
@@ -933,6 +938,8 @@ static void usage_matches_parsers(void)
 			base[8] = 1; /* NUMBER OF LOGICAL BLOCKS: not 0 (WSNZ) */
 		if (p[0] == SVM_OP_WRITE_SAME16)
 			base[13] = 1;
+		if (p[0] == SVM_OP_MODE_SELECT6 || p[0] == SVM_OP_MODE_SELECT10)
+			base[1] = 0x10; /* PF: the page format, the only one served */
 		s0 = svm_scsi_parse(&g, base, &c0);
 		CHECK_EQ(s0, SVM_SENSE_OK);
 		for (uint16_t byte = 1; byte < len; byte++) {
@@ -1562,6 +1569,608 @@ static void sanitize_failure(void)
 	close_lun(lun, "scsi-sanf.img");
 }
 
+/* ---- MODE SELECT, software write protect --------------------------------- */
+
+/* The control page (12 bytes) MODE SENSE(6) reports with PAGE CONTROL pc, DBD. */
+static void control_page(struct svm_lun *lun, uint8_t pc, uint8_t *page)
+{
+	uint8_t ms6[6] = {SVM_OP_MODE_SENSE6, 0x08, (uint8_t)(pc << 6 | 0x0A), 0, 255, 0}, b[255];
+
+	CHECK_EQ(run(lun, ms6, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(b[0] == 3 + 12 && b[3] == 0 && b[4] == 0x0A && b[5] == 0x0A);
+	memcpy(page, b + 4, 12);
+}
+
+/* The caching page (20 bytes) as MODE SENSE(6) reports its current values. */
+static void caching_page(struct svm_lun *lun, uint8_t *page)
+{
+	uint8_t ms6[6] = {SVM_OP_MODE_SENSE6, 0x08, 0x08, 0, 255, 0}, b[255];
+
+	CHECK_EQ(run(lun, ms6, b, sizeof(b)), SVM_SENSE_OK);
+	memcpy(page, b + 4, 20);
+}
+
+/*
+ * MODE SELECT(6) or (ten) (10) with PF and byte 1 bits extra, PARAMETER
+ * LIST LENGTH pll, of a data-out of len bytes at pl; *out the request after.
+ */
+static enum svm_sense mode_select_x(struct svm_lun *lun, bool ten, uint8_t extra, uint16_t pll,
+				    const uint8_t *pl, size_t len, struct svm_scsi_req *out)
+{
+	uint8_t cdb[10] = {ten ? SVM_OP_MODE_SELECT10 : SVM_OP_MODE_SELECT6, 0x10 | extra};
+	struct iovec v = {(void *)pl, len};
+
+	if (ten)
+		svm_put_be16(cdb + 7, pll);
+	else
+		cdb[4] = pll;
+	return run_iov(lun, cdb, &v, len ? 1 : 0, out);
+}
+
+static enum svm_sense mode_select(struct svm_lun *lun, bool ten, const uint8_t *pl, size_t len,
+				  struct svm_scsi_req *out)
+{
+	return mode_select_x(lun, ten, 0, len, pl, len, out);
+}
+
+/*
+ * What libiscsi's set_swp / clear_swp send: MODE SELECT(6), a header of
+ * zeroes, the current control page (PS cleared) with SWP on or off.
+ */
+static enum svm_sense set_swp(struct svm_lun *lun, bool on)
+{
+	uint8_t pl[4 + 12] = {0};
+
+	control_page(lun, 0, pl + 4);
+	pl[4] &= 0x7f;
+	pl[4 + 4] = on ? pl[4 + 4] | 0x08 : pl[4 + 4] & ~0x08;
+	return mode_select(lun, false, pl, sizeof(pl), NULL);
+}
+
+/* INVALID FIELD IN PARAMETER LIST pointing at byte field, bit bit of the list. */
+static bool param_field_at(enum svm_sense s, const struct svm_scsi_req *r, uint16_t field,
+			   uint8_t bit)
+{
+	bool ok = s == SVM_SENSE_INVALID_FIELD_IN_PARAM && r->has_ptr && r->ptr.valid &&
+		  !r->ptr.in_cdb && r->ptr.bit_valid && r->ptr.field == field && r->ptr.bit == bit;
+
+	if (!ok)
+		fprintf(stderr, "FAIL: %s, pointer %d/%d field %u bit %u; wanted field %u bit %u\n",
+			svm_sense_name(s), r->has_ptr, r->ptr.valid, r->ptr.field, r->ptr.bit,
+			field, bit);
+	return ok;
+}
+
+/*
+ * SPC-4 7.5.8 SWP through MODE SENSE: changeable (PC 01b, the only
+ * changeable bit of either page), current (PC 00b) as MODE SELECT set it,
+ * default (PC 10b) 0; with SWP set the mode parameter header reports WP
+ * (SBC-4 6.5.1), in MODE SENSE(6) and (10), every page control; lost when
+ * the LUN closes.
+ */
+static void mode_sense_swp(void)
+{
+	struct svm_lun *lun = open_lun("scsi-msswp.img", 512, 4096, 128, true);
+	uint8_t page[20], ms6[6] = {SVM_OP_MODE_SENSE6, 0, 0x3F, 0, 255, 0}, b[255];
+	uint8_t ms10[10] = {SVM_OP_MODE_SENSE10, 0x08, 0x0A, 0, 0, 0, 0, 0, 255, 0};
+
+	if (!lun)
+		return;
+	control_page(lun, 1, page);
+	CHECK(page[4] == 0x08 && all_bytes(page + 2, 2, 0) && all_bytes(page + 5, 7, 0));
+	uint8_t chg6[6] = {SVM_OP_MODE_SENSE6, 0x08, 0x48, 0, 255, 0};
+	CHECK_EQ(run(lun, chg6, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(b[4] == 0x08 && b[5] == 0x12 && all_bytes(b + 6, 18, 0)); /* caching: nothing */
+	control_page(lun, 0, page);
+	CHECK(page[3] == 0x10 && page[4] == 0 && svm_get_be16(page + 8) == 0xFFFF);
+	CHECK_EQ(run(lun, ms6, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[2], 0x10); /* DPOFUA, no WP */
+
+	CHECK_EQ(set_swp(lun, true), SVM_SENSE_OK);
+	CHECK(svm_lun_swp(lun));
+	control_page(lun, 0, page);
+	CHECK(page[3] == 0x10 && page[4] == 0x08 && svm_get_be16(page + 8) == 0xFFFF);
+	control_page(lun, 2, page);
+	CHECK_EQ(page[4], 0);
+	control_page(lun, 1, page);
+	CHECK_EQ(page[4], 0x08);
+	for (uint8_t pc = 0; pc < 3; pc++) {
+		ms6[2] = pc << 6 | 0x3F;
+		CHECK_EQ(run(lun, ms6, b, sizeof(b)), SVM_SENSE_OK);
+		CHECK_EQ(b[2], 0x90); /* WP, DPOFUA */
+	}
+	ms6[2] = 0x3F; /* all pages: the control page after the caching page */
+	CHECK_EQ(run(lun, ms6, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(b[3] == 8 && b[12 + 20] == 0x0A && b[12 + 20 + 4] == 0x08);
+	CHECK_EQ(run(lun, ms10, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK(b[3] == 0x90 && b[8] == 0x0A && b[12] == 0x08);
+
+	CHECK_EQ(set_swp(lun, false), SVM_SENSE_OK);
+	CHECK(!svm_lun_swp(lun));
+	control_page(lun, 0, page);
+	CHECK_EQ(page[4], 0);
+	CHECK_EQ(run(lun, ms10, b, sizeof(b)), SVM_SENSE_OK);
+	CHECK_EQ(b[3], 0x10);
+
+	/* volatile: a LUN opened again has it off */
+	CHECK_EQ(set_swp(lun, true), SVM_SENSE_OK);
+	svm_lun_close(lun);
+	lun = open_lun("scsi-msswp.img", 512, 4096, 128, true);
+	if (!lun)
+		return;
+	CHECK(!svm_lun_swp(lun));
+	control_page(lun, 0, page);
+	CHECK_EQ(page[4], 0);
+	close_lun(lun, "scsi-msswp.img");
+}
+
+/*
+ * SPC-4 6.9/6.10: every refusal of MODE SELECT, each before anything
+ * changes: PF 0 and SP 1 in the CDB; a list shorter than its header, block
+ * descriptor or pages; MEDIUM TYPE, BLOCK DESCRIPTOR LENGTH, a block
+ * descriptor not the LUN's; pages not served, of another length, or
+ * changing a field that is not changeable; each with its field pointer.
+ * And what is accepted: an empty list, a header alone, the LUN's block
+ * descriptor (or NUMBER OF LOGICAL BLOCKS 0), the current caching page,
+ * PS, the DEVICE-SPECIFIC PARAMETER and MODE DATA LENGTH ignored.
+ */
+static void mode_select_refusals(void)
+{
+	struct svm_lun *lun = open_lun("scsi-msel.img", 512, 4096, 128, true);
+	uint8_t pl[8 + 16 + 20 + 12 + 16], ctl[12], cache[20], b[SVM_SENSE_FIXED_LEN];
+	struct svm_scsi_req req;
+	enum svm_sense s;
+
+	if (!lun)
+		return;
+	control_page(lun, 0, ctl);
+	caching_page(lun, cache);
+
+	/* the CDB: PF 0, SP 1 (no saved pages), whatever the list */
+	memset(pl, 0, sizeof(pl));
+	memcpy(pl + 4, ctl, 12);
+	for (int ten = 0; ten <= 1; ten++) {
+		uint8_t cdb[10] = {ten ? SVM_OP_MODE_SELECT10 : SVM_OP_MODE_SELECT6, 0x00};
+
+		CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_FIELD_IN_CDB);
+		cdb[1] = 0x11;
+		CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_INVALID_FIELD_IN_CDB);
+		cdb[1] = 0x10; /* PARAMETER LIST LENGTH 0: nothing to do */
+		CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+		cdb[1] = 0x1E; /* reserved bits: not looked at */
+		CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+	}
+	CHECK_EQ(mode_select_x(lun, false, 0x01, 16, pl, 16, NULL), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	CHECK_EQ(mode_select_x(lun, true, 0x01, 16, pl, 16, NULL), SVM_SENSE_INVALID_FIELD_IN_CDB);
+
+	/* PARAMETER LIST LENGTH more than the data-out */
+	CHECK_EQ(mode_select_x(lun, false, 0, 16, pl, 12, NULL), SVM_SENSE_PARAM_LIST_LENGTH);
+	/* the header alone: accepted; cut short: PARAMETER LIST LENGTH ERROR */
+	memset(pl, 0, sizeof(pl));
+	CHECK_EQ(mode_select(lun, false, pl, 4, NULL), SVM_SENSE_OK);
+	CHECK_EQ(mode_select(lun, true, pl, 8, NULL), SVM_SENSE_OK);
+	CHECK_EQ(mode_select(lun, false, pl, 3, &req), SVM_SENSE_PARAM_LIST_LENGTH);
+	CHECK(!req.has_ptr || !req.ptr.valid);
+	CHECK_EQ(mode_select(lun, true, pl, 7, NULL), SVM_SENSE_PARAM_LIST_LENGTH);
+	/* a block descriptor cut short */
+	pl[3] = 8;
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 7, NULL), SVM_SENSE_PARAM_LIST_LENGTH);
+	memset(pl, 0, 8);
+	pl[4] = 0x01; /* LONGLBA */
+	pl[7] = 16;
+	CHECK_EQ(mode_select(lun, true, pl, 8 + 15, NULL), SVM_SENSE_PARAM_LIST_LENGTH);
+	/* a mode page cut short: its header, its PAGE LENGTH */
+	memset(pl, 0, sizeof(pl));
+	memcpy(pl + 4, ctl, 12);
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 1, NULL), SVM_SENSE_PARAM_LIST_LENGTH);
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 11, NULL), SVM_SENSE_PARAM_LIST_LENGTH);
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 12 + 1, NULL), SVM_SENSE_PARAM_LIST_LENGTH);
+	pl[4] = 0x4A; /* the sub_page format: a 4-byte header */
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 3, NULL), SVM_SENSE_PARAM_LIST_LENGTH);
+
+	/* MEDIUM TYPE */
+	memset(pl, 0, sizeof(pl));
+	memcpy(pl + 4, ctl, 12);
+	pl[1] = 0x01;
+	CHECK(param_field_at(mode_select(lun, false, pl, 16, &req), &req, 1, 7));
+	memset(pl, 0, sizeof(pl));
+	memcpy(pl + 8, ctl, 12);
+	pl[2] = 0x05;
+	CHECK(param_field_at(mode_select(lun, true, pl, 20, &req), &req, 2, 7));
+
+	/* BLOCK DESCRIPTOR LENGTH: 8 or (LONGLBA) 16 only */
+	memset(pl, 0, sizeof(pl));
+	pl[3] = 4;
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 4, &req), &req, 3, 7));
+	pl[3] = 16;
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 16, &req), &req, 3, 7));
+	memset(pl, 0, sizeof(pl));
+	pl[7] = 16; /* without LONGLBA */
+	CHECK(param_field_at(mode_select(lun, true, pl, 8 + 16, &req), &req, 6, 7));
+	pl[4] = 0x01;
+	pl[7] = 8; /* with LONGLBA */
+	CHECK(param_field_at(mode_select(lun, true, pl, 8 + 8, &req), &req, 6, 7));
+
+	/* the short block descriptor: the LUN's, or NUMBER OF LOGICAL BLOCKS 0 */
+	memset(pl, 0, sizeof(pl));
+	pl[3] = 8;
+	svm_put_be32(pl + 4, 4096);
+	svm_put_be32(pl + 8, 512);
+	memcpy(pl + 12, ctl, 12);
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 8, NULL), SVM_SENSE_OK);
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 8 + 12, NULL), SVM_SENSE_OK);
+	svm_put_be32(pl + 4, 0);
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 8 + 12, NULL), SVM_SENSE_OK);
+	svm_put_be32(pl + 4, 4095);
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 8 + 12, &req), &req, 4, 7));
+	svm_put_be32(pl + 4, 4097);
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 8 + 12, &req), &req, 4, 7));
+	svm_put_be32(pl + 4, 4096);
+	svm_put_be32(pl + 8, 4096);
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 8 + 12, &req), &req, 9, 7));
+	svm_put_be32(pl + 8, 0);
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 8 + 12, &req), &req, 9, 7));
+	/* MODE SELECT(10): short and long descriptors */
+	memset(pl, 0, sizeof(pl));
+	pl[7] = 8;
+	svm_put_be32(pl + 8, 4096);
+	svm_put_be32(pl + 12, 512);
+	CHECK_EQ(mode_select(lun, true, pl, 8 + 8, NULL), SVM_SENSE_OK);
+	memset(pl, 0, sizeof(pl));
+	pl[4] = 0x01;
+	pl[7] = 16;
+	svm_put_be64(pl + 8, 4096);
+	svm_put_be32(pl + 20, 512);
+	memcpy(pl + 24, ctl, 12);
+	CHECK_EQ(mode_select(lun, true, pl, 8 + 16 + 12, NULL), SVM_SENSE_OK);
+	svm_put_be64(pl + 8, 0);
+	CHECK_EQ(mode_select(lun, true, pl, 8 + 16 + 12, NULL), SVM_SENSE_OK);
+	svm_put_be64(pl + 8, 1ull << 32 | 4096);
+	CHECK(param_field_at(mode_select(lun, true, pl, 8 + 16 + 12, &req), &req, 8, 7));
+	svm_put_be64(pl + 8, 4096);
+	svm_put_be32(pl + 20, 1024);
+	CHECK(param_field_at(mode_select(lun, true, pl, 8 + 16 + 12, &req), &req, 20, 7));
+
+	/* pages: not served, the sub_page format, another PAGE LENGTH */
+	memset(pl, 0, sizeof(pl));
+	pl[4] = 0x01; /* READ-WRITE ERROR RECOVERY */
+	pl[5] = 10;
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 12, &req), &req, 4, 5));
+	pl[4] = 0x1C; /* INFORMATIONAL EXCEPTIONS CONTROL */
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 12, &req), &req, 4, 5));
+	memcpy(pl + 4, ctl, 12);
+	pl[4] = 0x4A;
+	pl[5] = 0x01;
+	svm_put_be16(pl + 6, 8);
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 12, &req), &req, 4, 6));
+	memcpy(pl + 4, ctl, 12);
+	pl[5] = 0x0B;
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 13, &req), &req, 5, 7));
+	pl[5] = 0x08;
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 10, &req), &req, 5, 7));
+
+	/* the control page: nothing but SWP changes */
+	static const struct {
+		uint8_t byte, bit;
+	} fixed[] = {
+	    {2, 2},  /* D_SENSE */
+	    {2, 7},  /* TST */
+	    {3, 4},  /* QUEUE ALGORITHM MODIFIER */
+	    {3, 1},  /* QERR */
+	    {4, 7},  /* VS */
+	    {4, 2},  /* reserved, next to SWP */
+	    {5, 6},  /* TAS */
+	    {8, 0},  /* BUSY TIMEOUT PERIOD */
+	    {11, 3}, /* EXTENDED SELF-TEST COMPLETION TIME */
+	};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		memset(pl, 0, sizeof(pl));
+		memcpy(pl + 4, ctl, 12);
+		pl[4 + 4] |= 0x08; /* with SWP, which is not set after all */
+		pl[4 + fixed[i].byte] ^= 1u << fixed[i].bit;
+		s = mode_select(lun, false, pl, 4 + 12, &req);
+		CHECK(param_field_at(s, &req, 4 + fixed[i].byte, fixed[i].bit));
+		CHECK(!svm_lun_swp(lun));
+	}
+	/* the field pointer in the sense data: SKSV, C/D 0, BPV, BIT POINTER, FIELD POINTER */
+	svm_sense_build_fp(b, sizeof(b), s, false, 0, &req.ptr);
+	CHECK(b[2] == 5 && b[12] == 0x26 && b[13] == 0 && b[15] == (0x80 | 0x08 | 3));
+	CHECK_EQ(svm_get_be16(b + 16), 4 + 11);
+
+	/* the caching page: the current one accepted, any change refused */
+	memset(pl, 0, sizeof(pl));
+	memcpy(pl + 4, cache, 20);
+	CHECK(cache[2] & 0x04); /* WCE */
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 20, NULL), SVM_SENSE_OK);
+	pl[4 + 2] &= ~0x04;
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 20, &req), &req, 6, 2));
+	memcpy(pl + 4, cache, 20);
+	pl[4 + 12] = 0x80; /* FSW */
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 20, &req), &req, 16, 7));
+
+	/* all or nothing: SWP in the control page, then a page refused */
+	memset(pl, 0, sizeof(pl));
+	memcpy(pl + 4, ctl, 12);
+	pl[4 + 4] |= 0x08;
+	memcpy(pl + 16, cache, 20);
+	pl[16 + 2] ^= 0x04;
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 12 + 20, &req), &req, 18, 2));
+	CHECK(!svm_lun_swp(lun));
+	pl[16 + 2] ^= 0x04;
+	pl[16 + 20] = 0x01; /* a page not served after both */
+	pl[16 + 21] = 0x00;
+	CHECK(param_field_at(mode_select(lun, false, pl, 4 + 12 + 20 + 2, &req), &req, 36, 5));
+	CHECK(!svm_lun_swp(lun));
+	/* ... and the same list whole: both pages, SWP set */
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 12 + 20, NULL), SVM_SENSE_OK);
+	CHECK(svm_lun_swp(lun));
+
+	/* ignored: MODE DATA LENGTH, the DEVICE-SPECIFIC PARAMETER, PS; the last page wins */
+	memset(pl, 0, sizeof(pl));
+	pl[0] = 0x2A;
+	pl[2] = 0x90; /* WP, DPOFUA: what MODE SENSE reports now */
+	memcpy(pl + 4, ctl, 12);
+	pl[4] |= 0x80;
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 12, NULL), SVM_SENSE_OK);
+	CHECK(!svm_lun_swp(lun));
+	memcpy(pl + 16, ctl, 12);
+	pl[16 + 4] |= 0x08;
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 12 + 12, NULL), SVM_SENSE_OK);
+	CHECK(svm_lun_swp(lun));
+	pl[4 + 4] |= 0x08;
+	pl[16 + 4] &= ~0x08;
+	CHECK_EQ(mode_select(lun, false, pl, 4 + 12 + 12, NULL), SVM_SENSE_OK);
+	CHECK(!svm_lun_swp(lun));
+	close_lun(lun, "scsi-msel.img");
+
+	/* write cache off: the caching page with WCE 0 is the current one */
+	lun = open_lun("scsi-msel.img", 512, 4096, 128, false);
+	if (!lun)
+		return;
+	caching_page(lun, cache);
+	CHECK(!(cache[2] & 0x04));
+	memset(pl, 0, sizeof(pl));
+	memcpy(pl + 8, cache, 20);
+	CHECK_EQ(mode_select(lun, true, pl, 8 + 20, NULL), SVM_SENSE_OK);
+	pl[8 + 2] |= 0x04;
+	CHECK(param_field_at(mode_select(lun, true, pl, 8 + 20, &req), &req, 10, 2));
+	close_lun(lun, "scsi-msel.img");
+}
+
+static int serial_arg(void *arg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", (const char *)arg);
+	return 0;
+}
+
+/* A LUN of 4096 512-byte blocks on test_dir/name with unit serial serial, in copy group "swp". */
+static struct svm_lun *open_grouped(const char *name, const char *serial)
+{
+	char path[256], *reason = NULL;
+	struct svm_lun *lun = NULL;
+	struct svm_cfg cfg;
+
+	store_path(path, sizeof(path), name);
+	if (svm_cfg_parse(path, &cfg, &reason) == 0) {
+		struct svm_lun_params p = {.cfg = &cfg,
+					   .block_size = 512,
+					   .num_lbas = 4096,
+					   .max_xfer_blocks = 128,
+					   .wce = true,
+					   .serial = serial_arg,
+					   .serial_arg = (void *)serial};
+
+		CHECK_EQ(svm_lun_open(&p, &lun, &reason), 0);
+		svm_cfg_free(&cfg);
+	}
+	free(reason);
+	if (lun)
+		CHECK_EQ(svm_registry_add(lun, "swp"), 0);
+	return lun;
+}
+
+/* EXTENDED COPY(LID1) of n blocks from LBA s of src to LBA d of dst, sent to lun. */
+static enum svm_sense xcopy_blocks(struct svm_lun *lun, const char *src, const char *dst,
+				   uint16_t n, uint64_t s, uint64_t d)
+{
+	uint8_t cdb[16] = {SVM_XCOPY_OP_EXTENDED_COPY, SVM_XCOPY_SA_LID1}, list[16 + 64 + 28];
+	uint8_t na[SVM_NAA_LEN], nb[SVM_NAA_LEN];
+
+	svm_naa_from_serial(src, na);
+	svm_naa_from_serial(dst, nb);
+	header(list, 1, 2, 64, 28, 0);
+	cscd_e4(list + 16, na, SVM_NAA_LEN, 512);
+	cscd_e4(list + 48, nb, SVM_NAA_LEN, 512);
+	seg_02(list + 80, 0, 1, n, s, d, false, false);
+	svm_put_be32(cdb + 10, sizeof(list));
+	return run(lun, cdb, list, sizeof(list));
+}
+
+/*
+ * SPC-4 7.5.8: with SWP set every command that would change the medium is
+ * DATA PROTECT, WRITE PROTECTED and changes nothing, whatever path it
+ * would take (svm_scsi_route sends it to svm_scsi_execute, never to the
+ * runner's write path); reads and the commands that do not write run; an
+ * EXTENDED COPY is refused whole when a destination is protected, this LUN
+ * or another, and runs from a protected source. A CDB that is wrong is
+ * still ILLEGAL REQUEST. Clearing SWP gives writes back.
+ */
+static void swp_blocks_writes(void)
+{
+	const uint32_t bs = 512, n = 4096;
+	struct svm_lun *lun = open_grouped("scsi-swp.img", "5a5a0001");
+	struct svm_lun *other = open_grouped("scsi-swp2.img", "5b5b0002");
+	static uint8_t data[64 * 512], back[64 * 512], blk[2 * 512], pl[64], b[512];
+	uint8_t cdb[16], ncdb[16];
+	struct svm_scsi_req req;
+	size_t len;
+
+	if (!lun || !other)
+		goto close;
+	pattern(data, sizeof(data), 11);
+	test_cdb10(cdb, SVM_OP_WRITE10, 0, 64);
+	CHECK_EQ(run(lun, cdb, data, sizeof(data)), SVM_SENSE_OK);
+	/* a WRITE the runner's generic path would take, or the page cache */
+	req = (struct svm_scsi_req){.cdb = cdb, .iov = &(struct iovec){data, bs}, .iov_cnt = 1};
+	test_cdb10(cdb, SVM_OP_WRITE10, 100, 1);
+	CHECK_EQ(svm_scsi_route(lun, &req), SVM_SCSI_ROUTE_WRITE_CACHED);
+	cdb[1] = 0x08;
+	CHECK_EQ(svm_scsi_route(lun, &req), SVM_SCSI_ROUTE_RW);
+
+	CHECK_EQ(set_swp(lun, true), SVM_SENSE_OK);
+	CHECK(svm_lun_swp(lun) && !svm_lun_swp(other));
+	test_cdb10(cdb, SVM_OP_WRITE10, 100, 1);
+	CHECK_EQ(svm_scsi_route(lun, &req), SVM_SCSI_ROUTE_INLINE);
+	cdb[1] = 0x08;
+	CHECK_EQ(svm_scsi_route(lun, &req), SVM_SCSI_ROUTE_INLINE);
+	CHECK_EQ(svm_scsi_execute(lun, &req), SVM_SENSE_WRITE_PROTECTED);
+	check_sense(SVM_SENSE_WRITE_PROTECTED, 7, 0x27, 0x00, 0, 0);
+
+	/* every command that writes: one data-out of the right size each */
+	memset(blk, 0, sizeof(blk));
+	struct {
+		uint8_t cdb[16];
+		size_t len; /* data-out */
+	} w[] = {
+	    {{SVM_OP_WRITE6, 0, 0, 1, 1}, bs},
+	    {{SVM_OP_WRITE10}, bs},
+	    {{SVM_OP_WRITE12}, bs},
+	    {{SVM_OP_WRITE16}, bs},
+	    {{SVM_OP_WRITE_VERIFY10, 0x02}, bs},
+	    {{SVM_OP_WRITE_VERIFY12}, bs},
+	    {{SVM_OP_WRITE_VERIFY16}, bs},
+	    {{SVM_OP_WRITE_SAME10}, bs},
+	    {{SVM_OP_WRITE_SAME10, 0x08}, bs}, /* UNMAP */
+	    {{SVM_OP_WRITE_SAME16}, bs},
+	    {{SVM_OP_WRITE_SAME16, 0x09}, 0},	  /* UNMAP, NDOB */
+	    {{SVM_OP_COMPARE_AND_WRITE}, 2 * bs}, /* a match: it would write */
+	    {{SVM_OP_ORWRITE16}, bs},
+	    {{SVM_OP_WRITE_ATOMIC16}, bs},
+	};
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		uint8_t *c = w[i].cdb;
+
+		switch (c[0] >> 5) { /* LBA 1, one block */
+		case 0:
+			break;
+		case 4:
+			svm_put_be64(c + 2, 1);
+			if (c[0] == SVM_OP_COMPARE_AND_WRITE)
+				c[13] = 1;
+			else if (c[0] == SVM_OP_WRITE_ATOMIC16)
+				svm_put_be16(c + 12, 1);
+			else
+				svm_put_be32(c + 10, 1);
+			break;
+		case 5:
+			svm_put_be32(c + 2, 1);
+			svm_put_be32(c + 6, 1);
+			break;
+		default:
+			svm_put_be32(c + 2, 1);
+			svm_put_be16(c + 7, 1);
+			break;
+		}
+		if (c[0] == SVM_OP_COMPARE_AND_WRITE)
+			memcpy(blk, data + bs, bs);
+		if (run(lun, c, blk, w[i].len) != SVM_SENSE_WRITE_PROTECTED) {
+			fprintf(stderr, "FAIL opcode 0x%02x not refused with SWP set\n", c[0]);
+			CHECK(0);
+		}
+	}
+	uint8_t um[10] = {SVM_OP_UNMAP, 0, 0, 0, 0, 0, 0, 0, 24, 0};
+	unmap_one(pl, 0, 8);
+	CHECK_EQ(run(lun, um, pl, 24), SVM_SENSE_WRITE_PROTECTED);
+	len = overwrite_list(pl, false, 1, 4, 3);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, false, false, len);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_WRITE_PROTECTED);
+	sanitize_cdb(cdb, SVM_SANITIZE_OVERWRITE, true, true, len);
+	CHECK_EQ(run(lun, cdb, pl, len), SVM_SENSE_WRITE_PROTECTED);
+	sanitize_cdb(cdb, SVM_SANITIZE_BLOCK_ERASE, false, false, 0);
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_WRITE_PROTECTED);
+	CHECK_EQ(svm_lun_sanitize_get(lun), 0);
+	/* EXTENDED COPY into it: from itself, from the other LUN, sent to either */
+	CHECK_EQ(xcopy_blocks(lun, "5a5a0001", "5a5a0001", 8, 0, 1000), SVM_SENSE_WRITE_PROTECTED);
+	CHECK_EQ(xcopy_blocks(other, "5b5b0002", "5a5a0001", 8, 0, 0), SVM_SENSE_WRITE_PROTECTED);
+	CHECK_EQ(xcopy_blocks(lun, "5b5b0002", "5a5a0001", 8, 0, 0), SVM_SENSE_WRITE_PROTECTED);
+	/* nothing changed */
+	test_cdb10(cdb, SVM_OP_READ10, 0, 64);
+	CHECK_EQ(run(lun, cdb, back, sizeof(back)), SVM_SENSE_OK);
+	CHECK(!memcmp(back, data, sizeof(back)));
+	CHECK(blocks_hold(lun, bs, 1000, 8, (uint8_t[]){0}, 1));
+	CHECK(blocks_hold(lun, bs, 100, 1, (uint8_t[]){0}, 1));
+
+	/* a CDB that is wrong is that first; the range comes after SWP */
+	test_cdb10(ncdb, SVM_OP_WRITE10, 0, 1);
+	ncdb[1] = 0x20; /* WRPROTECT */
+	CHECK_EQ(run(lun, ncdb, blk, bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	test_cdb10(ncdb, SVM_OP_WRITE10, n, 1);
+	CHECK_EQ(run(lun, ncdb, blk, bs), SVM_SENSE_WRITE_PROTECTED);
+
+	/* what does not write runs */
+	static const uint8_t fine[][16] = {
+	    {SVM_OP_TEST_UNIT_READY},
+	    {SVM_OP_SYNC_CACHE10},
+	    {SVM_OP_SYNC_CACHE16},
+	    {SVM_OP_PREFETCH10, 0, 0, 0, 0, 0, 0, 0, 8},
+	    {SVM_OP_START_STOP_UNIT, 0, 0, 0, 0x01},
+	    {SVM_OP_SANITIZE, SVM_SANITIZE_EXIT_FAILURE},
+	};
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+		CHECK_EQ(run(lun, fine[i], NULL, 0), SVM_SENSE_OK);
+	uint8_t rd6[6] = {SVM_OP_READ6, 0, 0, 2, 1, 0};
+	CHECK_EQ(run(lun, rd6, back, bs), SVM_SENSE_OK);
+	CHECK(!memcmp(back, data + 2 * bs, bs));
+	test_cdb12(cdb, SVM_OP_READ12, 3, 1);
+	CHECK_EQ(run(lun, cdb, back, bs), SVM_SENSE_OK);
+	CHECK(!memcmp(back, data + 3 * bs, bs));
+	test_cdb16(cdb, SVM_OP_READ16, 4, 1);
+	CHECK_EQ(run(lun, cdb, back, bs), SVM_SENSE_OK);
+	CHECK(!memcmp(back, data + 4 * bs, bs));
+	test_cdb10(cdb, SVM_OP_VERIFY10, 0, 2);
+	cdb[1] = 0x02; /* BYTCHK 01b */
+	CHECK_EQ(run(lun, cdb, data, 2 * bs), SVM_SENSE_OK);
+	gls_cdb(cdb, 0, sizeof(b));
+	CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+	uint8_t inq[6] = {SVM_OP_INQUIRY, 0, 0, 0, 36, 0};
+	CHECK_EQ(run(lun, inq, b, 36), SVM_SENSE_OK);
+	uint8_t rc10[10] = {SVM_OP_READ_CAPACITY10};
+	CHECK_EQ(run(lun, rc10, b, 8), SVM_SENSE_OK);
+	/* EXTENDED COPY from it to the other LUN: it is only read */
+	CHECK_EQ(xcopy_blocks(lun, "5a5a0001", "5b5b0002", 8, 0, 0), SVM_SENSE_OK);
+	CHECK_EQ(xcopy_blocks(other, "5a5a0001", "5b5b0002", 8, 8, 8), SVM_SENSE_OK);
+	test_cdb10(cdb, SVM_OP_READ10, 0, 16);
+	CHECK_EQ(run(other, cdb, back, 16 * bs), SVM_SENSE_OK);
+	CHECK(!memcmp(back, data, 16 * bs));
+
+	/* cleared (MODE SELECT(10), the LUN's long block descriptor): writes again */
+	memset(pl, 0, sizeof(pl));
+	pl[4] = 0x01;
+	pl[7] = 16;
+	svm_put_be64(pl + 8, n);
+	svm_put_be32(pl + 20, bs);
+	control_page(lun, 0, pl + 24);
+	CHECK_EQ(pl[24 + 4], 0x08);
+	pl[24 + 4] = 0;
+	CHECK_EQ(mode_select(lun, true, pl, 8 + 16 + 12, NULL), SVM_SENSE_OK);
+	CHECK(!svm_lun_swp(lun));
+	test_cdb10(cdb, SVM_OP_WRITE10, 100, 1);
+	CHECK_EQ(svm_scsi_route(lun, &req), SVM_SCSI_ROUTE_WRITE_CACHED);
+	CHECK_EQ(run(lun, cdb, data, bs), SVM_SENSE_OK);
+	CHECK_EQ(xcopy_blocks(other, "5b5b0002", "5a5a0001", 8, 0, 1000), SVM_SENSE_OK);
+	CHECK(blocks_hold(lun, bs, 100, 1, data, bs));
+	CHECK(blocks_hold(lun, bs, 1000, 1, data, bs));
+close:
+	if (lun) {
+		svm_registry_remove(lun);
+		close_lun(lun, "scsi-swp.img");
+	}
+	if (other) {
+		svm_registry_remove(other);
+		close_lun(other, "scsi-swp2.img");
+	}
+}
+
 void scsi_test(void)
 {
 	test_log_capture();
@@ -1579,6 +2188,9 @@ void scsi_test(void)
 	sanitize_basic();
 	sanitize_immed();
 	sanitize_failure();
+	mode_sense_swp();
+	mode_select_refusals();
+	swp_blocks_writes();
 	stale_data();
 	many_iovecs();
 	mode_sense_big();
