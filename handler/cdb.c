@@ -147,8 +147,11 @@ enum svm_sense svm_cdb_parse_sync_cache(const uint8_t *cdb, struct svm_cdb *out)
 /*
  * SBC-4 5.48/5.49 WRITE SAME(10/16): WRPROTECT must be 0 (no protection
  * information); ANCHOR is not supported; UNMAP; NDOB (16 only): no data-out,
- * the block is zeroes. NUMBER OF LOGICAL BLOCKS 0 is refused (Block Limits
- * WSNZ), as is more than MAXIMUM WRITE SAME LENGTH.
+ * the block is zeroes. NUMBER OF LOGICAL BLOCKS 0 (Block Limits WSNZ 0,
+ * SBC-4 6.6.4) is from the LBA through the last block: whole_lun, whose
+ * range and MAXIMUM WRITE SAME LENGTH the executor checks against the
+ * capacity (svm_sbc_write_same); a count above MAXIMUM WRITE SAME LENGTH
+ * is INVALID FIELD IN CDB here.
  */
 enum svm_sense svm_cdb_parse_write_same(const uint8_t *cdb, struct svm_cdb *out)
 {
@@ -156,9 +159,10 @@ enum svm_sense svm_cdb_parse_write_same(const uint8_t *cdb, struct svm_cdb *out)
 	lba_len(cdb, out);
 	out->unmap = cdb[1] & 0x08;
 	out->ndob = cdb[0] == SVM_OP_WRITE_SAME16 && (cdb[1] & 0x01);
+	out->whole_lun = out->nblocks == 0;
 	if (B1_PROTECT(cdb[1]) || (cdb[1] & 0x10))
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
-	if (out->nblocks == 0 || out->nblocks > SVM_WRITE_SAME_MAX_BLOCKS)
+	if (out->nblocks > SVM_WRITE_SAME_MAX_BLOCKS)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
 	return SVM_SENSE_OK;
 }

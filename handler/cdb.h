@@ -28,7 +28,7 @@ struct svm_cdb {
 	bool fua, immed, evpd, dbd, llbaa, desc, loej, start, no_flush, pmi;
 	bool dpo;	  /* DPO: accepted; a caching hint this device server does not need */
 	bool unmap, ndob; /* WRITE SAME */
-	bool whole_lun; /* SYNCHRONIZE CACHE, PRE-FETCH: NUMBER OF LOGICAL BLOCKS 0 = to the end */
+	bool whole_lun;	  /* SYNCHRONIZE CACHE, PRE-FETCH, WRITE SAME: a length of 0 = to the end */
 	/* REPORT SUPPORTED OPERATION CODES (SPC-4 6.35) */
 	bool rctd;		/* RCTD: command timeouts descriptors wanted */
 	uint8_t rsoc_options;	/* REPORTING OPTIONS */

@@ -61,7 +61,10 @@
 #define SVM_UNMAP_DESCRIPTOR_LEN 16
 #define SVM_UNMAP_MAX_PARAM_LEN	 (SVM_UNMAP_HEADER_LEN + SVM_UNMAP_MAX_DESCRIPTORS * SVM_UNMAP_DESCRIPTOR_LEN)
 
-/* WRITE SAME (SBC-4 5.48/5.49): MAXIMUM WRITE SAME LENGTH, in blocks; WSNZ is set */
+/*
+ * WRITE SAME (SBC-4 5.48/5.49): MAXIMUM WRITE SAME LENGTH, in blocks. WSNZ is
+ * 0: NUMBER OF LOGICAL BLOCKS 0 is to the last block, held to this length too.
+ */
 #define SVM_WRITE_SAME_MAX_BLOCKS (1u << 22)
 /* WRITE SAME of a non-zero block: the repeated pattern is written in chunks of this size */
 #define SVM_WRITE_SAME_CHUNK_BYTES (1u << 20)

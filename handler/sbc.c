@@ -226,18 +226,52 @@ static bool all_zero(const uint8_t *p, size_t n)
 }
 
 /*
- * WRITE SAME: one block (or zeroes with NDOB) repeated over the range. A
- * zero block is deallocated when UNMAP is set and deallocated blocks read
- * as zero, else zeroed without transfer where the store can; any other
- * block is tiled into a bounded buffer and written in chunks.
+ * SBC-4 5.48/5.49 WRITE SAME(10/16) range. NUMBER OF LOGICAL BLOCKS 0 (the
+ * Block Limits page reports WSNZ 0, SBC-4 6.6.4) is from the LBA through the
+ * last block: an LBA past the capacity is LOGICAL BLOCK ADDRESS OUT OF RANGE
+ * (SBC-4 4.5; at the capacity the range is empty, as for PRE-FETCH), and a
+ * range longer than MAXIMUM WRITE SAME LENGTH is INVALID FIELD IN CDB, as
+ * SBC-4 5.48 asks of a NUMBER OF LOGICAL BLOCKS above it (which the parser
+ * refuses). LIO's sbc_get_write_same_sectors() counts the range the same
+ * way, and sbc_setup_write_same() holds it to max_write_same_len. Arithmetic
+ * only: nothing here is per block.
+ */
+static enum svm_sense write_same_range(const struct svm_lun_geom *g, const struct svm_cdb *c,
+				       uint64_t *n)
+{
+	if (!c->whole_lun) {
+		*n = c->nblocks;
+		return svm_scsi_check_range(g, c->lba, *n);
+	}
+	if (c->lba > g->num_lbas)
+		return SVM_SENSE_LBA_OUT_OF_RANGE;
+	*n = g->num_lbas - c->lba;
+	return *n > SVM_WRITE_SAME_MAX_BLOCKS ? SVM_SENSE_INVALID_FIELD_IN_CDB : SVM_SENSE_OK;
+}
+
+/*
+ * WRITE SAME: one block (or zeroes with NDOB) repeated over the range, one
+ * store call for the whole range where the store can:
+ *  - UNMAP set where deallocated blocks read as zeroes (LBPRZ): the range is
+ *    deallocated whatever the block. SBC-4 5.48 lets the device server
+ *    perform an unmap operation instead of the write for each LBA, and its
+ *    UNMAP/ANCHOR table says a thin provisioned logical unit should
+ *    deallocate them; LIO's sbc_execute_write_same_unmap() does the same,
+ *    never looking at the data-out. (libiscsi's WriteSame10.UnmapUntilEnd
+ *    sends a block of 0xFF with UNMAP and wants zeroes back.)
+ *  - a zero block otherwise: zeroed without transfer; UNMAP where
+ *    deallocated blocks may read as anything (a block device) is a write
+ *    too, which SBC-4 allows, so a read returns the block the command sent.
+ *  - any other block, or a store that can do neither: tiled into a bounded
+ *    buffer and written in chunks.
  */
 enum svm_sense svm_sbc_write_same(struct svm_lun *lun, struct svm_scsi_req *req,
 				  const struct svm_cdb *c)
 {
 	const struct svm_lun_geom *g = &req->g;
-	uint64_t off = c->lba * g->block_size, total = (uint64_t)c->nblocks * g->block_size;
-	size_t chunk = svm_scsi_chunk_len(g->block_size, SVM_WRITE_SAME_CHUNK_BYTES, total);
-	enum svm_sense s = svm_scsi_check_range(g, c->lba, c->nblocks);
+	uint64_t off = c->lba * g->block_size, n = 0, total;
+	enum svm_sense s = write_same_range(g, c, &n);
+	size_t chunk;
 	uint8_t *buf;
 	int ret = 0;
 
@@ -245,14 +279,23 @@ enum svm_sense svm_sbc_write_same(struct svm_lun *lun, struct svm_scsi_req *req,
 		return s;
 	if (!c->ndob && svm_iov_length(req->iov, req->iov_cnt) != g->block_size)
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
+	total = n * g->block_size;
+	if (!total)
+		return SVM_SENSE_OK; /* 0 blocks from the capacity on: nothing to write */
+	if (c->unmap && g->lbprz) {
+		ret = svm_lun_discard(lun, off, total);
+		if (ret != -EOPNOTSUPP)
+			return ret ? svm_scsi_io_error(ret, true, lun, off) : SVM_SENSE_OK;
+		ret = 0;
+	}
+	chunk = svm_scsi_chunk_len(g->block_size, SVM_WRITE_SAME_CHUNK_BYTES, total);
 	buf = calloc(1, chunk);
 	if (!buf)
 		return SVM_SENSE_TASK_SET_FULL;
 	if (!c->ndob)
 		svm_iov_to_buf(req->iov, req->iov_cnt, 0, buf, g->block_size);
 	if (all_zero(buf, g->block_size)) {
-		ret = c->unmap && g->lbprz ? svm_lun_discard(lun, off, total)
-					   : svm_lun_write_zeroes(lun, off, total);
+		ret = svm_lun_write_zeroes(lun, off, total);
 		if (ret != -EOPNOTSUPP)
 			goto done;
 		ret = 0;
@@ -260,10 +303,10 @@ enum svm_sense svm_sbc_write_same(struct svm_lun *lun, struct svm_scsi_req *req,
 	for (size_t o = g->block_size; o < chunk; o += g->block_size)
 		memcpy(buf + o, buf, g->block_size);
 	for (uint64_t done = 0; !ret && done < total; done += chunk) {
-		size_t n = total - done < chunk ? (size_t)(total - done) : chunk;
-		struct iovec v = {.iov_base = buf, .iov_len = n};
+		size_t len = total - done < chunk ? (size_t)(total - done) : chunk;
+		struct iovec v = {.iov_base = buf, .iov_len = len};
 
-		ret = svm_lun_write(lun, &v, 1, off + done, n, false);
+		ret = svm_lun_write(lun, &v, 1, off + done, len, false);
 	}
 done:
 	free(buf);

@@ -142,8 +142,9 @@ static size_t vpd_third_party_copy(const struct vpd_ctx *x, uint8_t *b)
 }
 
 /*
- * SBC-4 6.6.4 Block Limits. WSNZ: WRITE SAME of 0 blocks is refused (see
- * docs/commands.md). The granularities are
+ * SBC-4 6.6.4 Block Limits. WSNZ 0: WRITE SAME with NUMBER OF LOGICAL
+ * BLOCKS 0 writes from its LBA through the last block, up to MAXIMUM WRITE
+ * SAME LENGTH (svm_sbc_write_same; docs/commands.md). The granularities are
  * the physical block (READ CAPACITY(16) LBPPBE), unmap aligned at LBA 0
  * (UGAVALID, UNMAP GRANULARITY ALIGNMENT 0), as LOWEST ALIGNED LOGICAL
  * BLOCK ADDRESS is 0. WRITE ATOMIC: any length is atomic under the range
@@ -158,7 +159,7 @@ static size_t vpd_block_limits(const struct vpd_ctx *x, uint8_t *b)
 
 	if (!atomic || atomic > UINT16_MAX)
 		atomic = UINT16_MAX;
-	b[4] = 0x01;		   /* WSNZ */
+	b[4] = 0x00;		   /* WSNZ 0 */
 	b[5] = SVM_CAW_MAX_BLOCKS; /* MAXIMUM COMPARE AND WRITE LENGTH */
 	svm_put_be16(b + 6, pb);   /* OPTIMAL TRANSFER LENGTH GRANULARITY */
 	svm_put_be32(b + 8, g->max_xfer_blocks);

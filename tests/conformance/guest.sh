@@ -39,7 +39,7 @@
 #   SVM_CONF_SANITIZE_SIZE  size of the scratch LUNs (default 64M): each
 #                    SANITIZE OVERWRITE writes all of it
 #   SVM_CONF_TESTS   iscsi-test-cu -t argument (default SCSI)
-#   SVM_CONF_LIMIT   time limit of one iscsi-test-cu run, s (default 780)
+#   SVM_CONF_LIMIT   time limit of one iscsi-test-cu run, s (default 1200)
 #   SVM_CONF_SERIAL  1: run the two LUNs one after the other
 #   SVM_CONF_ARGS    extra iscsi-test-cu options (e.g. -V for SCSI logging)
 # shellcheck disable=SC2317
@@ -53,7 +53,7 @@ SIZE=${SVM_CONF_SIZE:-256M}
 SCRATCH_SIZE=${SVM_CONF_SANITIZE_SIZE:-64M}
 TESTS=${SVM_CONF_TESTS:-SCSI}
 PORTALS=(127.0.0.1 127.0.0.2)
-LIMIT=${SVM_CONF_LIMIT:-780}
+LIMIT=${SVM_CONF_LIMIT:-1200}
 RES=$SVM_OUTDIR/conformance
 STORE=/var/lib/svm-conformance
 mkdir -p "$RES" "$STORE"

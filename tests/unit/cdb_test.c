@@ -212,9 +212,25 @@ void cdb_test(void)
 	CHECK_EQ(svm_cdb_parse_compare_and_write(cdb, &c), SVM_SENSE_OK);
 	CHECK(c.dpo && c.fua);
 
-	/* WRITE SAME with 0 blocks: refused (Block Limits WSNZ) */
+	/*
+	 * WRITE SAME with 0 blocks (Block Limits WSNZ 0): to the last block,
+	 * whole_lun; the range is the executor's to check (it needs the capacity)
+	 */
 	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 5, 0);
-	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.whole_lun && c.lba == 5 && c.nblocks == 0);
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, UINT64_MAX, 0);
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_OK);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, 5, 0);
+	cdb[1] = 0x08; /* UNMAP */
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_OK);
+	CHECK(c.whole_lun && c.unmap && c.lba == 5);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, 5, 1);
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_OK);
+	CHECK(!c.whole_lun && c.nblocks == 1);
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 0, SVM_WRITE_SAME_MAX_BLOCKS);
+	CHECK_EQ(svm_cdb_parse_write_same(cdb, &c), SVM_SENSE_OK);
+	CHECK(!c.whole_lun && c.nblocks == SVM_WRITE_SAME_MAX_BLOCKS);
 
 	/* REPORT SUPPORTED OPERATION CODES */
 	uint8_t rsoc[12] = {SVM_OP_MAINTENANCE_IN, SVM_MI_RSOC, 0x82, 0x9E, 0, 0x12, 0, 1, 0, 0};

@@ -365,8 +365,8 @@ static void io(void)
 	CHECK_SENSE(run(ws, blk, BS - 1), 5, 0x24); /* data-out not one block */
 	ws[1] = 0x10;				   /* ANCHOR */
 	CHECK_SENSE(run(ws, blk, BS), 5, 0x24);
-	test_cdb10(ws, SVM_OP_WRITE_SAME10, 300, 0); /* WSNZ */
-	CHECK_SENSE(run(ws, blk, BS), 5, 0x24);
+	test_cdb10(ws, SVM_OP_WRITE_SAME10, NLBAS + 1, 0); /* 0 blocks (to the end) past it */
+	CHECK_SENSE(run(ws, blk, BS), 5, 0x21);
 	test_cdb10(ws, SVM_OP_WRITE_SAME10, NLBAS - 1, 2);
 	CHECK_SENSE(run(ws, blk, BS), 5, 0x21);
 	/* WRITE SAME(16) NDOB + UNMAP: no data-out, blocks read back as zero */

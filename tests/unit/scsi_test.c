@@ -934,10 +934,6 @@ static void usage_matches_parsers(void)
 		CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
 		if (p[0] == SVM_OP_SANITIZE && p[3] == SVM_SANITIZE_OVERWRITE)
 			base[8] = 5; /* PARAMETER LIST LENGTH: more than 4 */
-		if (p[0] == SVM_OP_WRITE_SAME10)
-			base[8] = 1; /* NUMBER OF LOGICAL BLOCKS: not 0 (WSNZ) */
-		if (p[0] == SVM_OP_WRITE_SAME16)
-			base[13] = 1;
 		if (p[0] == SVM_OP_MODE_SELECT6 || p[0] == SVM_OP_MODE_SELECT10)
 			base[1] = 0x10; /* PF: the page format, the only one served */
 		s0 = svm_scsi_parse(&g, base, &c0);
@@ -1119,7 +1115,8 @@ static void capacity_and_limits(void)
 	CHECK_EQ(b[13], e);
 	CHECK(svm_get_be16(b + 14) == 0xC000); /* LBPME, LBPRZ, LOWEST ALIGNED LBA 0 */
 	CHECK_EQ(run(lun, bl, b, sizeof(b)), SVM_SENSE_OK);
-	CHECK_EQ(b[4] & 0x01, 1); /* WSNZ */
+	CHECK_EQ(b[4] & 0x01, 0); /* WSNZ 0: WRITE SAME of 0 blocks is to the last block */
+	CHECK_EQ(svm_get_be64(b + 36), SVM_WRITE_SAME_MAX_BLOCKS);
 	CHECK_EQ(svm_get_be16(b + 6), 1u << e);
 	CHECK_EQ(svm_get_be32(b + 28), 1u << e);
 	CHECK_EQ(svm_get_be32(b + 32), 0x80000000u); /* UGAVALID, alignment 0 */
@@ -1151,6 +1148,169 @@ static void capacity_and_limits(void)
 	CHECK_EQ(run(lun, bl, b, sizeof(b)), SVM_SENSE_OK);
 	CHECK(svm_get_be32(b + 28) == 0 && b[32] == 0);
 	close_lun(lun, "scsi-rc16.img");
+}
+
+/* ---- WRITE SAME ----------------------------------------------------------- */
+
+/* Every one of the n blocks from lba holds the block blk (bs bytes). */
+static bool blocks_are(struct svm_lun *lun, uint32_t bs, uint64_t lba, uint32_t n,
+		       const uint8_t *blk)
+{
+	uint8_t cdb[16], *back = malloc(bs);
+	bool same = back != NULL;
+
+	for (uint32_t i = 0; same && i < n; i++) {
+		test_cdb16(cdb, SVM_OP_READ16, lba + i, 1);
+		same = run(lun, cdb, back, bs) == SVM_SENSE_OK && !memcmp(back, blk, bs);
+	}
+	free(back);
+	return same;
+}
+
+/*
+ * SBC-4 5.48/5.49 with Block Limits WSNZ 0: NUMBER OF LOGICAL BLOCKS 0
+ * writes from the LBA through the last block; at the capacity nothing, past
+ * it LOGICAL BLOCK ADDRESS OUT OF RANGE; a range longer than MAXIMUM WRITE
+ * SAME LENGTH is INVALID FIELD IN CDB (libiscsi's WriteSame10/16.ZeroBlocks).
+ * With UNMAP on a LUN whose deallocated blocks read as zeroes, the range is
+ * deallocated whatever the block (libiscsi's WriteSame10.UnmapUntilEnd sends
+ * 0xFF); where they would not, the block is written.
+ */
+static void write_same_to_end(void)
+{
+	const uint32_t bs = 512, n = 4096, pbs = 4096;
+	struct svm_lun *lun = open_lun("scsi-ws0.img", bs, n, 128, true);
+	static uint8_t blk[4096], old[4096], zero[4096], b[64];
+	uint8_t cdb[16];
+	int err;
+
+	if (!lun)
+		return;
+	memset(old, 0x5A, bs);
+	test_cdb10(cdb, SVM_OP_WRITE10, n - 8, 1);
+	for (uint32_t lba = n - 8; lba < n; lba++) {
+		svm_put_be32(cdb + 2, lba);
+		CHECK_EQ(run(lun, cdb, old, bs), SVM_SENSE_OK);
+	}
+	/* WRITE SAME(10) and (16), 0 blocks: LBA n - 4 through n - 1, n - 5 untouched */
+	for (int sixteen = 0; sixteen <= 1; sixteen++) {
+		pattern(blk, bs, 3 + sixteen);
+		if (sixteen)
+			test_cdb16(cdb, SVM_OP_WRITE_SAME16, n - 4, 0);
+		else
+			test_cdb10(cdb, SVM_OP_WRITE_SAME10, n - 4, 0);
+		CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_OK);
+		CHECK(blocks_are(lun, bs, n - 4, 4, blk));
+		CHECK(blocks_are(lun, bs, n - 5, 1, old));
+		CHECK_EQ(run(lun, cdb, blk, bs - 1), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	}
+	/* NDOB: zeroes to the end */
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, n - 2, 0);
+	cdb[1] = 0x01;
+	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);
+	CHECK(blocks_are(lun, bs, n - 2, 2, zero));
+	CHECK(blocks_are(lun, bs, n - 5, 1, old));
+	/* at the capacity: an empty range; past it, out of range (libiscsi: n + 1, 2^31, -1) */
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, n, 0);
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_OK);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, n, 0);
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_OK);
+	static const uint64_t past[] = {n + 1, 1ull << 31, 1ull << 63, UINT64_MAX};
+	for (size_t i = 0; i < sizeof(past) / sizeof(past[0]); i++) {
+		test_cdb16(cdb, SVM_OP_WRITE_SAME16, past[i], 0);
+		CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+		if (past[i] <= UINT32_MAX) {
+			test_cdb10(cdb, SVM_OP_WRITE_SAME10, (uint32_t)past[i], 0);
+			CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+		}
+	}
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, UINT32_MAX, 0);
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+	/* a range given, as before: past the end is out of range */
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, n - 1, 2);
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+	/* from LBA 0: the whole LUN, and the block reaches both ends */
+	pattern(blk, bs, 7);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, 0, 0);
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_OK);
+	CHECK(blocks_are(lun, bs, 0, 1, blk) && blocks_are(lun, bs, n - 1, 1, blk));
+	CHECK(blocks_are(lun, bs, n / 2, 1, blk));
+	close_lun(lun, "scsi-ws0.img");
+
+	/*
+	 * UNMAP with a block of 0xFF, to the end, on a LUN of page-sized blocks
+	 * (deallocation is per page): deallocated, reads zeroes (LBPRZ), GET
+	 * LBA STATUS says deallocated; the same with a range given.
+	 */
+	lun = open_lun("scsi-ws0.img", pbs, 256, 0, true);
+	if (!lun)
+		return;
+	memset(old, 0x5A, pbs);
+	memset(blk, 0xFF, pbs);
+	for (int sixteen = 0; sixteen <= 1; sixteen++) {
+		uint32_t from = sixteen ? 200 : 240, cnt = sixteen ? 16 : 0;
+
+		test_cdb10(cdb, SVM_OP_WRITE10, 192, 1);
+		for (uint32_t lba = 192; lba < 256; lba++) {
+			svm_put_be32(cdb + 2, lba);
+			CHECK_EQ(run(lun, cdb, old, pbs), SVM_SENSE_OK);
+		}
+		if (sixteen)
+			test_cdb16(cdb, SVM_OP_WRITE_SAME16, from, cnt);
+		else
+			test_cdb10(cdb, SVM_OP_WRITE_SAME10, from, cnt);
+		cdb[1] = 0x08; /* UNMAP */
+		CHECK_EQ(run(lun, cdb, blk, pbs), SVM_SENSE_OK);
+		CHECK(blocks_are(lun, pbs, from, cnt ? cnt : 256 - from, zero));
+		CHECK(blocks_are(lun, pbs, from - 1, 1, old));
+		gls_cdb(cdb, from, 40);
+		CHECK_EQ(run(lun, cdb, b, sizeof(b)), SVM_SENSE_OK);
+		CHECK(gls_desc(b, 0, from, cnt ? cnt : 256 - from, 1));
+	}
+	close_lun(lun, "scsi-ws0.img");
+
+	/* a store that cannot deallocate (no LBPRZ): UNMAP with a block of 0xFF writes it */
+	svm_store_fault_discard_probe = -EOPNOTSUPP;
+	lun = open_lun("scsi-ws0.img", bs, 64, 0, true);
+	svm_store_fault_discard_probe = 0;
+	if (!lun)
+		return;
+	memset(blk, 0xFF, bs);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, 60, 0);
+	cdb[1] = 0x08;
+	CHECK_EQ(run(lun, cdb, blk, bs), SVM_SENSE_OK);
+	CHECK(blocks_are(lun, bs, 60, 4, blk));
+	close_lun(lun, "scsi-ws0.img");
+
+	/*
+	 * MAXIMUM WRITE SAME LENGTH: a LUN 16 blocks longer (2 GiB, sparse). 0
+	 * blocks from LBA 0 or 15 are more than it, INVALID FIELD IN CDB; from
+	 * LBA 16 exactly it (UNMAP and a zero block: deallocation, cheap);
+	 * past the end LBA OUT OF RANGE comes first.
+	 */
+	const uint64_t big = (uint64_t)SVM_WRITE_SAME_MAX_BLOCKS + 16;
+	lun = open_lun_err("scsi-ws0big.img", bs, big, 128, true, &err);
+	if (!lun && err == -EFBIG) {
+		printf("  (scsi: the filesystem of %s cannot hold a 2 GiB file; skipped)\n",
+		       test_dir);
+		return;
+	}
+	CHECK(lun != NULL);
+	if (!lun)
+		return;
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 0, 0);
+	CHECK_EQ(run(lun, cdb, zero, bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	test_cdb10(cdb, SVM_OP_WRITE_SAME10, 15, 0);
+	CHECK_EQ(run(lun, cdb, zero, bs), SVM_SENSE_INVALID_FIELD_IN_CDB);
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, big + 1, 0);
+	CHECK_EQ(run(lun, cdb, zero, bs), SVM_SENSE_LBA_OUT_OF_RANGE);
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 16, 0);
+	cdb[1] = 0x08;
+	CHECK_EQ(run(lun, cdb, zero, bs), SVM_SENSE_OK);
+	test_cdb16(cdb, SVM_OP_WRITE_SAME16, 17, 0);
+	cdb[1] = 0x08;
+	CHECK_EQ(run(lun, cdb, zero, bs), SVM_SENSE_OK);
+	close_lun(lun, "scsi-ws0big.img");
 }
 
 /* ---- ORWRITE, WRITE ATOMIC, READ DEFECT DATA ---------------------------- */
@@ -2182,6 +2342,7 @@ void scsi_test(void)
 	usage_matches_parsers();
 	get_lba_status();
 	capacity_and_limits();
+	write_same_to_end();
 	orwrite();
 	write_atomic();
 	read_defect_data();
