@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -19,6 +20,11 @@
 #define CHUNK ((uint64_t)SVM_MOVER_CHUNK_BYTES)
 /* Ring slots of a bounce copy: the chunk being written and those read ahead of it. */
 #define BOUNCE_DEPTH 4
+/* A ring's memory: BOUNCE_DEPTH chunks, page-aligned (O_DIRECT wants the memory aligned too). */
+#define RING_BYTES (BOUNCE_DEPTH * CHUNK)
+#define RING_ALIGN 4096
+/* Idle rings kept for the next bounce copies (see ring_get). */
+#define RING_STASH 2
 /* The most one copy_file_range or FICLONERANGE call moves: a multiple of any block size */
 #define STEP_BYTES (16 * CHUNK)
 
@@ -168,18 +174,134 @@ static int write_full(int fd, const char *buf, uint64_t n, uint64_t off)
 }
 
 /*
+ * bounce's direct I/O. A bounce copy reads and writes through a second open
+ * file of each store, opened O_DIRECT (reopened through /proc/self/fd, so
+ * the caller's open file and its flags are left alone), wherever a chunk's
+ * offset and length suit it; other chunks, and all of a store that refuses
+ * O_DIRECT, go through the caller's fd. Direct I/O moves the data between
+ * the device and the ring without the page cache: no copy into and out of
+ * the cache, no dirty pages left behind for writeback, and the LUNs' cached
+ * data is not pushed out by a bulk copy. The kernel keeps it coherent with
+ * the buffered I/O of the handler: a direct read first writes back dirty
+ * cached pages of its range, a direct write drops the cached pages of its
+ * range (XFS falls back to a buffered write where it cannot).
+ */
+struct dio {
+	int fd;		/* the store opened O_DIRECT; -1: none (buffered only) */
+	uint64_t align; /* direct I/O offsets and lengths: multiples of this */
+	uint64_t bytes; /* moved by direct I/O in this call */
+};
+
+/* Open side s again with O_DIRECT for a copy of len bytes; d->fd -1 if it will not be used. */
+static void dio_open(struct dio *d, const struct side *s, bool write, uint64_t len)
+{
+	struct statx sx;
+	char path[40];
+	int fd, fl, bs;
+
+	*d = (struct dio){.fd = -1, .align = RING_ALIGN};
+	fl = fcntl(s->fd, F_GETFL);
+	if (len < CHUNK || fl < 0)
+		return; /* a short copy is not worth two more opens */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->fd);
+	/* a caller's O_SYNC or O_DSYNC holds for the direct writes too */
+	fl = (write ? O_WRONLY | (fl & (O_SYNC | O_DSYNC)) : O_RDONLY) | O_DIRECT | O_CLOEXEC;
+	fd = open(path, fl);
+	if (fd < 0)
+		return; /* no /proc, or no O_DIRECT on this filesystem (EINVAL): buffered */
+	if (!statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) && (sx.stx_mask & STATX_DIOALIGN)) {
+		/* the kernel says (Linux 6.1 on, for some filesystems; 6.11 for block devices) */
+		if (!sx.stx_dio_offset_align || sx.stx_dio_mem_align > RING_ALIGN) {
+			close(fd);
+			return;
+		}
+		d->align = sx.stx_dio_offset_align;
+	} else if (!s->reg && !ioctl(fd, BLKSSZGET, &bs) && bs > 0) {
+		d->align = (uint64_t)bs;
+	}
+	d->fd = fd;
+}
+
+static void dio_close(struct dio *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
+
+/*
+ * Read (or write) n bytes of side s at offset off of the store: direct when
+ * d has a fd and off and n are aligned to it, else through s->fd. A direct
+ * call that fails with EINVAL (the store refuses this direct I/O after
+ * all) is done again buffered, and the side stays buffered for the rest of
+ * the call: reading or writing the same bytes again is harmless.
+ */
+static int side_io(const struct side *s, struct dio *d, bool write, char *buf, uint64_t n,
+		   uint64_t off)
+{
+	if (d->fd >= 0 && !(off % d->align) && !(n % d->align)) {
+		int ret = write ? write_full(d->fd, buf, n, off) : read_full(d->fd, buf, n, off);
+
+		if (ret != -EINVAL) {
+			if (!ret)
+				d->bytes += n;
+			return ret;
+		}
+		dio_close(d);
+	}
+	return write ? write_full(s->fd, buf, n, off) : read_full(s->fd, buf, n, off);
+}
+
+/*
+ * A ring's memory, RING_BYTES. A new one costs a page fault and a zeroed
+ * page for every page the copy touches (a noticeable share of a copy's CPU
+ * where page faults are dear, in a VM); so up to RING_STASH idle rings are
+ * kept (at most 8 MiB, never given back) for the next copies. NULL when
+ * out of memory.
+ */
+static pthread_mutex_t stash_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *stash[RING_STASH];
+static unsigned stashed;
+
+static void *ring_get(void)
+{
+	void *buf = NULL;
+
+	pthread_mutex_lock(&stash_lock);
+	if (stashed)
+		buf = stash[--stashed];
+	pthread_mutex_unlock(&stash_lock);
+	if (!buf && posix_memalign(&buf, RING_ALIGN, RING_BYTES))
+		buf = NULL;
+	return buf;
+}
+
+static void ring_put(void *buf)
+{
+	pthread_mutex_lock(&stash_lock);
+	if (stashed < RING_STASH) {
+		stash[stashed++] = buf;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&stash_lock);
+	free(buf);
+}
+
+/*
  * bounce. The caller's thread reads chunks into a ring of slots; a writer
  * thread writes them out in the same order. The reader never refills a
  * slot before the writer is done with it, and the writer stops at the
  * first error and tells the reader. Either order of copy is safe with
  * read-ahead when ranges overlap: every byte written lies on the far side,
- * in copy order, of every source byte still to be read.
+ * in copy order, of every source byte still to be read (and each read or
+ * write, direct or not, sees every write that returned before it began).
  */
 struct ring {
 	struct copy *c;
 	char *buf; /* nslots x stride bytes */
 	uint64_t stride;
 	unsigned nslots;
+	struct dio rd, wr; /* the reader's (source) and the writer's (destination) */
 	pthread_mutex_t lock;
 	pthread_cond_t space, data;
 	uint64_t filled, drained;  /* chunks read, chunks written */
@@ -208,7 +330,8 @@ static void *ring_writer(void *arg)
 		s = r->drained % r->nslots;
 		r->writing = true;
 		pthread_mutex_unlock(&r->lock);
-		ret = write_full(dst->fd, r->buf + s * r->stride, r->n[s], dst->off + r->at[s]);
+		ret = side_io(dst, &r->wr, true, r->buf + s * r->stride, r->n[s],
+			      dst->off + r->at[s]);
 		pthread_mutex_lock(&r->lock);
 		r->writing = false;
 		if (ret) {
@@ -252,7 +375,8 @@ static int ring_read(struct ring *r, uint64_t pos, uint64_t len)
 		if (!ret)
 			ret = injected(c, SVM_MOVER_BOUNCE, rd);
 		if (!ret)
-			ret = read_full(c->src.fd, r->buf + s * r->stride, n, c->src.off + at);
+			ret = side_io(&c->src, &r->rd, false, r->buf + s * r->stride, n,
+				      c->src.off + at);
 		if (ret)
 			break;
 		pthread_mutex_lock(&r->lock);
@@ -267,8 +391,9 @@ static int ring_read(struct ring *r, uint64_t pos, uint64_t len)
 }
 
 /* One buffer, one thread: a copy of one chunk, or when no writer thread can start. */
-static int bounce_serial(struct copy *c, char *buf, uint64_t pos, uint64_t len, uint64_t *moved)
+static int bounce_serial(struct ring *r, uint64_t pos, uint64_t len, uint64_t *moved)
 {
+	struct copy *c = r->c;
 	uint64_t n;
 
 	for (; *moved < len; *moved += n) {
@@ -281,9 +406,9 @@ static int bounce_serial(struct copy *c, char *buf, uint64_t pos, uint64_t len, 
 		if (!ret)
 			ret = injected(c, SVM_MOVER_BOUNCE, *moved);
 		if (!ret)
-			ret = read_full(c->src.fd, buf, n, c->src.off + at);
+			ret = side_io(&c->src, &r->rd, false, r->buf, n, c->src.off + at);
 		if (!ret)
-			ret = write_full(c->dst.fd, buf, n, c->dst.off + at);
+			ret = side_io(&c->dst, &r->wr, true, r->buf, n, c->dst.off + at);
 		if (ret)
 			return ret;
 	}
@@ -308,27 +433,27 @@ static int bounce(struct copy *c, uint64_t pos, uint64_t len, uint64_t *moved)
 	uint64_t chunks = (len + CHUNK - 1) / CHUNK;
 	struct ring r = {
 	    .c = c,
-	    .stride = min_u64(CHUNK, len),
+	    /* slots start page-aligned, as direct I/O wants */
+	    .stride = (min_u64(CHUNK, len) + RING_ALIGN - 1) / RING_ALIGN * RING_ALIGN,
 	    .nslots = chunks < BOUNCE_DEPTH ? (unsigned)chunks : BOUNCE_DEPTH,
 	};
 	pthread_t tid;
-	void *buf;
 	int ret;
 
-	/* page-aligned, so that fds opened O_DIRECT work where their ranges allow */
-	ret = -posix_memalign(&buf, 4096, r.nslots * r.stride);
-	if (ret)
-		return ret;
-	r.buf = buf;
+	r.buf = ring_get();
+	if (!r.buf)
+		return -ENOMEM;
+	dio_open(&r.rd, &c->src, false, len);
+	dio_open(&r.wr, &c->dst, true, len);
 	if (r.nslots == 1) {
-		ret = bounce_serial(c, r.buf, pos, len, moved);
-		goto free_buf;
+		ret = bounce_serial(&r, pos, len, moved);
+		goto done;
 	}
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.space, NULL);
 	pthread_cond_init(&r.data, NULL);
 	if (start_writer(&r, &tid)) {
-		ret = bounce_serial(c, r.buf, pos, len, moved);
+		ret = bounce_serial(&r, pos, len, moved);
 		goto destroy_ring;
 	}
 	ret = ring_read(&r, pos, len);
@@ -345,8 +470,12 @@ destroy_ring:
 	pthread_cond_destroy(&r.data);
 	pthread_cond_destroy(&r.space);
 	pthread_mutex_destroy(&r.lock);
-free_buf:
-	free(r.buf);
+done:
+	c->res->bounce_direct_read += r.rd.bytes;
+	c->res->bounce_direct_written += r.wr.bytes;
+	dio_close(&r.rd);
+	dio_close(&r.wr);
+	ring_put(r.buf);
 	return ret;
 }
 

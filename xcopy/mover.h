@@ -7,7 +7,11 @@
  *            buffer and written back, SVM_MOVER_CHUNK_BYTES (handler/limits.h)
  *            at a time, by two threads so that the read of one chunk runs
  *            while an earlier one is written (a ring of up to 4 chunks, so
- *            4 MiB of memory per copy at most). Works for every pair.
+ *            4 MiB of memory per copy; up to two idle rings are kept for the
+ *            next copies). Each chunk whose offset and length suit the store
+ *            is read or written with O_DIRECT, through a second open file of
+ *            the store that the call opens and closes (below). Works for
+ *            every pair.
  *   kernel   (fs3dm) copy_file_range(2) in a loop: the kernel moves the data,
  *            which never enters this process. Needs a pair the running kernel
  *            copies: regular files on both sides (block devices get EINVAL
@@ -33,9 +37,24 @@
  * opened for reading (source) and writing without O_APPEND (destination).
  * Their file offsets are neither used nor moved. The source range must lie
  * within the source; a file destination grows as the copy writes past its
- * end, a block device destination must hold the range. Buffered I/O: with
- * O_DIRECT fds the offsets and length must suit the device. Holes in a
- * source are copied as zeroes by bounce and kernel (reflink keeps them).
+ * end, a block device destination must hold the range. The fds are used
+ * for buffered I/O: with O_DIRECT fds the offsets and length must suit the
+ * device. Holes in a source are copied as zeroes by bounce and kernel
+ * (reflink keeps them).
+ *
+ * Direct I/O (bounce). A bounce call of at least SVM_MOVER_CHUNK_BYTES opens
+ * each store again through /proc/self/fd with O_DIRECT and moves the chunks
+ * whose store offset and length are multiples of the store's direct I/O
+ * alignment (statx STATX_DIOALIGN, else the logical block size of a block
+ * device, else 4096) through it, the rest through the caller's fd. A store
+ * that cannot be opened so, or that refuses a direct read or write with
+ * EINVAL, is read or written buffered for the rest of the call. The kernel
+ * keeps direct and buffered I/O of a file coherent (a direct read writes
+ * back the dirty cached pages of its range first, a direct write drops the
+ * cached pages of its range), so the caller sees no difference but speed:
+ * the data goes between the device and the buffer without a copy through
+ * the page cache, leaves no dirty pages to write back after the call, and
+ * does not push the stores' cached data out.
  *
  * Declining. A mover declines a pair or range it cannot do: its rules
  * above do not hold, or its syscall fails with EXDEV, EOPNOTSUPP, EINVAL,
@@ -119,6 +138,8 @@ struct svm_mover_result {
 	int declined[SVM_MOVER_KINDS];
 	/* Chunks that bounce read while a write of an earlier one was under way. */
 	uint32_t bounce_overlaps;
+	/* Bytes bounce read from the source and wrote to the destination with O_DIRECT. */
+	uint64_t bounce_direct_read, bounce_direct_written;
 	bool backward; /* overlapping ranges, dst_off > src_off: copied back to front */
 };
 

@@ -323,6 +323,113 @@ drop:
 	drop_file(fd, "one", m);
 }
 
+/* Whether test_dir's filesystem takes O_DIRECT reads and writes of 4 KiB. */
+static bool dir_direct_io(void)
+{
+	char path[160];
+	void *buf = NULL;
+	bool ok = false;
+	int fd;
+
+	path_of(path, sizeof(path), "direct-probe");
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
+	if (fd >= 0 && !posix_memalign(&buf, 4096, 4096)) {
+		memset(buf, 7, 4096);
+		ok = pwrite(fd, buf, 4096, 0) == 4096 && pread(fd, buf, 4096, 0) == 4096;
+	}
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return ok;
+}
+
+/*
+ * bounce reads and writes the chunks that suit O_DIRECT with it and the
+ * rest buffered, and the caller sees the same bytes either way: dirty
+ * cached source data is copied, cached destination data does not hide
+ * the copy, overlapping ranges still copy as memmove.
+ */
+static void direct_io(void)
+{
+	const uint64_t size = 12 * MIB;
+	struct svm_mover_result res;
+	uint8_t *sm, *dm, *m, *newer;
+	bool direct = dir_direct_io();
+	char path[160];
+	int src = new_file("dio-src", size, 16, &sm, size);
+	int dst = new_file("dio-dst", size, 17, &dm, size);
+	int one = new_file("dio-one", size, 18, &m, size), dst2 = -1;
+
+	newer = malloc(MIB);
+	if (src < 0 || dst < 0 || one < 0 || !newer)
+		goto drop;
+	if (!direct)
+		printf("mover: test_dir takes no O_DIRECT: bounce's direct I/O checks skipped\n");
+	/* whole chunks, aligned: all direct */
+	CHECK_EQ(copy(BOUNCE, src, 0, dst, 0, 8 * MIB, &res), 0);
+	memcpy(dm, sm, 8 * MIB);
+	CHECK(holds(dst, dm, size, true));
+	if (direct)
+		CHECK(res.bounce_direct_read == 8 * MIB && res.bounce_direct_written == 8 * MIB);
+	/* an unaligned tail: the whole chunks direct, the tail buffered */
+	CHECK_EQ(copy(BOUNCE, src, MIB, dst, 2 * MIB, 3 * MIB + 100, &res), 0);
+	memcpy(dm + 2 * MIB, sm + MIB, 3 * MIB + 100);
+	CHECK(holds(dst, dm, size, true));
+	if (direct)
+		CHECK(res.bounce_direct_read == 3 * MIB && res.bounce_direct_written == 3 * MIB);
+	/* one side unaligned: the other still direct */
+	CHECK_EQ(copy(BOUNCE, src, 4096, dst, 3, 2 * MIB, &res), 0);
+	memcpy(dm + 3, sm + 4096, 2 * MIB);
+	CHECK(holds(dst, dm, size, true));
+	CHECK_EQ(res.bounce_direct_written, 0);
+	if (direct)
+		CHECK_EQ(res.bounce_direct_read, 2 * MIB);
+	/* shorter than a chunk: buffered, not worth the opens */
+	CHECK_EQ(copy(BOUNCE, src, 0, dst, 0, 64 * 1024, &res), 0);
+	CHECK(res.bounce_direct_read == 0 && res.bounce_direct_written == 0);
+	memcpy(dm, sm, 64 * 1024);
+	CHECK(holds(dst, dm, size, true));
+
+	/*
+	 * Coherent with the page cache: the destination's old bytes are cached
+	 * (holds read them), the source's newest are dirty in the cache, not
+	 * yet written back; a second fd of the destination reads the copy.
+	 */
+	for (uint64_t i = 0; i < MIB; i++)
+		newer[i] = pat(i, 19);
+	CHECK(pwrite(src, newer, MIB, 5 * MIB) == (ssize_t)MIB);
+	memcpy(sm + 5 * MIB, newer, MIB);
+	CHECK(holds(dst, dm, size, true));
+	CHECK_EQ(copy(BOUNCE, src, 4 * MIB, dst, 6 * MIB, 4 * MIB, &res), 0);
+	memcpy(dm + 6 * MIB, sm + 4 * MIB, 4 * MIB);
+	CHECK(holds(dst, dm, size, true));
+	path_of(path, sizeof(path), "dio-dst");
+	dst2 = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(dst2 >= 0 && holds(dst2, dm, size, true));
+	if (direct)
+		CHECK(res.bounce_direct_read == 4 * MIB && res.bounce_direct_written == 4 * MIB);
+
+	/* within one file, overlapping, 4 KiB apart, both ways: direct, and memmove's result */
+	CHECK_EQ(copy(BOUNCE, one, MIB, one, MIB + 4096, 6 * MIB, &res), 0);
+	CHECK(res.backward);
+	memmove(m + MIB + 4096, m + MIB, 6 * MIB);
+	CHECK(holds(one, m, size, true));
+	if (direct)
+		CHECK(res.bounce_direct_read == 6 * MIB && res.bounce_direct_written == 6 * MIB);
+	CHECK_EQ(copy(BOUNCE, one, 2 * MIB + 4096, one, 2 * MIB, 5 * MIB, &res), 0);
+	CHECK(!res.backward);
+	memmove(m + 2 * MIB, m + 2 * MIB + 4096, 5 * MIB);
+	CHECK(holds(one, m, size, true));
+drop:
+	if (dst2 >= 0)
+		close(dst2);
+	free(newer);
+	drop_file(src, "dio-src", sm);
+	drop_file(dst, "dio-dst", dm);
+	drop_file(one, "dio-one", m);
+}
+
 /*
  * test_dir cannot clone (tmpfs, ext4): a pinned reflink is -EOPNOTSUPP and
  * changes nothing, auto moves it all with kernel. A range reflink could
@@ -620,6 +727,11 @@ static void block_devices(void)
 	CHECK_EQ(copy(SVM_MOVER_AUTO, lb, 7, f, 0, 3 * MIB, &res), 0);
 	memcpy(fm, bm + 7, 3 * MIB);
 	CHECK(moved_sum(&res) == 3 * MIB && holds(f, fm, size, true));
+	/* device to device, aligned: direct I/O both ways */
+	CHECK_EQ(copy(BOUNCE, la, MIB, lb, 2 * MIB, 3 * MIB, &res), 0);
+	memcpy(bm + 2 * MIB, am + MIB, 3 * MIB);
+	CHECK(holds(lb, bm, size, false));
+	CHECK(res.bounce_direct_read == 3 * MIB && res.bounce_direct_written == 3 * MIB);
 	/* a device is not grown: -ENOSPC; nor read past its end */
 	CHECK_EQ(copy(BOUNCE, f, 0, lb, size - 100, 101, &res), -ENOSPC);
 	CHECK_EQ(copy(BOUNCE, lb, size - 100, f, 0, 101, &res), -EINVAL);
@@ -830,6 +942,7 @@ void mover_test(void)
 	write_errors();
 	deadline();
 	pipelining();
+	direct_io();
 	block_devices();
 	xfs_reflink();
 }
