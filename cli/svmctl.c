@@ -609,9 +609,9 @@ static int cmd_migrate(char **args)
 {
 	const char *lun = args[0], *mover = opt.mover ? opt.mover : "auto", *source, *to;
 	struct cli_json *st, *answer = NULL;
-	char *req, *reason = NULL, limit[48];
+	char *req, *reason = NULL, *taken = NULL, limit[48];
 	guint64 rate = 0;
-	int rc = 0;
+	int rc = 0, ret;
 
 	if (!lun_name_ok(lun) || !mover_ok(mover) || (opt.rate && !rate_ok(opt.rate, &rate)))
 		return EXIT_USAGE;
@@ -620,16 +620,28 @@ static int cmd_migrate(char **args)
 			opt.interval);
 		return EXIT_USAGE;
 	}
-	/* A destination named here is checked before the handler hears of the request. */
-	if (opt.to &&
-	    (cli_dest_check_syntax(opt.to, &reason) || cli_dest_check_place(opt.to, &reason)))
-		return refuse(reason);
+	/*
+	 * A destination named here is checked before the handler hears of the
+	 * request. Except one that holds data or is in use: that is what the
+	 * LUN's own source looks like, which only its status tells; its refusal
+	 * waits until the source check has run, so that it says "the source"
+	 * rather than advising to remove a live store.
+	 */
+	if (opt.to) {
+		if (cli_dest_check_syntax(opt.to, &reason))
+			return refuse(reason);
+		ret = cli_dest_check_place(opt.to, &reason);
+		if (ret && ret != -EEXIST && ret != -EBUSY)
+			return refuse(reason);
+		taken = reason; /* NULL: the place is free */
+		reason = NULL;
+	}
 
 	req = g_strdup_printf("status %s", lun);
 	st = ask(req, &rc);
 	g_free(req);
 	if (!st)
-		return rc;
+		goto free_taken;
 	if (!is_status(st)) {
 		rc = malformed("not a STATUS", st);
 		goto free_st;
@@ -646,6 +658,11 @@ static int cmd_migrate(char **args)
 	    (source && cli_dest_check_not_source(to, source, &reason)) ||
 	    (!opt.to && cli_dest_check_place(to, &reason))) {
 		rc = refuse(reason);
+		goto free_st;
+	}
+	if (taken) {
+		rc = refuse(taken);
+		taken = NULL;
 		goto free_st;
 	}
 
@@ -673,6 +690,8 @@ free_answer:
 	cli_json_free(answer);
 free_st:
 	cli_json_free(st);
+free_taken:
+	g_free(taken);
 	return rc;
 }
 

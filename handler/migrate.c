@@ -125,7 +125,7 @@ int svm_migration_store_to_open(const char *path, char *out, size_t len, char **
 static void write_stats(struct svm_migration *m)
 {
 	struct svm_svmlog_stats st = {0};
-	uint64_t reads, waited;
+	uint64_t reads, waited, most = 0;
 
 	svm_lun_io_stats(m->lun, &reads, &waited);
 	pthread_mutex_lock(&m->lock);
@@ -137,8 +137,20 @@ static void write_stats(struct svm_migration *m)
 	st.bytes_skipped = m->last.bytes_skipped;
 	st.duration_ns = mono_ns() - m->t0_ns;
 	st.max_pause_ns = m->max_pause_ns;
+	/*
+	 * The datamover that moved the pass's data (the most bytes when auto
+	 * fell back part of the way): "auto" is a tier, not a mover, and says
+	 * nothing about the copy. Nothing moved (all holes): the pinned one,
+	 * or none.
+	 */
+	for (int k = SVM_MOVER_BOUNCE; k < SVM_MOVER_KINDS; k++)
+		if (m->last.moved[k] && (!st.mover || m->last.moved[k] > most)) {
+			st.mover = svm_mover_name((enum svm_mover_kind)k);
+			most = m->last.moved[k];
+		}
 	pthread_mutex_unlock(&m->lock);
-	st.mover = svm_mover_name(m->mover);
+	if (!st.mover && m->mover != SVM_MOVER_AUTO)
+		st.mover = svm_mover_name(m->mover);
 	svm_svmlog_stats(m->svmlog, &m->dev, &st);
 }
 
@@ -184,11 +196,48 @@ static void unwind(struct svm_migration *m, enum svm_migrate_phase phase, bool k
 
 static void fail(struct svm_migration *m, const char *what, int err)
 {
-	set_error(m, what, err);
-	svm_log(SVM_LOG_ERR, "LUN %s: migration from %s to %s failed: %s: %s", m->name,
-		m->info.src, m->info.dst, what, strerror(-err));
-	svm_svmlog_failure(m->svmlog, &m->dev, what, "the source stays authoritative", err);
+	/*
+	 * A broken mirror knows which store failed and doing what: without it,
+	 * "the copy: Input/output error" would not tell a failing destination
+	 * from a failing source.
+	 */
+	const char *broke = m->mirror ? svm_mirror_error_what(m->mirror) : NULL;
+	char why[320], reason[256];
+
+	snprintf(reason, sizeof(reason), "%s failed", broke ? broke : "");
+	if (broke)
+		snprintf(why, sizeof(why), "%s: %s", what, reason);
+	else
+		snprintf(why, sizeof(why), "%s", what);
+	set_error(m, why, err);
+	svm_log(SVM_LOG_ERR,
+		"LUN %s: migration from %s to %s failed: %s: %s; the source stays authoritative",
+		m->name, m->info.src, m->info.dst, why, strerror(-err));
+	svm_svmlog_failure(m->svmlog, &m->dev, what,
+			   broke ? reason : "the source stays authoritative", err);
 	unwind(m, SVM_MIGRATE_FAILED, false);
+}
+
+/*
+ * A copying migration whose destination cannot be opened again after a
+ * restart (why: the store's reason): it ends failed, without a thread; the
+ * record goes, so the next open does not try again. The destination, if
+ * anything is there, is left alone: what it is now is not known.
+ */
+static void fail_reopen(struct svm_migration *m, const char *why)
+{
+	pthread_mutex_lock(&m->lock);
+	snprintf(m->error, sizeof(m->error), "resuming after a restart: %s", why);
+	pthread_mutex_unlock(&m->lock);
+	svm_log(SVM_LOG_ERR,
+		"LUN %s: the migration to %s cannot resume (%s); it has failed, and the LUN "
+		"serves its source %s",
+		m->name, m->info.dst, why, m->info.src);
+	svm_svmlog_failure(m->svmlog, &m->dev, "the resume", why, 0);
+	svm_migrec_remove(m->rec);
+	m->rec = NULL;
+	set_phase(m, SVM_MIGRATE_FAILED);
+	svm_svmlog_destroyed(m->svmlog, &m->dev);
 }
 
 /* Inside the switchover's drained window: the destination becomes authoritative, durably. */
@@ -608,8 +657,20 @@ int svm_migration_reopen(struct svm_lun *lun, const struct svm_migrate_hooks *ho
 	m->job = JOB_COPY;
 	sa.min_bytes = info.size;
 	ret = svm_store_open(info.dst, &sa, &m->dst, reason);
-	if (ret)
-		goto free_migration;
+	if (ret) {
+		/*
+		 * Before the switch the source is authoritative: a destination
+		 * that is gone (deleted, its filesystem not mounted yet) or
+		 * unusable after a restart fails the migration, never the LUN,
+		 * which serves its source as before.
+		 */
+		fail_reopen(m, *reason ? *reason : strerror(-ret));
+		free(*reason);
+		*reason = NULL;
+		free(dirty);
+		*out = m;
+		return 0;
+	}
 	ret = launch(m, dirty, reason);
 	if (ret)
 		goto free_migration;

@@ -20,6 +20,7 @@ struct svm_mirror {
 	uint64_t cursor; /* atomic: the pass has passed [0, cursor) */
 	uint8_t *done;	 /* atomic per chunk: covered whole by a write ahead of the cursor */
 	int error;	 /* atomic: the secondary's failure, -errno */
+	const char *broken; /* atomic: what failed then (a static string), set before error */
 
 	/* write intent, under bm_lock */
 	pthread_mutex_t bm_lock;
@@ -110,10 +111,19 @@ int svm_mirror_error(const struct svm_mirror *m)
 	return __atomic_load_n(&m->error, __ATOMIC_ACQUIRE);
 }
 
+const char *svm_mirror_error_what(const struct svm_mirror *m)
+{
+	return svm_mirror_error(m) ? __atomic_load_n(&m->broken, __ATOMIC_ACQUIRE) : NULL;
+}
+
 static void break_mirror(struct svm_mirror *m, int err, const char *what)
 {
+	const char *none_what = NULL;
 	int none = 0;
 
+	/* the first failure's account wins, as its error does; written before the error is */
+	__atomic_compare_exchange_n(&m->broken, &none_what, what, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
 	if (__atomic_compare_exchange_n(&m->error, &none, err, false, __ATOMIC_ACQ_REL,
 					__ATOMIC_ACQUIRE))
 		svm_log(SVM_LOG_ERR, "mirror of %s onto %s broken: %s failed: %s",
@@ -373,9 +383,35 @@ static int hole(struct svm_mirror *m, uint64_t off, uint64_t len)
 	return ret;
 }
 
-/* Copy or skip [off, off + len) of the pass, held exclusive. 0 or -errno. */
+/*
+ * Which store failed the datamover's copy of [off, off + len) with err (the
+ * chunk held exclusive): a datamover's error does not say, and an admin
+ * must know whether the source, which serves the LUN, is failing. Errors
+ * only a write gets are the destination's; otherwise the source is read
+ * again: if it reads, the destination failed.
+ */
+static const char *blame(struct svm_mirror *m, uint64_t off, uint64_t len, int err)
+{
+	size_t step = 64u << 10;
+	struct iovec iov;
+	int ret = 0;
+
+	if (err == -ENOSPC || err == -EDQUOT || err == -EFBIG || err == -EROFS)
+		return "a write to the destination";
+	iov.iov_base = malloc(step);
+	if (!iov.iov_base)
+		return "the datamover's copy";
+	for (uint64_t at = off; at < off + len && !ret; at += step) {
+		iov.iov_len = off + len - at < step ? off + len - at : step;
+		ret = svm_store_readv(m->pri, &iov, 1, at, iov.iov_len);
+	}
+	free(iov.iov_base);
+	return ret ? "a read of the source" : "a write to the destination";
+}
+
+/* Copy or skip [off, off + len) of the pass, held exclusive. 0 or -errno with *what. */
 static int move_chunk(struct svm_mirror *m, uint64_t off, uint64_t len, enum svm_mover_kind kind,
-		      uint64_t deadline_ns)
+		      uint64_t deadline_ns, const char **what)
 {
 	struct svm_mover_req req = {.want = kind,
 				    .src_fd = svm_store_fd(m->pri),
@@ -396,14 +432,18 @@ static int move_chunk(struct svm_mirror *m, uint64_t off, uint64_t len, enum svm
 			add(&m->skipped, len);
 			return 0;
 		}
-		if (ret != -EOPNOTSUPP)
+		if (ret != -EOPNOTSUPP) {
+			*what = "deallocating a hole of the destination";
 			return ret;
+		}
 	}
 	ret = svm_mover_copy(&req, &res);
 	for (int k = 0; k < SVM_MOVER_KINDS; k++)
 		add(&m->moved[k], res.moved[k]);
 	if (!ret)
 		add(&m->copied, len);
+	else
+		*what = blame(m, off, len, ret);
 	return ret;
 }
 
@@ -438,6 +478,7 @@ static bool next_redo(struct svm_mirror *m, uint64_t *off, uint64_t *len)
 
 int svm_mirror_step(struct svm_mirror *m, enum svm_mover_kind kind, uint64_t deadline_ns)
 {
+	const char *what = "the datamover's copy";
 	uint64_t off, len, c;
 	struct svm_range r;
 	bool again;
@@ -457,13 +498,12 @@ int svm_mirror_step(struct svm_mirror *m, enum svm_mover_kind kind, uint64_t dea
 	if (!again && __atomic_load_n(&m->done[c], __ATOMIC_ACQUIRE))
 		add(&m->skipped, len); /* a host write covered it whole: it is on both */
 	else
-		ret = move_chunk(m, off, len, kind, deadline_ns);
+		ret = move_chunk(m, off, len, kind, deadline_ns, &what);
 	if (!again && (__atomic_load_n(&m->done[c], __ATOMIC_ACQUIRE) || !ret))
 		__atomic_store_n(&m->cursor, off + len, __ATOMIC_RELEASE);
 	svm_range_unlock(m->lock, &r);
 	if (ret) {
-		break_mirror(m, ret, again ? "copying again a region written at a crash"
-					   : "the datamover's copy");
+		break_mirror(m, ret, what);
 		return ret;
 	}
 	return 0;

@@ -110,6 +110,12 @@ int svm_mirror_checkpoint(struct svm_mirror *m);
 
 /* The error that broke the mirror (-errno), or 0. Never blocks. */
 int svm_mirror_error(const struct svm_mirror *m);
+/*
+ * What failed when it broke, e.g. "a write to the destination" or "a flush
+ * of the destination" (a static string), or NULL while it is whole. Never
+ * blocks.
+ */
+const char *svm_mirror_error_what(const struct svm_mirror *m);
 void svm_mirror_get_stats(const struct svm_mirror *m, struct svm_mirror_stats *out);
 
 #endif

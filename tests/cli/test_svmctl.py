@@ -383,7 +383,6 @@ def migrate_refusals_local(e):
         (["--to", "rel/lun0.img"], "is a relative path"),
         (["--to", "lun0.img"], "is a relative path"),
         (["--to", e.path("nosuch/lun0.img")], "does not exist: create it first"),
-        (["--to", full], "exists and is not empty (4096 bytes)"),
         (["--to", e.path("dst")], "is a directory"),
         (["--to", e.path("dst/dangling")], "symbolic link to a file that does not exist"),
         (["--to", "/dev/null"], "not a regular file or a block device"),
@@ -403,6 +402,9 @@ def migrate_refusals_local(e):
     for args, msg in cases:
         refused_before_handler(e, ["migrate", "lun0", *args], msg)
     refused_before_handler(e, ["migrate", "a b", "--to", e.path("dst/x.img")], "white space")
+    # a file holding data may be the LUN's own source: refused once status says it is not
+    expect(e.run("migrate", "lun0", "--to", full), 2, err="exists and is not empty (4096 bytes)")
+    check(e.requests == ["status lun0"], e.requests)
 
 
 @test
@@ -419,6 +421,18 @@ def migrate_refusals_is_source(e):
         e.fake.requests.clear()
         expect(e.run("migrate", "empty0", "--to", to), 2, err="is the LUN's source store")
         check(e.requests == ["status empty0"], e.requests)
+    # a source holding data (every live LUN's): named as the source, never "not empty"
+    full = e.path("src/full0.img")
+    with open(full, "wb") as f:
+        f.write(b"x" * 4096)
+    e.svm.luns = {"full0": status("full0", full)}
+    os.symlink(full, e.path("dst/fullsym.img"))
+    for to in (full, e.path("dst/fullsym.img"), e.path("src/./full0.img")):
+        e.fake.requests.clear()
+        rc, out, err = e.run("migrate", "full0", "--to", to)
+        expect((rc, out, err), 2, err="is the LUN's source store")
+        check("not empty" not in err and "remove it" not in err, err)
+        check(e.requests == ["status full0"], e.requests)
     # a source that svmctl cannot see (another mount namespace): compared by name
     e.svm.luns = {"gone": status("gone", e.path("dst/gone.img"))}
     e.fake.requests.clear()

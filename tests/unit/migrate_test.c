@@ -231,6 +231,10 @@ void migrate_test(void)
 	CHECK(file_has(log, "-svmmirror, primary "));
 	CHECK(file_has(log, "SVM Mirrored mode IO stats for device: "));
 	CHECK(file_has(log, "Destroyed device "));
+	/* the stats name the datamover that moved the data, not the tier asked for */
+	CHECK(!file_has(log, "Mover: auto"));
+	CHECK(file_has(log, "Mover: kernel") || file_has(log, "Mover: bounce") ||
+	      file_has(log, "Mover: reflink"));
 	svm_lun_close(lun);
 
 	/* back again, stopped half way by a close (tcmu-runner stopping) and resumed at the next open */
@@ -255,6 +259,38 @@ void migrate_test(void)
 		CHECK(!strcmp(svm_lun_source(lun), src) && holds(lun, img));
 		svm_migration_stop(m);
 	}
+	svm_lun_close(lun);
+
+	/*
+	 * Stopped half way, and the destination is gone at the next open (its
+	 * filesystem not mounted, say): the migration fails, the LUN serves its
+	 * source, the record goes.
+	 */
+	lun = open_lun(src);
+	a.to = dst;
+	a.rate_mibs = 20;
+	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), 0);
+	usleep(300000);
+	svm_migration_stop(m);
+	svm_lun_close(lun);
+	CHECK(unlink(dst) == 0);
+	CHECK_EQ(svm_migration_store_to_open(src, where, sizeof(where), &reason), 0);
+	CHECK(!strcmp(where, src));
+	lun = open_lun(src);
+	CHECK_EQ(svm_migration_reopen(lun, &hooks, &m, &reason), 0);
+	CHECK(m != NULL);
+	if (m) {
+		svm_migration_status(m, &st);
+		CHECK(st.phase == SVM_MIGRATE_FAILED && st.resumed);
+		CHECK(strstr(st.error, "resuming after a restart") && strstr(st.error, dst));
+		CHECK(!svm_migration_running(m));
+		CHECK_EQ(svm_migration_abort(m, false), -EALREADY);
+		svm_migration_stop(m);
+	}
+	CHECK(!strcmp(svm_lun_source(lun), src) && holds(lun, img));
+	CHECK_EQ(svm_migration_reopen(lun, &hooks, &m, &reason), 0);
+	CHECK(m == NULL); /* no record left */
+	CHECK(file_has(log, "during the resume: "));
 	svm_lun_close(lun);
 
 	/* a crash after the switchover, before LIO's configuration says so */

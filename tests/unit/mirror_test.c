@@ -241,16 +241,66 @@ void mirror_test(void)
 
 		p.cursor = SIZE;
 		CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+		CHECK(svm_mirror_error_what(m) == NULL);
 		snprintf(path, sizeof(path), "%s/mir-dst2.img", test_dir);
 		ro = open(path, O_RDONLY);
 		CHECK(ro >= 0 && dup2(ro, fd) == fd);
 		close(ro);
 		CHECK_EQ(mwrite(m, &rl, 0, 4096, 8), 0);
 		CHECK(svm_mirror_error(m) != 0);
+		/* it says which store failed, doing what (the migration's error names it) */
+		CHECK(svm_mirror_error_what(m) &&
+		      !strcmp(svm_mirror_error_what(m), "a write to the destination"));
 		CHECK(!svm_mirror_wants(m, 0, 4096));
 		CHECK_EQ(mwrite(m, &rl, 4096, 4096, 8), 0);
 		CHECK(svm_mirror_step(m, SVM_MOVER_AUTO, 0) < 0);
 		svm_mirror_destroy(m);
+	}
+	/* the pass's copy fails on the destination: the mirror says so, not just "the copy" */
+	{
+		char path[256];
+		int ro, fd;
+		struct svm_store *dst = store("mir-dst3.img", true);
+		struct svm_mirror_params q = p;
+
+		q.secondary = dst;
+		q.cursor = 0;
+		put(q.primary, 0, CH, 5); /* data: the pass copies it */
+		CHECK_EQ(svm_mirror_create(&q, &m, &reason), 0);
+		fd = svm_store_fd(dst);
+		snprintf(path, sizeof(path), "%s/mir-dst3.img", test_dir);
+		ro = open(path, O_RDONLY);
+		CHECK(ro >= 0 && dup2(ro, fd) == fd);
+		close(ro);
+		CHECK(svm_mirror_step(m, SVM_MOVER_BOUNCE, 0) < 0);
+		CHECK(svm_mirror_error_what(m) &&
+		      !strcmp(svm_mirror_error_what(m), "a write to the destination"));
+		svm_mirror_destroy(m);
+		svm_store_close(dst);
+	}
+	/* ... and on the source */
+	{
+		char path[256];
+		int wo, fd;
+		struct svm_store *src = store("mir-src4.img", true), *dst = store("mir-dst4.img", true);
+		struct svm_mirror_params q = p;
+
+		q.primary = src;
+		q.secondary = dst;
+		q.cursor = 0;
+		put(src, 0, CH, 6);
+		CHECK_EQ(svm_mirror_create(&q, &m, &reason), 0);
+		fd = svm_store_fd(src);
+		snprintf(path, sizeof(path), "%s/mir-src4.img", test_dir);
+		wo = open(path, O_WRONLY);
+		CHECK(wo >= 0 && dup2(wo, fd) == fd);
+		close(wo);
+		CHECK(svm_mirror_step(m, SVM_MOVER_BOUNCE, 0) < 0);
+		CHECK(svm_mirror_error_what(m) &&
+		      !strcmp(svm_mirror_error_what(m), "a read of the source"));
+		svm_mirror_destroy(m);
+		svm_store_close(src);
+		svm_store_close(dst);
 	}
 	svm_store_close(p.primary);
 	svm_store_close(p.secondary);
