@@ -70,7 +70,7 @@ CLI_BINS       := $(BUILD)/cli/svmctl $(BUILD)/cli/cli_tests \
 DEPS := gcc make libc6-dev clang libclang-rt-14-dev llvm \
         tcmu-runner libtcmu2 targetcli-fb python3-rtslib-fb sg3-utils \
         libiscsi-bin sdparm fio qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dbus kmod \
-        iproute2 cpio util-linux e2fsprogs procps python3 strace xfsprogs \
+        iproute2 cpio util-linux e2fsprogs procps python3 strace xfsprogs lvm2 \
         libglib2.0-dev libkmod-dev pkg-config
 
 .PHONY: all deps install uninstall check check-unit check-sanitize check-fuzz check-e2e \
@@ -178,6 +178,11 @@ bench: $(BUILD)/handler_svm.so
 .PHONY: bench-xcopy
 bench-xcopy: $(BUILD)/handler_svm.so
 	tests/bench/xcopy-run
+
+# Live migration: svmctl migrate vs pvmove, idle and under fio load, one VM run (tests/bench/migrate-run)
+.PHONY: bench-migrate
+bench-migrate: $(BUILD)/handler_svm.so $(BUILD)/cli/svmctl
+	tests/bench/migrate-run
 
 format:
 	clang-format -i handler/*.[ch] tests/unit/*.[ch] xcopy/*.[ch] tests/fuzz/*.c \

@@ -609,7 +609,12 @@ def main():
     notes.append("The tcm_loop initiator is in the same guest, so *time* includes the initiator "
                  "side too; under TCG the CPU is the bottleneck of every data-moving row, and the "
                  "*tcmu-runner CPU* column shows where svm rows spent it (the bounce mover moves "
-                 "the data through the handler; kernel and reflink leave it to the kernel).")
+                 "the data through the handler's buffer, read and written with O_DIRECT where "
+                 "the chunks are aligned: no copy through the page cache, and no dirty pages "
+                 "left for *sync after*; kernel and reflink leave it to the kernel; LIO's XCOPY "
+                 "on fileio with write_back=true reads into a kernel buffer and writes it back "
+                 "through the page cache, one piece of the LUNs' MAXIMUM TRANSFER LENGTH, at "
+                 "most 16 MiB, after the other).")
     notes.append("Raw results: `build/bench-xcopy/results/` (copies.tsv, each tool's output "
                  "`<fs>-<row>.out`, fio JSON `lat-*.json`, the copies during each fio run "
                  "`lat-*-copies.tsv`, LIO attributes, VPD pages, xfs_info).")
