@@ -3,7 +3,8 @@
  * A LUN's migration end to end without the runner: the pass under host
  * writes, the switchover and its commit, the source deleted; refusals;
  * a close mid-pass and the resume at the next open; a crash after the
- * switchover; an abort; the SVM log lines.
+ * switchover; an abort; the SVM log lines; WRITE SAME, UNMAP, COMPARE AND
+ * WRITE / ORWRITE and EXTENDED COPY during the pass.
  */
 #define _GNU_SOURCE
 #include "test.h"
@@ -148,6 +149,73 @@ static bool file_has(const char *path, const char *text)
 	if (n > 0)
 		buf[n] = '\0';
 	return strstr(buf, text) != NULL;
+}
+
+static int flip(uint8_t *data, size_t len, void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < len; i++)
+		data[i] ^= 0x5a;
+	return 0;
+}
+
+/*
+ * The commands besides WRITE that change the medium (WRITE SAME, UNMAP,
+ * COMPARE AND WRITE and ORWRITE's read-modify-write, EXTENDED COPY within
+ * the LUN) mid-pass, behind the copy (mirrored) and ahead of it (source
+ * only, carried by the pass), and copies across the cursor both ways: after
+ * the switchover the destination holds every one of them.
+ */
+static void vaai_mid_pass(struct svm_lun *lun, uint8_t *img, const char *to)
+{
+	struct svm_migrate_args a = {.mover = SVM_MOVER_AUTO, .to = to, .rate_mibs = 8};
+	const uint64_t lo = 512 * 1024, hi = 20 * MB + 256 * 1024, n = 64 * 1024;
+	struct svm_migrate_status st;
+	struct svm_migration *m;
+	char *reason = NULL;
+	int tries = 0;
+
+	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), 0);
+	free(reason);
+	if (!m)
+		return;
+	do { /* chunk 0 copied, chunk 5 (20-24 MiB, data) not yet */
+		usleep(20000);
+		svm_migration_status(m, &st);
+	} while (st.phase == SVM_MIGRATE_COPYING && st.bytes_copied < 4 * MB && ++tries < 500);
+	for (int i = 0; i < 2; i++) {
+		uint64_t at = i ? hi : lo;
+		int ret = svm_lun_write_zeroes(lun, at, n);
+
+		if (ret == -EOPNOTSUPP) {
+			uint8_t *z = calloc(1, n);
+			struct iovec v = {z, n};
+
+			ret = svm_lun_write(lun, &v, 1, at, n, false);
+			free(z);
+		}
+		CHECK_EQ(ret, 0);
+		memset(img + at, 0, n);
+		CHECK_EQ(svm_lun_discard(lun, at + 2 * n, n), 0);
+		memset(img + at + 2 * n, 0, n);
+		CHECK_EQ(svm_lun_rmw(lun, at + 4 * n + 512, 4096, false, flip, NULL), 0);
+		flip(img + at + 4 * n + 512, 4096, NULL);
+		CHECK_EQ(svm_lun_copy(lun, at + 6 * n, lun, at + 8 * n + 4096, 2 * n,
+				      SVM_MOVER_AUTO, 0, NULL),
+			 0);
+		memmove(img + at + 6 * n, img + at + 8 * n + 4096, 2 * n);
+	}
+	/* across the cursor: ahead into behind, behind into ahead */
+	CHECK_EQ(svm_lun_copy(lun, lo + MB, lun, hi + MB, MB, SVM_MOVER_AUTO, 0, NULL), 0);
+	memmove(img + lo + MB, img + hi + MB, MB);
+	CHECK_EQ(svm_lun_copy(lun, hi + 2 * MB, lun, lo + 2 * MB, MB, SVM_MOVER_AUTO, 0, NULL), 0);
+	memmove(img + hi + 2 * MB, img + lo + 2 * MB, MB);
+	svm_migration_status(m, &st);
+	CHECK(st.phase == SVM_MIGRATE_COPYING && st.bytes_copied < 20 * MB); /* all mid-pass */
+	CHECK(holds(lun, img)); /* the source, before the switch */
+	CHECK_EQ(wait_end(m), SVM_MIGRATE_DONE);
+	CHECK(!strcmp(svm_lun_source(lun), to) && holds(lun, img)); /* the destination */
+	svm_migration_stop(m);
 }
 
 void migrate_test(void)
@@ -360,6 +428,7 @@ void migrate_test(void)
 	CHECK_EQ(svm_migration_abort(m, false), -EALREADY);
 	svm_migration_stop(m);
 	CHECK(access(src, F_OK) != 0 && !strcmp(svm_lun_source(lun), dst) && holds(lun, img));
+	vaai_mid_pass(lun, img, src);
 	svm_lun_close(lun);
 out:
 	free(img);
