@@ -51,7 +51,7 @@ keys_c1() {
 	[ "$w" = 0 ]
 	log_has 'svm/c1: svm: LUN open on /var/lib/svm/c1.img .*write cache off'
 	# write-through: the handler writes with RWF_DSYNC although the initiator sent no FUA
-	writes_of "$d_c1" | tee /dev/stderr | grep -q 'RWF_DSYNC'
+	grep -q 'RWF_DSYNC' <<<"$(writes_of "$d_c1" | tee /dev/stderr)"
 }
 # writes_of DEV: the runner's pwritev2 calls while a 64 KiB write without FUA goes to DEV
 writes_of() {
@@ -78,7 +78,7 @@ keys_c2() {
 	[ "$(cat "$(echo $cfgfs/user_*/c2)"/attrib/emulate_write_cache)" = 1 ]
 	[ "$(blockdev --getsize64 "$d_c2")" -eq $((64 << 20)) ]
 	# write-back: no RWF_DSYNC
-	! writes_of "$d_c2" | tee /dev/stderr | grep -q 'RWF_DSYNC'
+	! grep -q 'RWF_DSYNC' <<<"$(writes_of "$d_c2" | tee /dev/stderr)"
 }
 vm_step "dst=, create=no (existing store), tcmur_cmd_time_out= reach the handler" 60 keys_c2
 
@@ -112,12 +112,12 @@ grow() {
 	echo "after dev_size=128M: initiator sees $(blockdev --getsize64 "$d_r1") bytes, store file $(stat -c %s /var/lib/svm/r1.img)"
 	[ "$(blockdev --getsize64 "$d_r1")" -eq $((128 << 20)) ]
 	[ "$(stat -c %s /var/lib/svm/r1.img)" -eq $((128 << 20)) ]
-	sg_readcap "$d_r1" | grep -q 'Last LBA=262143'
+	grep -q 'Last LBA=262143' <<<"$(sg_readcap "$d_r1")"
 	# the new end is usable
 	dd if=/dev/urandom of="$d_r1" bs=1M count=1 seek=127 oflag=direct status=none
 	log_has 'svm/r1: svm: LUN on /var/lib/svm/r1.img grown from 131072 to 262144 blocks'
 	# tcmu-runner raised CAPACITY DATA HAS CHANGED (6/2A/09) to the initiator
-	dmesg | grep -q 'Capacity data has changed'
+	grep -q 'Capacity data has changed' <<<"$(dmesg)"
 }
 vm_step "set attribute dev_size grows the LUN live" 120 grow
 shrink_refused() {

@@ -175,16 +175,16 @@ vm_tcli "/backstores/user:svm create name=np size=16M cfgstring=/mnt/nopunch/np.
 d_np=$(vm_loop_lun /backstores/user:svm/np)
 no_punch() {
 	local s
-	sg_vpd -p lbpv "$d_np" | tee /dev/stderr | grep -q 'Unmap command supported (LBPU): 0'
+	grep -q 'Unmap command supported (LBPU): 0' <<<"$(sg_vpd -p lbpv "$d_np" | tee /dev/stderr)"
 	s=$(sg_unmap --force --lba=0 --num=8 "$d_np" 2>&1 || true)
 	echo "UNMAP on the ramfs store: $s"
 	grep -qi 'invalid command operation code\|illegal request\|not supported' <<<"$s"
 	grep -q 'store /mnt/nopunch/np.img cannot deallocate' "$SVM_TCMU_LOG"
 	# and a LUN on a filesystem that can punch holes still offers it
-	sg_vpd -p lbpv "$d_file" | grep -q 'Unmap command supported (LBPU): 1'
+	grep -q 'Unmap command supported (LBPU): 1' <<<"$(sg_vpd -p lbpv "$d_file")"
 }
 vm_step "no UNMAP offered on a store that cannot deallocate" 60 no_punch
 
-grep -q ' \[ERROR\]' "$SVM_TCMU_LOG" && { grep ' \[ERROR\]' "$SVM_TCMU_LOG" >&2; fail "errors in the tcmu-runner log"; }
+errors=$(vm_tcmu_log_mine | grep ' \[ERROR\]') && { echo "$errors" >&2; fail "errors in the tcmu-runner log"; }
 vm_tcmu_alive || fail "tcmu-runner died"
 pass "integrity, concurrency, UNMAP and sense"

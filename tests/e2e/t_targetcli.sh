@@ -12,7 +12,7 @@ vm_on_fail() { vm_dump_state; }
 vm_start_services || fail "services did not start"
 
 # The handler registered with the runner: targetcli lists the backstore type.
-targetcli ls /backstores 2>&1 | grep -q 'user:svm' || fail "targetcli does not list user:svm"
+grep -q 'user:svm' <<<"$(targetcli ls /backstores 2>&1)" || fail "targetcli does not list user:svm"
 
 mkdir -p /var/lib/svm
 out=$(targetcli /backstores/user:svm create name=lun0 size=1G cfgstring=/var/lib/svm/lun0.img 2>&1) ||
@@ -21,9 +21,9 @@ out=$(targetcli /backstores/user:svm create name=lun0 size=1G cfgstring=/var/lib
 dev=$(vm_loop_lun /backstores/user:svm/lun0) || fail "no disk for lun0"
 
 check_identity() {
-	sg_inq "$dev" | tee /dev/stderr | grep -q 'Product identification: tcmu-svm'
+	grep -q 'Product identification: tcmu-svm' <<<"$(sg_inq "$dev" | tee /dev/stderr)"
 	[ "$(blockdev --getsize64 "$dev")" -eq $((1 << 30)) ]
-	sg_readcap -l "$dev" | grep -q 'Logical block length=512 bytes'
+	grep -q 'Logical block length=512 bytes' <<<"$(sg_readcap -l "$dev")"
 }
 vm_step "identity of $dev" 60 check_identity
 
@@ -46,7 +46,7 @@ refuse() { # NAME CFGSTRING EXPECTED-REASON
 		fail "cfgstring '$2' was accepted"
 	fi
 	grep -q -- "$3" <<<"$out" || fail "cfgstring '$2': expected '$3' in: $out"
-	if targetcli ls /backstores/user:svm 2>/dev/null | grep -q "o- $1 "; then
+	if grep -q "o- $1 " <<<"$(targetcli ls /backstores/user:svm 2>/dev/null)"; then
 		fail "refused backstore $1 still exists"
 	fi
 	vm_log "refused '$2': $(tail -n1 <<<"$out")"
@@ -85,7 +85,7 @@ grep -q "less than the LUN" "$SVM_TCMU_LOG" || fail "no clear reason in the tcmu
 grep "less than the LUN" "$SVM_TCMU_LOG" | tail -n1 >&2
 [ "$(md5sum </var/lib/svm/small.img)" = "$sum" ] || fail "the small store was modified"
 [ "$(stat -c %s /var/lib/svm/small.img)" -eq $((4 << 20)) ] || fail "the small store changed size"
-if targetcli ls /backstores/user:svm 2>/dev/null | grep -q "o- small .*activated"; then
+if grep -q "o- small .*activated" <<<"$(targetcli ls /backstores/user:svm 2>/dev/null)"; then
 	fail "the LUN on a too-small store is active"
 fi
 vm_tcmu_alive || fail "tcmu-runner died"

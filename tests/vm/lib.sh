@@ -142,6 +142,8 @@ SVM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 SVM_STATE=/run/svm-vm
 SVM_TCMU_PID=
 SVM_TCMU_LOG=
+# The runner's log is one file for all tests of a VM run: where this test's part begins.
+SVM_TCMU_LOG_MARK=$(stat -c %s "${SVM_OUTDIR:-/nonexistent}/tcmu-runner/tcmu-runner.log" 2>/dev/null || echo 0)
 SVM_IQN_PREFIX=iqn.2003-01.org.linux-iscsi.svm-vm
 mkdir -p "$SVM_STATE"
 
@@ -338,6 +340,10 @@ vm_start_services() {
 	if [ "${SVM_TCLI_SERVER:-1}" = 1 ]; then
 		_vm_tcli_server_wait || vm_log "targetcli server did not start; vm_tcli runs targetcli directly"
 	fi
+}
+
+vm_tcmu_log_mine() { # the runner's log lines written since this test began
+	tail -c "+$((SVM_TCMU_LOG_MARK + 1))" "$SVM_TCMU_LOG" 2>/dev/null
 }
 
 vm_tcmu_start() {
