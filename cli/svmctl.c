@@ -319,6 +319,11 @@ static void print_human(const struct cli_json *st)
 		       floor((double)MIN(copied + skipped, total) * 1000 / (double)total) / 10,
 		       cli_fmt_bytes(copied, a, sizeof(a)), cli_fmt_bytes(skipped, b, sizeof(b)),
 		       cli_fmt_bytes(total, c, sizeof(c)));
+	n = u64_or0(st, "bytes_overwritten");
+	if (n)
+		printf("\n  overwritten:     %s of the skipped bytes: chunks host writes covered "
+		       "whole, not copied",
+		       cli_fmt_bytes(n, a, sizeof(a)));
 	printf("\n  source:          %s\n", str_or(st, "source", "-"));
 	dest = cli_json_get_str(st, "destination");
 	dst = cli_json_get_str(st, "dst");

@@ -297,6 +297,7 @@ void svm_ctl_status_json(struct svm_json *j, const struct svm_ctl_lun *l)
 	svm_json_u64(j, "bytes_total", m ? m->bytes_total : l->size);
 	svm_json_u64(j, "bytes_copied", m ? m->bytes_copied : 0);
 	svm_json_u64(j, "bytes_skipped", m ? m->bytes_skipped : 0);
+	svm_json_u64(j, "bytes_overwritten", m ? m->bytes_overwritten : 0);
 	svm_json_str(j, "mover", svm_mover_name(m ? m->mover : l->mover));
 	svm_json_key(j, "movers");
 	svm_json_open(j, '{');

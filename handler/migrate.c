@@ -763,6 +763,7 @@ void svm_migration_status(struct svm_migration *m, struct svm_migrate_status *ou
 	out->bytes_total = m->info.size;
 	out->bytes_copied = st.bytes_copied;
 	out->bytes_skipped = st.bytes_skipped;
+	out->bytes_overwritten = st.bytes_overwritten;
 	memcpy(out->moved, st.moved, sizeof(out->moved));
 	out->mover = m->mover;
 	out->rate_mibs = m->info.rate_mibs;

@@ -58,6 +58,7 @@ struct svm_migrate_status {
 	char source[4096], destination[4096]; /* "" when none */
 	char mirror[64];		      /* "<P>-<S>-svmmirror" while it exists, else "" */
 	uint64_t bytes_total, bytes_copied, bytes_skipped;
+	uint64_t bytes_overwritten; /* of bytes_skipped: chunks host writes covered whole */
 	uint64_t moved[SVM_MOVER_KINDS];
 	enum svm_mover_kind mover;
 	uint32_t rate_mibs;

@@ -34,7 +34,7 @@ struct svm_mirror {
 	uint64_t redo_off; /* pass: next byte of it */
 
 	/* atomic counters */
-	uint64_t writes, mirrored, copied, skipped, moved[SVM_MOVER_KINDS];
+	uint64_t writes, mirrored, copied, skipped, overwritten, moved[SVM_MOVER_KINDS];
 };
 
 static uint64_t ld(const uint64_t *p)
@@ -495,9 +495,10 @@ int svm_mirror_step(struct svm_mirror *m, enum svm_mover_kind kind, uint64_t dea
 	}
 	c = off / m->chunk;
 	svm_range_lock(m->lock, &r, off, len, true);
-	if (!again && __atomic_load_n(&m->done[c], __ATOMIC_ACQUIRE))
+	if (!again && __atomic_load_n(&m->done[c], __ATOMIC_ACQUIRE)) {
 		add(&m->skipped, len); /* a host write covered it whole: it is on both */
-	else
+		add(&m->overwritten, len);
+	} else
 		ret = move_chunk(m, off, len, kind, deadline_ns, &what);
 	if (!again && (__atomic_load_n(&m->done[c], __ATOMIC_ACQUIRE) || !ret))
 		__atomic_store_n(&m->cursor, off + len, __ATOMIC_RELEASE);
@@ -544,6 +545,7 @@ void svm_mirror_get_stats(const struct svm_mirror *m, struct svm_mirror_stats *o
 	out->mirrored_writes = ld(&m->mirrored);
 	out->bytes_copied = ld(&m->copied);
 	out->bytes_skipped = ld(&m->skipped);
+	out->bytes_overwritten = ld(&m->overwritten);
 	for (int k = 0; k < SVM_MOVER_KINDS; k++)
 		out->moved[k] = ld(&m->moved[k]);
 	out->cursor = ld(&m->cursor);

@@ -61,6 +61,7 @@ struct svm_mirror_stats {
 	uint64_t writes, mirrored_writes;
 	uint64_t bytes_copied;	      /* by the pass */
 	uint64_t bytes_skipped;	      /* holes of the source, chunks writes covered whole */
+	uint64_t bytes_overwritten;   /* of bytes_skipped, the chunks writes covered whole */
 	uint64_t moved[SVM_MOVER_KINDS]; /* bytes each datamover moved for the pass */
 	uint64_t cursor;	      /* the pass has passed [0, cursor) */
 };

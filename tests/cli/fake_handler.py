@@ -93,6 +93,7 @@ def status(lun, source, **fields):
         "bytes_total": 64 << 20,
         "bytes_copied": 0,
         "bytes_skipped": 0,
+        "bytes_overwritten": 0,
         "mover": "auto",
         "movers": {"bounce": 0, "kernel": 0, "reflink": 0},
         "rate": 0,

@@ -138,7 +138,8 @@ def with_env(*luns):
 def copying(e):
     return status("lun1", e.path("src/lun1.img"), phase="copying",
                   destination=e.path("dst/lun1.img"), mirror="6001405a-6001405b-svmmirror",
-                  bytes_copied=32 << 20, bytes_skipped=0, bytes_total=64 << 20, rate=100,
+                  bytes_copied=32 << 20, bytes_skipped=4 << 20, bytes_overwritten=4 << 20,
+                  bytes_total=64 << 20, rate=100,
                   movers={"bounce": 0, "kernel": 32 << 20, "reflink": 0},
                   mirrored_writes=3, waited_writes=1, started=1700000000, elapsed_ms=83000)
 
@@ -221,7 +222,9 @@ def list_malformed(e):
 def status_human(e):
     rc, out, err = e.run("status", "lun1")
     expect((rc, out, err), 0, [
-        "lun1: copying, 50.0% (32.0 MiB copied, 0 B skipped, of 64.0 MiB)",
+        "lun1: copying, 56.2% (32.0 MiB copied, 4.0 MiB skipped, of 64.0 MiB)",
+        "overwritten:     4.0 MiB of the skipped bytes: chunks host writes covered whole, "
+        "not copied",
         "source:          " + e.path("src/lun1.img"),
         "destination:     " + e.path("dst/lun1.img"),
         "mirror device:   6001405a-6001405b-svmmirror",

@@ -125,7 +125,7 @@ static void json(void)
 	CHECK(j.buf && !strcmp(j.buf,
 			       "{\"lun\":\"lun0\",\"phase\":\"idle\",\"source\":\"/s/a.img\","
 			       "\"destination\":null,\"dst\":null,\"mirror\":null,"
-			       "\"bytes_total\":1048576,\"bytes_copied\":0,\"bytes_skipped\":0,"
+			       "\"bytes_total\":1048576,\"bytes_copied\":0,\"bytes_skipped\":0,\"bytes_overwritten\":0,"
 			       "\"mover\":\"auto\",\"movers\":{\"bounce\":0,\"kernel\":0,"
 			       "\"reflink\":0},\"rate\":0,\"mirrored_writes\":0,"
 			       "\"waited_writes\":0,\"resumed\":false,\"started\":0,"

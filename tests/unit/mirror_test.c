@@ -150,6 +150,7 @@ void mirror_test(void)
 	svm_mirror_get_stats(m, &st);
 	/* holes 2, 3, 5, 7 and chunk 6 skipped; 0, 1, 4 copied */
 	CHECK_EQ(st.bytes_skipped, 5 * (uint64_t)CH);
+	CHECK_EQ(st.bytes_overwritten, (uint64_t)CH); /* chunk 6: the mirror's saving */
 	CHECK_EQ(st.bytes_copied, 3 * (uint64_t)CH);
 	CHECK_EQ(st.cursor, SIZE);
 	CHECK_EQ(st.mirrored_writes, 3); /* at 4096, chunk 6, across chunks 1 and 2 */
