@@ -31,6 +31,21 @@ struct svm_store {
 
 int svm_store_fault_discard_probe;
 int svm_store_fault_write;
+unsigned svm_store_fault_write_hold_us;
+unsigned svm_store_fault_writes_peak;
+
+static void fault_hold(void)
+{
+	static unsigned held;
+	unsigned n = __atomic_add_fetch(&held, 1, __ATOMIC_ACQ_REL), peak;
+
+	peak = __atomic_load_n(&svm_store_fault_writes_peak, __ATOMIC_ACQUIRE);
+	while (n > peak && !__atomic_compare_exchange_n(&svm_store_fault_writes_peak, &peak, n,
+							false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+	usleep(svm_store_fault_write_hold_us);
+	__atomic_sub_fetch(&held, 1, __ATOMIC_ACQ_REL);
+}
 
 static int open_file(struct svm_store *st, const struct svm_store_open_args *a, char **reason)
 {
@@ -246,6 +261,8 @@ static int xfer(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, u
 
 	if (write && svm_store_fault_write)
 		return svm_store_fault_write;
+	if (write && svm_store_fault_write_hold_us)
+		fault_hold();
 	ret = svm_iov_window_init(&w, iov, iov_cnt, len);
 	if (ret)
 		return ret;

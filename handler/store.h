@@ -102,5 +102,12 @@ int svm_store_fd(const struct svm_store *st);
 extern int svm_store_fault_discard_probe;
 /* The same for writes: when non-zero, every write fails with this -errno (a failing medium). */
 extern int svm_store_fault_write;
+/*
+ * When non-zero, every write is held this many microseconds before it
+ * starts, and the writes held at once are counted: the most ever in
+ * svm_store_fault_writes_peak (what shows whether two stores' writes overlap).
+ */
+extern unsigned svm_store_fault_write_hold_us;
+extern unsigned svm_store_fault_writes_peak;
 
 #endif

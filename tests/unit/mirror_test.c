@@ -235,6 +235,20 @@ void mirror_test(void)
 	p.rec = NULL;
 	p.dirty = NULL;
 
+	/*
+	 * A mirrored write goes to both stores at once (its latency is the
+	 * longer of the two, not their sum): both writes are held together.
+	 */
+	p.cursor = SIZE;
+	CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+	svm_store_fault_write_hold_us = 200000;
+	svm_store_fault_writes_peak = 0;
+	CHECK_EQ(mwrite(m, &rl, 0, 4096, 7), 0);
+	svm_store_fault_write_hold_us = 0;
+	CHECK_EQ(svm_store_fault_writes_peak, 2);
+	CHECK(equal(p.primary, p.secondary, 0, SIZE));
+	svm_mirror_destroy(m);
+
 	/* a failing destination breaks the mirror; host writes go on from the source */
 	{
 		char path[256];
