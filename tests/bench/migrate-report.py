@@ -738,7 +738,8 @@ def main():
                  "`mig-<id>-status.json`, the SVM log `tcmu-svm.log`, LVM's layout `lvm.txt`).")
     notes.append("To change the run: `SVM_MBENCH_SIZE` (default 1G), `SVM_MBENCH_QD` (16), "
                  "`SVM_MBENCH_BASE_TIME` (30), `SVM_MBENCH_RAMP` (5), `SVM_MBENCH_MOVER` (auto), "
-                 "`SVM_MBENCH_INTERVAL` (1), `SVM_MBENCH_REFLINK=0` (skip the reflink part); "
+                 "`SVM_MBENCH_INTERVAL` (1), `SVM_MBENCH_REFLINK=0` (skip the reflink part), "
+                 "`SVM_MBENCH_LOOP=0` (only the reflink part); "
                  "`tests/bench/migrate-run -m MiB` for the VM's memory, `-n` to leave this file "
                  "alone (the section goes to `build/bench-migrate/migrate.md`).")
     if bad:
