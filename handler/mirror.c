@@ -419,7 +419,8 @@ static int move_chunk(struct svm_mirror *m, uint64_t off, uint64_t len, enum svm
 				    .dst_fd = svm_store_fd(m->sec),
 				    .dst_off = off,
 				    .len = len,
-				    .deadline_ns = deadline_ns};
+				    .deadline_ns = deadline_ns,
+				    .io_bytes = SVM_MIGRATE_IO_BYTES};
 	struct svm_mover_result res;
 	uint64_t end = 0;
 	bool mapped = true;

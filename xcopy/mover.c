@@ -46,6 +46,7 @@ struct copy {
 	bool backward;	   /* overlapping, dst_off > src_off: parts and pieces back to front */
 	uint64_t blksize;  /* the destination filesystem's block size; 0: no reflink */
 	uint64_t deadline_ns;
+	uint64_t io;		   /* bounce: bytes per read and write */
 	uint64_t steps;		   /* steps begun in this call */
 	bool off[SVM_MOVER_KINDS]; /* declined: not tried again in this call */
 	struct svm_mover_result *res;
@@ -300,6 +301,7 @@ struct ring {
 	struct copy *c;
 	char *buf; /* nslots x stride bytes */
 	uint64_t stride;
+	uint64_t io; /* bytes per read and write: c->io, or less at the end */
 	unsigned nslots;
 	struct dio rd, wr; /* the reader's (source) and the writer's (destination) */
 	pthread_mutex_t lock;
@@ -360,7 +362,7 @@ static int ring_read(struct ring *r, uint64_t pos, uint64_t len)
 		unsigned s;
 		bool werr;
 
-		n = min_u64(CHUNK, len - rd);
+		n = min_u64(r->io, len - rd);
 		at = next_at(c, pos, len, rd, n);
 		pthread_mutex_lock(&r->lock);
 		while (r->filled - r->drained == r->nslots && !r->werr)
@@ -400,7 +402,7 @@ static int bounce_serial(struct ring *r, uint64_t pos, uint64_t len, uint64_t *m
 		uint64_t at;
 		int ret;
 
-		n = min_u64(CHUNK, len - *moved);
+		n = min_u64(r->io, len - *moved);
 		at = next_at(c, pos, len, *moved, n);
 		ret = step_begin(c);
 		if (!ret)
@@ -430,15 +432,18 @@ static int start_writer(struct ring *r, pthread_t *tid)
 
 static int bounce(struct copy *c, uint64_t pos, uint64_t len, uint64_t *moved)
 {
-	uint64_t chunks = (len + CHUNK - 1) / CHUNK;
+	uint64_t chunks = (len + c->io - 1) / c->io, fit;
 	struct ring r = {
 	    .c = c,
+	    .io = c->io,
 	    /* slots start page-aligned, as direct I/O wants */
-	    .stride = (min_u64(CHUNK, len) + RING_ALIGN - 1) / RING_ALIGN * RING_ALIGN,
-	    .nslots = chunks < BOUNCE_DEPTH ? (unsigned)chunks : BOUNCE_DEPTH,
+	    .stride = (min_u64(c->io, len) + RING_ALIGN - 1) / RING_ALIGN * RING_ALIGN,
 	};
 	pthread_t tid;
 	int ret;
+
+	fit = RING_BYTES / r.stride; /* at least 1: c->io is at most RING_BYTES */
+	r.nslots = (unsigned)min_u64(min_u64(chunks, fit), BOUNCE_DEPTH);
 
 	r.buf = ring_get();
 	if (!r.buf)
@@ -748,6 +753,7 @@ int svm_mover_copy(const struct svm_mover_req *req, struct svm_mover_result *res
 		return 0;
 	c.len = req->len;
 	c.deadline_ns = req->deadline_ns;
+	c.io = req->io_bytes ? min_u64(req->io_bytes, RING_BYTES) : CHUNK;
 	if (c.src.reg == c.dst.reg && c.src.dev == c.dst.dev && c.src.ino == c.dst.ino) {
 		uint64_t lo = min_u64(req->src_off, req->dst_off);
 		uint64_t hi = req->src_off > req->dst_off ? req->src_off : req->dst_off;

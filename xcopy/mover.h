@@ -5,7 +5,8 @@
  *
  *   bounce   (fsdm) the data comes up into this process: read into a
  *            buffer and written back, SVM_MOVER_CHUNK_BYTES (handler/limits.h)
- *            at a time, by two threads so that the read of one chunk runs
+ *            at a time unless the request asks for more (io_bytes), by two
+ *            threads so that the read of one chunk runs
  *            while an earlier one is written (a ring of up to 4 chunks, so
  *            4 MiB of memory per copy; up to two idle rings are kept for the
  *            next copies). Each chunk whose offset and length suit the store
@@ -118,6 +119,16 @@ struct svm_mover_req {
 	 * always runs, so every call makes progress.
 	 */
 	uint64_t deadline_ns;
+	/*
+	 * bounce: bytes each read and write moves (0: SVM_MOVER_CHUNK_BYTES),
+	 * at most the ring's 4 x SVM_MOVER_CHUNK_BYTES (more is taken as
+	 * that); the ring then holds fewer, larger slots, and a copy of at
+	 * most io_bytes is one read and one write on the caller's thread.
+	 * Fewer, larger requests where each costs a round trip (a loop
+	 * device, a VM). A multiple of the stores' direct I/O alignment keeps
+	 * every piece direct.
+	 */
+	uint64_t io_bytes;
 };
 
 struct svm_mover_result {

@@ -60,6 +60,8 @@
 #   SVM_MBENCH_REFLINK_INTERVAL  svmctl --interval in the reflink part (0.1)
 #   SVM_MBENCH_POLL       the poller's period, s (default 0.5)
 #   SVM_MBENCH_REFLINK    1 (default): the reflink XFS part; 0: skip it
+#   SVM_MBENCH_LOOP       1 (default): the loop-device part (svm vs pvmove);
+#                         0: skip it (to try the reflink part alone)
 #   SVM_MBENCH_SVMCTL     the svmctl to run (default build/cli/svmctl)
 #   SVM_MBENCH_MAX_LOAD   longest fio load run, s (default 1800)
 #   SVM_MBENCH_CHECK_LVM  1: compare pvmove's new PV with the old one too (0)
@@ -79,6 +81,7 @@ INTERVAL=${SVM_MBENCH_INTERVAL:-1}
 RINTERVAL=${SVM_MBENCH_REFLINK_INTERVAL:-0.1}
 POLL=${SVM_MBENCH_POLL:-0.5}
 REFLINK=${SVM_MBENCH_REFLINK:-1}
+LOOP=${SVM_MBENCH_LOOP:-1}
 SVMCTL=${SVM_MBENCH_SVMCTL:-$SVM_REPO/build/cli/svmctl}
 MAX_LOAD=${SVM_MBENCH_MAX_LOAD:-1800}
 RES=$SVM_OUTDIR/results
@@ -145,6 +148,8 @@ export SVM_TCMU_PID
 	echo "interval: $INTERVAL"
 	echo "reflink_interval: $RINTERVAL"
 	echo "poll: $POLL"
+	echo "loop_part: $LOOP"
+	echo "reflink_part: $REFLINK"
 	echo "tmpfs_size: $tmpfs_size"
 	echo "pv_size: $pv_size"
 	echo "svm_so: $SVM_HANDLER_DIR/handler_svm.so ($(sha256sum "$SVM_HANDLER_DIR/handler_svm.so" | cut -c1-12)…)"
@@ -419,116 +424,118 @@ check_same() {
 	fi
 }
 
-# --- the two LUNs ------------------------------------------------------------------
-LUN=mb
-SVM_A=$(new_loop "$RAM/svm-1.img") || fail "no loop device"
-LOOPS+=("$SVM_A")
-vm_step "svm store: $SIZE of data on $SVM_A" 900 fill "$RAM/svm-1.img"
-vm_tcli "/backstores/user:svm create name=$LUN size=$size cfgstring=$SVM_A" \
-	"/backstores/user:svm/$LUN set attribute cmd_time_out=120" || fail "no svm LUN"
-DEV_SVM=$(vm_loop_lun "/backstores/user:svm/$LUN") || fail "no disk for the svm LUN"
+loop_part() {
+	# --- the two LUNs ------------------------------------------------------------------
+	LUN=mb
+	SVM_A=$(new_loop "$RAM/svm-1.img") || fail "no loop device"
+	LOOPS+=("$SVM_A")
+	vm_step "svm store: $SIZE of data on $SVM_A" 900 fill "$RAM/svm-1.img"
+	vm_tcli "/backstores/user:svm create name=$LUN size=$size cfgstring=$SVM_A" \
+		"/backstores/user:svm/$LUN set attribute cmd_time_out=120" || fail "no svm LUN"
+	DEV_SVM=$(vm_loop_lun "/backstores/user:svm/$LUN") || fail "no disk for the svm LUN"
 
-LVM_A=$(new_loop "$RAM/pv-1.img" $((pv_size - size))) || fail "no loop device"
-LOOPS+=("$LVM_A")
-lvm_conf "$LVM_A"
-lvm_setup() {
-	pvcreate -q "$LVM_A"
-	vgcreate -q -s 4M "$VG" "$LVM_A"
-	lvcreate -q -y -Wn -Zn -n lv -L "${mib}M" "$VG"
-	test -b "/dev/mapper/$VG-lv"
-}
-vm_step "LVM: PV $LVM_A, VG $VG, LV lv of $SIZE" 300 lvm_setup
-# where the LV's data starts on its PV (to compare the PV left behind with the LV)
-PE_START=$(pvs --noheadings --nosuffix --units b -o pe_start "$LVM_A" | tr -d ' ')
-vm_step "LV: $SIZE of data" 900 fill "/dev/mapper/$VG-lv"
-vm_tcli "/backstores/block create name=lb dev=/dev/mapper/$VG-lv" || fail "no iblock LUN"
-DEV_LVM=$(vm_loop_lun /backstores/block/lb) || fail "no disk for the iblock LUN"
-for x in "$DEV_SVM" "$DEV_LVM"; do
-	echo none >"/sys/block/${x#/dev/}/queue/scheduler" 2>/dev/null || true
-	echo 180 >"/sys/block/${x#/dev/}/device/timeout" 2>/dev/null || true
-done
-{
-	printf 'stack\tbackstore\tdev\tstore\tmax_sectors_kb\tcache_type\tqueue_depth\n'
-	for x in "svm user:svm/$LUN $DEV_SVM $SVM_A" "lvm block/lb $DEV_LVM /dev/mapper/$VG-lv"; do
-		# shellcheck disable=SC2086
-		set -- $x
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
-			"$(cat "/sys/block/${3#/dev/}/queue/max_sectors_kb")" \
-			"$(cat /sys/block/"${3#/dev/}"/device/scsi_disk/*/cache_type 2>/dev/null || echo ?)" \
-			"$(cat "/sys/block/${3#/dev/}/device/queue_depth" 2>/dev/null || echo ?)"
+	LVM_A=$(new_loop "$RAM/pv-1.img" $((pv_size - size))) || fail "no loop device"
+	LOOPS+=("$LVM_A")
+	lvm_conf "$LVM_A"
+	lvm_setup() {
+		pvcreate -q "$LVM_A"
+		vgcreate -q -s 4M "$VG" "$LVM_A"
+		lvcreate -q -y -Wn -Zn -n lv -L "${mib}M" "$VG"
+		test -b "/dev/mapper/$VG-lv"
+	}
+	vm_step "LVM: PV $LVM_A, VG $VG, LV lv of $SIZE" 300 lvm_setup
+	# where the LV's data starts on its PV (to compare the PV left behind with the LV)
+	PE_START=$(pvs --noheadings --nosuffix --units b -o pe_start "$LVM_A" | tr -d ' ')
+	vm_step "LV: $SIZE of data" 900 fill "/dev/mapper/$VG-lv"
+	vm_tcli "/backstores/block create name=lb dev=/dev/mapper/$VG-lv" || fail "no iblock LUN"
+	DEV_LVM=$(vm_loop_lun /backstores/block/lb) || fail "no disk for the iblock LUN"
+	for x in "$DEV_SVM" "$DEV_LVM"; do
+		echo none >"/sys/block/${x#/dev/}/queue/scheduler" 2>/dev/null || true
+		echo 180 >"/sys/block/${x#/dev/}/device/timeout" 2>/dev/null || true
 	done
-} >"$RES/luns.tsv"
-grep -H . /sys/kernel/config/target/core/user_*/"$LUN"/attrib/* \
-	/sys/kernel/config/target/core/iblock_*/lb/attrib/* 2>/dev/null |
-	sed 's|^/sys/kernel/config/target/core/||' >"$RES/attrib.txt" || true
-echo "pe_start: $PE_START" >>"$RES/guest.txt"
-
-# --- the runs ------------------------------------------------------------------------
-lvm_add_pv() {
-	# lvm_add_pv DEV: a new PV in the VG
-	pvcreate -q "$1"
-	vgextend -q "$VG" "$1"
-}
-lvm_drop_pv() {
-	# lvm_drop_pv DEV: out of the VG, no longer a PV
-	vgreduce -q "$VG" "$1"
-	pvremove -q "$1"
-}
-lvm_state() {
 	{
-		echo "# $1"
-		pvs -o pv_name,vg_name,pv_size,pv_used,pe_start 2>&1
-		lvs -a -o lv_name,seg_pe_ranges,devices 2>&1
-		dmsetup table 2>&1
-	} >>"$RES/lvm.txt"
+		printf 'stack\tbackstore\tdev\tstore\tmax_sectors_kb\tcache_type\tqueue_depth\n'
+		for x in "svm user:svm/$LUN $DEV_SVM $SVM_A" "lvm block/lb $DEV_LVM /dev/mapper/$VG-lv"; do
+			# shellcheck disable=SC2086
+			set -- $x
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
+				"$(cat "/sys/block/${3#/dev/}/queue/max_sectors_kb")" \
+				"$(cat /sys/block/"${3#/dev/}"/device/scsi_disk/*/cache_type 2>/dev/null || echo ?)" \
+				"$(cat "/sys/block/${3#/dev/}/device/queue_depth" 2>/dev/null || echo ?)"
+		done
+	} >"$RES/luns.tsv"
+	grep -H . /sys/kernel/config/target/core/user_*/"$LUN"/attrib/* \
+		/sys/kernel/config/target/core/iblock_*/lb/attrib/* 2>/dev/null |
+		sed 's|^/sys/kernel/config/target/core/||' >"$RES/attrib.txt" || true
+	echo "pe_start: $PE_START" >>"$RES/guest.txt"
+
+	# --- the runs ------------------------------------------------------------------------
+	lvm_add_pv() {
+		# lvm_add_pv DEV: a new PV in the VG
+		pvcreate -q "$1"
+		vgextend -q "$VG" "$1"
+	}
+	lvm_drop_pv() {
+		# lvm_drop_pv DEV: out of the VG, no longer a PV
+		vgreduce -q "$VG" "$1"
+		pvremove -q "$1"
+	}
+	lvm_state() {
+		{
+			echo "# $1"
+			pvs -o pv_name,vg_name,pv_size,pv_used,pe_start 2>&1
+			lvs -a -o lv_name,seg_pe_ranges,devices 2>&1
+			dmsetup table 2>&1
+		} >>"$RES/lvm.txt"
+	}
+	base_step() {
+		vm_step "$1: fio, no migration" $((BASE_TIME * 3 + 300)) base_run "$@"
+	}
+
+	base_step base1-svm svm "$DEV_SVM"
+	base_step base1-lvm lvm "$DEV_LVM"
+
+	# idle; the sources are kept, and compared with the destinations after
+	SVM_B=$(new_loop "$RAM/svm-2.img") || fail "no loop device"
+	LOOPS+=("$SVM_B")
+	migrate idle-svm svm 0 "$DEV_SVM" "$SVM_A" "$SVM_B" "$MOVER" -- \
+		"$SVMCTL" migrate "$LUN" --to "$SVM_B" --mover "$MOVER" --wait --interval "$INTERVAL"
+	vm_step "idle-svm: the destination holds the source's data" 900 \
+		check_same idle-svm "$SVM_A" "$SVM_B"
+	drop_loop "$SVM_A" "$RAM/svm-1.img"
+
+	LVM_B=$(new_loop "$RAM/pv-2.img" $((pv_size - size))) || fail "no loop device"
+	LOOPS+=("$LVM_B")
+	lvm_conf "$LVM_A" "$LVM_B"
+	vm_step "LVM: new PV $LVM_B" 300 lvm_add_pv "$LVM_B"
+	lvm_state "before idle-lvm"
+	migrate idle-lvm lvm 0 "$DEV_LVM" "$LVM_A" "$LVM_B" pvmove -- pvmove -i "$INTERVAL" "$LVM_A" "$LVM_B"
+	lvm_state "after idle-lvm"
+	[ "${SVM_MBENCH_CHECK_LVM:-0}" != 1 ] ||
+		vm_step "idle-lvm: the LV holds the old PV's data" 900 \
+			check_same idle-lvm "$LVM_A" "/dev/mapper/$VG-lv" "$PE_START"
+	vm_step "LVM: drop PV $LVM_A" 300 lvm_drop_pv "$LVM_A"
+	drop_loop "$LVM_A" "$RAM/pv-1.img"
+
+	# under load (pvmove first this time)
+	LVM_C=$(new_loop "$RAM/pv-3.img" $((pv_size - size))) || fail "no loop device"
+	LOOPS+=("$LVM_C")
+	lvm_conf "$LVM_B" "$LVM_C"
+	vm_step "LVM: new PV $LVM_C" 300 lvm_add_pv "$LVM_C"
+	migrate load-lvm lvm 1 "$DEV_LVM" "$LVM_B" "$LVM_C" pvmove -- pvmove -i "$INTERVAL" "$LVM_B" "$LVM_C"
+	lvm_state "after load-lvm"
+	vm_step "LVM: drop PV $LVM_B" 300 lvm_drop_pv "$LVM_B"
+	drop_loop "$LVM_B" "$RAM/pv-2.img"
+
+	SVM_C=$(new_loop "$RAM/svm-3.img") || fail "no loop device"
+	LOOPS+=("$SVM_C")
+	migrate load-svm svm 1 "$DEV_SVM" "$SVM_B" "$SVM_C" "$MOVER" -- \
+		"$SVMCTL" migrate "$LUN" --to "$SVM_C" --mover "$MOVER" --wait --interval "$INTERVAL"
+	drop_loop "$SVM_B" "$RAM/svm-2.img"
+
+	base_step base2-lvm lvm "$DEV_LVM"
+	base_step base2-svm svm "$DEV_SVM"
 }
-base_step() {
-	vm_step "$1: fio, no migration" $((BASE_TIME * 3 + 300)) base_run "$@"
-}
-
-base_step base1-svm svm "$DEV_SVM"
-base_step base1-lvm lvm "$DEV_LVM"
-
-# idle; the sources are kept, and compared with the destinations after
-SVM_B=$(new_loop "$RAM/svm-2.img") || fail "no loop device"
-LOOPS+=("$SVM_B")
-migrate idle-svm svm 0 "$DEV_SVM" "$SVM_A" "$SVM_B" "$MOVER" -- \
-	"$SVMCTL" migrate "$LUN" --to "$SVM_B" --mover "$MOVER" --wait --interval "$INTERVAL"
-vm_step "idle-svm: the destination holds the source's data" 900 \
-	check_same idle-svm "$SVM_A" "$SVM_B"
-drop_loop "$SVM_A" "$RAM/svm-1.img"
-
-LVM_B=$(new_loop "$RAM/pv-2.img" $((pv_size - size))) || fail "no loop device"
-LOOPS+=("$LVM_B")
-lvm_conf "$LVM_A" "$LVM_B"
-vm_step "LVM: new PV $LVM_B" 300 lvm_add_pv "$LVM_B"
-lvm_state "before idle-lvm"
-migrate idle-lvm lvm 0 "$DEV_LVM" "$LVM_A" "$LVM_B" pvmove -- pvmove -i "$INTERVAL" "$LVM_A" "$LVM_B"
-lvm_state "after idle-lvm"
-[ "${SVM_MBENCH_CHECK_LVM:-0}" != 1 ] ||
-	vm_step "idle-lvm: the LV holds the old PV's data" 900 \
-		check_same idle-lvm "$LVM_A" "/dev/mapper/$VG-lv" "$PE_START"
-vm_step "LVM: drop PV $LVM_A" 300 lvm_drop_pv "$LVM_A"
-drop_loop "$LVM_A" "$RAM/pv-1.img"
-
-# under load (pvmove first this time)
-LVM_C=$(new_loop "$RAM/pv-3.img" $((pv_size - size))) || fail "no loop device"
-LOOPS+=("$LVM_C")
-lvm_conf "$LVM_B" "$LVM_C"
-vm_step "LVM: new PV $LVM_C" 300 lvm_add_pv "$LVM_C"
-migrate load-lvm lvm 1 "$DEV_LVM" "$LVM_B" "$LVM_C" pvmove -- pvmove -i "$INTERVAL" "$LVM_B" "$LVM_C"
-lvm_state "after load-lvm"
-vm_step "LVM: drop PV $LVM_B" 300 lvm_drop_pv "$LVM_B"
-drop_loop "$LVM_B" "$RAM/pv-2.img"
-
-SVM_C=$(new_loop "$RAM/svm-3.img") || fail "no loop device"
-LOOPS+=("$SVM_C")
-migrate load-svm svm 1 "$DEV_SVM" "$SVM_B" "$SVM_C" "$MOVER" -- \
-	"$SVMCTL" migrate "$LUN" --to "$SVM_C" --mover "$MOVER" --wait --interval "$INTERVAL"
-drop_loop "$SVM_B" "$RAM/svm-2.img"
-
-base_step base2-lvm lvm "$DEV_LVM"
-base_step base2-svm svm "$DEV_SVM"
 
 # --- reflink XFS -----------------------------------------------------------------------
 teardown() {
@@ -578,8 +585,11 @@ reflink_part() {
 		ls -ls "$x" "$x/a" "$x/b"
 	} >>"$RES/xfs.txt"
 }
+if [ "$LOOP" = 1 ]; then
+	loop_part
+fi
 if [ "$REFLINK" = 1 ]; then
-	vm_step "tear down the loop-device LUNs" 300 teardown
+	[ "$LOOP" != 1 ] || vm_step "tear down the loop-device LUNs" 300 teardown
 	reflink_part
 fi
 

@@ -645,6 +645,89 @@ drop:
 }
 
 /*
+ * io_bytes: bounce in larger pieces (fewer ring slots, one read and one
+ * write for a copy of at most a piece), the same bytes as memmove; faults,
+ * deadlines and direct I/O counted in those pieces; more than the ring
+ * taken as the ring.
+ */
+static void io_sizes(void)
+{
+	const uint64_t size = 24 * MIB;
+	struct svm_mover_result res;
+	struct svm_mover_req req;
+	uint8_t *sm, *dm, *m;
+	bool direct = dir_direct_io();
+	int src = new_file("io-src", size, 21, &sm, size);
+	int dst = new_file("io-dst", size, 22, &dm, size);
+	int one = new_file("io-one", size, 23, &m, size);
+
+	if (src < 0 || dst < 0 || one < 0)
+		goto drop;
+	/* a copy of one piece: one read, then its write, no read while writing */
+	req = (struct svm_mover_req){BOUNCE, src, 0, dst, 0, 4 * MIB, .io_bytes = 4 * MIB};
+	CHECK_EQ(svm_mover_copy(&req, &res), 0);
+	CHECK(res.done == 4 * MIB && res.bounce_overlaps == 0);
+	memcpy(dm, sm, 4 * MIB);
+	CHECK(holds(dst, dm, size, true));
+	if (direct)
+		CHECK(res.bounce_direct_read == 4 * MIB && res.bounce_direct_written == 4 * MIB);
+	/* 2 MiB pieces, a short last one */
+	req = (struct svm_mover_req){
+	    BOUNCE, src, MIB, dst, 5 * MIB, 9 * MIB + 5, .io_bytes = 2 * MIB};
+	CHECK_EQ(svm_mover_copy(&req, &res), 0);
+	memcpy(dm + 5 * MIB, sm + MIB, 9 * MIB + 5);
+	CHECK(holds(dst, dm, size, true));
+	if (direct)
+		CHECK(res.bounce_direct_read == 8 * MIB && res.bounce_direct_written == 8 * MIB);
+	/* more than the ring: as the ring; pieces off the direct alignment: buffered, same bytes */
+	req = (struct svm_mover_req){BOUNCE, src, 3, dst, 7, 10 * MIB, .io_bytes = 64 * MIB};
+	CHECK_EQ(svm_mover_copy(&req, &res), 0);
+	memcpy(dm + 7, sm + 3, 10 * MIB);
+	CHECK(holds(dst, dm, size, true));
+	req = (struct svm_mover_req){BOUNCE, src, 0, dst, 0, 7 * MIB, .io_bytes = 3 * MIB + 512};
+	CHECK_EQ(svm_mover_copy(&req, &res), 0);
+	memcpy(dm, sm, 7 * MIB);
+	CHECK(holds(dst, dm, size, true));
+	/* within one file, overlapping, 4 KiB apart, both ways: memmove's result */
+	req = (struct svm_mover_req){
+	    BOUNCE, one, MIB, one, MIB + 4096, 10 * MIB, .io_bytes = 4 * MIB};
+	CHECK_EQ(svm_mover_copy(&req, &res), 0);
+	CHECK(res.backward);
+	memmove(m + MIB + 4096, m + MIB, 10 * MIB);
+	CHECK(holds(one, m, size, true));
+	req = (struct svm_mover_req){BOUNCE,  one,     2 * MIB + 4096,	   one,
+				     2 * MIB, 9 * MIB, .io_bytes = 4 * MIB};
+	CHECK_EQ(svm_mover_copy(&req, &res), 0);
+	CHECK(!res.backward);
+	memmove(m + 2 * MIB, m + 2 * MIB + 4096, 9 * MIB);
+	CHECK(holds(one, m, size, true));
+	/* the second piece's read fails (4 MiB in): the first is written, and counted */
+	svm_mover_faults[BOUNCE] = (struct svm_mover_fault){-EIO, 4 * MIB};
+	req = (struct svm_mover_req){BOUNCE, src, 0, dst, 0, 12 * MIB, .io_bytes = 4 * MIB};
+	CHECK_EQ(svm_mover_copy(&req, &res), -EIO);
+	CHECK(res.done == 4 * MIB && res.moved[BOUNCE] == 4 * MIB);
+	memcpy(dm, sm, 4 * MIB);
+	CHECK(holds(dst, dm, 4 * MIB, false));
+	clear_faults();
+	/* past the deadline: the first piece only, then the rest completes the copy */
+	req = (struct svm_mover_req){
+	    BOUNCE, src, 0, dst, 0, 12 * MIB, .deadline_ns = 1, .io_bytes = 4 * MIB};
+	CHECK_EQ(svm_mover_copy(&req, &res), -ETIMEDOUT);
+	CHECK_EQ(res.done, 4 * MIB);
+	req.src_off = req.dst_off = res.done;
+	req.len -= res.done;
+	req.deadline_ns = 0;
+	CHECK_EQ(svm_mover_copy(&req, &res), 0);
+	memcpy(dm, sm, 12 * MIB);
+	CHECK(holds(dst, dm, size, true));
+drop:
+	clear_faults();
+	drop_file(src, "io-src", sm);
+	drop_file(dst, "io-dst", dm);
+	drop_file(one, "io-one", m);
+}
+
+/*
  * Attach the file path to a free loop device, detached again when its last
  * fd closes. The device's fd (O_RDWR), or -1 with *why set.
  */
@@ -943,6 +1026,7 @@ void mover_test(void)
 	deadline();
 	pipelining();
 	direct_io();
+	io_sizes();
 	block_devices();
 	xfs_reflink();
 }
