@@ -599,7 +599,7 @@ def main():
     w("")
     w("*Around the switch*: the largest of fio's 500 ms windows (each holding its longest "
       "write latency) within 1 s of the switchover the SVM log stamps, and for pvmove from its "
-      "100%% line to its exit (where it suspends the LV, commits LVM's metadata and resumes "
+      "100% line to its exit (where it suspends the LV, commits LVM's metadata and resumes "
       "on the new PV). The handler's pause begins once the writes in flight have drained, so "
       "a write queued behind the drain waits longer than `max_pause_ms`; fio's latencies "
       "include that, the tcm_loop/TCMU path, and this host's noise (compare the last column).")
