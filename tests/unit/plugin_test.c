@@ -248,13 +248,24 @@ static void io(void)
 	CHECK_GOOD(run(cdb, back, 8 * BS));
 	CHECK(!last_async);
 	CHECK(!memcmp(buf, back, 8 * BS));
-	/* the same blocks evicted from the page cache: read on the pool */
-	int fd = open(path, O_RDONLY);
-	CHECK(fd >= 0 && fdatasync(fd) == 0 &&
-	      posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
-	close(fd);
-	memset(back, 0, sizeof(back));
-	CHECK_GOOD(run(cdb, back, 8 * BS));
+	/*
+	 * The same blocks evicted from the page cache: read on the pool. The
+	 * kernel may keep a page that another CPU still holds in its LRU batch
+	 * (seen once under a loaded host): evict again, a few times at most.
+	 */
+	for (int tries = 0; tries < 5; tries++) {
+		int fd = open(path, O_RDONLY);
+
+		CHECK(fd >= 0 && fdatasync(fd) == 0 &&
+		      posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+		if (fd >= 0)
+			close(fd);
+		memset(back, 0, sizeof(back));
+		CHECK_GOOD(run(cdb, back, 8 * BS));
+		if (last_async)
+			break;
+		usleep(100000);
+	}
 	CHECK(last_async);
 	CHECK(!memcmp(buf, back, 8 * BS));
 	test_cdb16(cdb, SVM_OP_READ16, 104, 4);
@@ -329,7 +340,7 @@ static void io(void)
 	memset(big, 0x5a, sizeof(big));
 	test_cdb10(cdb, SVM_OP_WRITE10, 1024, 16);
 	CHECK_GOOD(run(cdb, big, sizeof(big)));
-	fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY);
 	CHECK(fd >= 0 && fsync(fd) == 0); /* allocate before counting blocks */
 	close(fd);
 	CHECK(stat(path, &sb) == 0);
