@@ -418,7 +418,8 @@ def main():
       "averages fio's 500 ms IOPS samples that fall inside the migration command's wall "
       "clock. (c) is the handler's measure: from the moment every write in flight has "
       "drained to the LUN's switch to the destination (flush of the destination and the "
-      "record's update); fio's view of it is in *Switchover*.")
+      "record's update); fio's view of it is in *Switchover*. Targets this rig cannot meet "
+      "together, and the measurement that shows why, are listed in `tests/bench/waivers`.")
     w("")
 
     # --- migration time ------------------------------------------------------------------
