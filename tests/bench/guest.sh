@@ -13,16 +13,24 @@
 # qcow2 with preallocation=full), so every run measures overwrites in the
 # steady state, not first-touch allocation.
 #
-# fio (libaio, direct=1) then measures, in ROUNDS rounds: 1 MiB sequential
-# write, 1 MiB sequential read and 4 KiB random write on each LUN.  Last,
-# three more LUNs on new, sparse stores get one 4 KiB random write run each
-# ("newwrite": the cost of first writes, qcow2 cluster allocation included).  One fio
-# process per phase and round runs the three LUNs one after the other
-# (stonewall; a fio start costs 5-10 s under TCG); odd rounds go
-# seqwrite, seqread, randwrite with the LUNs svm, fileio, qcow, even rounds
-# the mirror image (randwrite, seqread, seqwrite; qcow, fileio, svm), so a
-# linear drift of the machine's speed weighs the same on every LUN.  Before
-# every job: sync and drop_caches (tests/bench/mark).
+# Both user: backstores (svm and qcow) are created with hw_max_sectors=2048
+# (1 MiB commands; LIO's default for them is 128, 64 KiB; docs/tuning.md
+# says why), set on targetcli's create command, before the LUN is exported.
+#
+# fio (libaio, direct=1) then measures, in ROUNDS rounds (default 3): 1 MiB
+# sequential write, 1 MiB sequential read and 4 KiB random write on each LUN,
+# and 4 KiB random write on three more LUNs on new, sparse stores made for
+# that round ("newwrite": the cost of first writes, qcow2 cluster
+# allocation included; the three are deleted after their run, store files
+# included).  One fio process per phase and round runs the three LUNs one
+# after the other (stonewall; a fio start costs 5-10 s under TCG); odd
+# rounds go seqwrite, seqread, randwrite, newwrite with the LUNs svm,
+# fileio, qcow, even rounds the mirror image (newwrite, randwrite, seqread,
+# seqwrite; qcow, fileio, svm), so a linear drift of the machine's speed
+# weighs the same on every LUN.  Every ratio is taken within one round;
+# tests/bench/report.py gives each one's minimum and maximum over the rounds
+# and how many rounds met each target.  Before every job: sync and
+# drop_caches (tests/bench/mark).
 #
 # Raw results go to $SVM_OUTDIR/results/:
 #   <phase>-r<round>.fio   the fio job file
@@ -39,11 +47,12 @@
 #
 # Environment (optional, passed in by run-vm as SVM_*):
 #   SVM_BENCH_SIZE      size of each LUN (default 1G)
-#   SVM_BENCH_ROUNDS    measured rounds (default 2)
+#   SVM_BENCH_ROUNDS    measured rounds (default 3)
 #   SVM_BENCH_RW_TIME   seconds of one 4k randwrite job (default 20)
 #   SVM_BENCH_SEQ_TIME  seconds of one 1M sequential job (default 10)
-#   SVM_BENCH_HW_MAX_SECTORS  if set: hw_max_sectors of both user:
-#                       backstores (svm, qcow), in 512-byte sectors
+#   SVM_BENCH_HW_MAX_SECTORS  hw_max_sectors of both user: backstores (svm,
+#                       qcow), in 512-byte sectors (default 2048); 0: none
+#                       given, LIO's default (128)
 #   SVM_BENCH_SVM_SO    handler_svm.so to load instead of build/'s (to
 #                       compare a variant build; outside /tmp and /run)
 #   SVM_THREADS         worker threads per svm LUN (docs/tuning.md); unset:
@@ -57,19 +66,21 @@
 #                       to be trusted yet.
 # shellcheck disable=SC2317
 set -euo pipefail
+# shellcheck source=tests/vm/lib.sh
 . "$(dirname "$0")/../vm/lib.sh"
 vm_require fio targetcli tcmu-runner qemu-img mkfs.ext4 numfmt
 trap vm_cleanup EXIT
 vm_on_fail() { vm_dump_state; }
 
 SIZE=${SVM_BENCH_SIZE:-1G}
-ROUNDS=${SVM_BENCH_ROUNDS:-2}
+ROUNDS=${SVM_BENCH_ROUNDS:-3}
 RW_TIME=${SVM_BENCH_RW_TIME:-20}
 SEQ_TIME=${SVM_BENCH_SEQ_TIME:-10}
 RW_RAMP=3
 SEQ_RAMP=2
 PROFILE=${SVM_BENCH_PROFILE:-0}
-HWMAX=${SVM_BENCH_HW_MAX_SECTORS:-}
+HWMAX=${SVM_BENCH_HW_MAX_SECTORS:-2048}
+[ "$HWMAX" != 0 ] || HWMAX=
 SVM_SO=${SVM_BENCH_SVM_SO:-$SVM_REPO/build/handler_svm.so}
 RES=$SVM_OUTDIR/results
 STORE=/var/lib/svm-bench
@@ -102,7 +113,7 @@ declare -A FIO_PHASE=(
 	echo "svm_so: $SVM_SO ($(sha256sum "$SVM_SO" | cut -c1-12)…)"
 	echo "lun_size: $SIZE ($size_bytes bytes)"
 	echo "rounds: $ROUNDS"
-	echo "hw_max_sectors_override: ${HWMAX:-none}"
+	echo "hw_max_sectors_user: ${HWMAX:-none}"
 	echo "fio_global: ${FIO_GLOBAL[*]}"
 	for p in seqwrite seqread randwrite newwrite; do echo "fio_$p: ${FIO_PHASE[$p]}"; done
 	echo "clk_tck: $(getconf CLK_TCK)"
@@ -121,8 +132,9 @@ vm_start_services "$HDIR" || fail "services did not start"
 # A RAM block device, so that no host disk (and no other VM's I/O on it)
 # enters the numbers; ext4 with its inode tables and journal initialised now
 # rather than by a background thread during the runs.
-# three preallocated stores, then three new ones that grow during one
-# random-write run each (a new qcow2 by up to the LUN size, 64 KiB clusters)
+# three preallocated stores, and three new ones at a time that grow during
+# one random-write run each (a new qcow2 by up to the LUN size, 64 KiB
+# clusters) and are deleted after it
 brd_kib=$(((5 * size_bytes + (size_bytes / 4) + (256 << 20)) / 1024))
 setup_fs() {
 	modprobe brd rd_nr=1 rd_size="$brd_kib" max_part=0
@@ -200,17 +212,19 @@ mkdir -p "$WORK"
 
 write_jobfile() {
 	# write_jobfile PHASE ROUND LUN...: a job file with one job per LUN,
-	# run one after the other (stonewall)
-	local phase=$1 round=$2 lun o
+	# run one after the other (stonewall); newwrite runs on the round's new
+	# LUNs (NDEV), every other phase on the preallocated ones (DEV)
+	local phase=$1 round=$2 lun o dev
 	shift 2
 	{
 		echo "; tests/bench/guest.sh: phase $phase, round $round"
 		echo "[global]"
 		for o in "${FIO_GLOBAL[@]}" ${FIO_PHASE[$phase]}; do echo "$o"; done
 		for lun in "$@"; do
+			if [ "$phase" = newwrite ]; then dev=${NDEV[$lun]}; else dev=${DEV[$lun]}; fi
 			echo
 			echo "[$phase-r$round-$lun]"
-			echo "filename=${DEV[$lun]}"
+			echo "filename=$dev"
 			echo "stonewall"
 			echo "exec_prerun=$MARK start $phase $round $lun"
 			echo "exec_postrun=$MARK end $phase $round $lun"
@@ -233,17 +247,88 @@ step_limit() {
 	echo $((3 * (t + r + 30) + 120))
 }
 
+# --- new stores: a LUN as it is first created --------------------------------
+# In every round, the same three kinds on new, sparse stores made the default
+# way: svm creates its missing file (sparse, create=yes), fileio on a sparse
+# file made by truncate, qcow2 by qemu-img without preallocation.  One 4 KiB
+# random write run each ("newwrite"), so the first write to a block (qcow: to
+# a 64 KiB cluster) allocates it; then the three LUNs and their files go.
+declare -A NDEV=()
+new_bs() {
+	# new_bs ROUND LUN: the backstore of that round's new LUN
+	case $2 in
+	svm) echo "/backstores/user:svm/svmnew$1" ;;
+	fileio) echo "/backstores/fileio/fileionew$1" ;;
+	qcow) echo "/backstores/user:qcow/qcownew$1" ;;
+	esac
+}
+new_luns() {
+	local r=$1
+	qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=65536 "$STORE/qcow-new-r$r.qcow2" "$size_bytes"
+	# a file targetcli's fileio create makes itself came out fully allocated
+	# (du), even with sparse=true: give it an existing sparse one instead
+	truncate -s "$size_bytes" "$STORE/fileio-new-r$r.img"
+	vm_tcli \
+		"/backstores/fileio create name=fileionew$r file_or_dev=$STORE/fileio-new-r$r.img write_back=true" \
+		"/backstores/user:svm create name=svmnew$r size=$size_bytes cfgstring=$STORE/svm-new-r$r.img${HWMAX:+ hw_max_sectors=$HWMAX}" \
+		"/backstores/user:qcow create name=qcownew$r size=$size_bytes cfgstring=$STORE/qcow-new-r$r.qcow2${HWMAX:+ hw_max_sectors=$HWMAX}"
+}
+export_new_luns() {
+	# in the script's own shell (sets NDEV)
+	local r=$1 lun
+	for lun in "${LUNS[@]}"; do
+		NDEV[$lun]=$(vm_loop_lun "$(new_bs "$r" "$lun")") || fail "no disk for round $r's new $lun LUN"
+		echo none >"/sys/block/${NDEV[$lun]#/dev/}/queue/scheduler" 2>/dev/null || true
+	done
+	{
+		echo "# round $r, new stores before the run: du -k (allocated KiB)"
+		du -k "$STORE"/*-new-r"$r".*
+	} >>"$RES/stores.txt"
+}
+del_new_luns() {
+	# unexport and delete round R's new LUNs, then their store files
+	local r=$1 lun bs name tpg l so w cmds=()
+	{
+		echo "# round $r, new stores after the run: du -k (allocated KiB)"
+		du -k "$STORE"/*-new-r"$r".*
+	} >>"$RES/stores.txt"
+	for lun in "${LUNS[@]}"; do
+		bs=$(new_bs "$r" "$lun")
+		name=${bs##*/}
+		for tpg in /sys/kernel/config/target/loopback/naa.*/tpgt_1; do
+			w=${tpg%/tpgt_1}
+			for l in "$tpg"/lun/lun_*; do
+				for so in "$l"/*; do
+					if [ -L "$so" ] && [ "$(basename "$(readlink -f "$so")")" = "$name" ]; then
+						cmds+=("/loopback/${w##*/}/luns delete lun=${l##*_}")
+					fi
+				done
+			done
+		done
+		cmds+=("${bs%/*} delete $name")
+	done
+	vm_tcli "${cmds[@]}"
+	rm -f "$STORE"/*-new-r"$r".*
+}
+
 for ((r = 1; r <= ROUNDS; r++)); do
 	if [ $((r % 2)) -eq 1 ]; then
-		phases="seqwrite seqread randwrite"
+		phases="seqwrite seqread randwrite newwrite"
 		order=(svm fileio qcow)
 	else
-		phases="randwrite seqread seqwrite"
+		phases="newwrite randwrite seqread seqwrite"
 		order=(qcow fileio svm)
 	fi
 	for phase in $phases; do
+		if [ "$phase" = newwrite ]; then
+			vm_step "round $r: new, sparse stores for ${order[*]}" 300 new_luns "$r"
+			export_new_luns "$r"
+		fi
 		vm_step "round $r: $phase on ${order[*]}" "$(step_limit "$phase")" \
 			fio_phase "$phase" "$r" "${order[@]}"
+		if [ "$phase" = newwrite ]; then
+			vm_step "round $r: delete the new LUNs" 300 del_new_luns "$r"
+		fi
 	done
 done
 vm_tcmu_alive || fail "tcmu-runner died during the benchmark"
@@ -289,39 +374,6 @@ if [ "$PROFILE" = 1 ]; then
 		vm_log "perf not usable: no profile"
 	fi
 fi
-
-# --- new stores: a LUN as it is first created --------------------------------
-# The same three kinds on new, sparse stores made the default way: svm
-# creates its missing file (sparse, create=yes), fileio on a sparse file made
-# by truncate, qcow2 by
-# qemu-img without preallocation.  One 4 KiB random write run each ("newwrite"),
-# so the first write to a block (qcow: to a 64 KiB cluster) allocates it.
-new_luns() {
-	qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=65536 "$STORE/qcow-new.qcow2" "$size_bytes"
-	# a file targetcli's fileio create makes itself came out fully allocated
-	# (du), even with sparse=true: give it an existing sparse one instead
-	truncate -s "$size_bytes" "$STORE/fileio-new.img"
-	vm_tcli \
-		"/backstores/fileio create name=fileio1 file_or_dev=$STORE/fileio-new.img write_back=true" \
-		"/backstores/user:svm create name=svm1 size=$size_bytes cfgstring=$STORE/svm-new.img${HWMAX:+ hw_max_sectors=$HWMAX}" \
-		"/backstores/user:qcow create name=qcow1 size=$size_bytes cfgstring=$STORE/qcow-new.qcow2${HWMAX:+ hw_max_sectors=$HWMAX}"
-}
-vm_step "new, sparse stores for svm, fileio and qcow" 300 new_luns
-BS=([svm]=/backstores/user:svm/svm1 [fileio]=/backstores/fileio/fileio1 [qcow]=/backstores/user:qcow/qcow1)
-for lun in "${LUNS[@]}"; do
-	DEV[$lun]=$(vm_loop_lun "${BS[$lun]}") || fail "no disk for the new $lun LUN"
-	echo none >"/sys/block/${DEV[$lun]#/dev/}/queue/scheduler" 2>/dev/null || true
-done
-{
-	echo "# new stores before the run: du -k (allocated KiB)"
-	du -k "$STORE"/*-new.*
-} >>"$RES/stores.txt"
-vm_step "new stores: newwrite on ${LUNS[*]}" "$(step_limit newwrite)" \
-	fio_phase newwrite 1 "${LUNS[@]}"
-{
-	echo "# new stores after the run: du -k (allocated KiB)"
-	du -k "$STORE"/*-new.*
-} >>"$RES/stores.txt"
 
 cp "$SVM_TCMU_LOG" "$RES/tcmu-runner.log" 2>/dev/null || true
 vm_tcmu_alive || fail "tcmu-runner died"
