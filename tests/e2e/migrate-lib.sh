@@ -77,6 +77,9 @@ mig_on_exit() {
 	[ -z "${MIG_WAIT_PID:-}" ] || kill "$MIG_WAIT_PID" 2>/dev/null
 	mig_fio_kill_all
 	mig_save_logs
+	# a test that failed right after killing tcmu-runner: without a runner
+	# LIO cannot take its LUNs down, and the next test would find them
+	vm_tcmu_alive || ! [ -S /run/dbus/system_bus_socket ] || vm_tcmu_start
 	vm_cleanup
 	! declare -F mig_teardown >/dev/null || mig_teardown
 	! mountpoint -q /mnt/svm-dst || umount /mnt/svm-dst

@@ -70,7 +70,7 @@ vm_step "fio writes to f1" 150 mig_fio_wait_writing f1 "$dev1" 200
 
 break_dst() {
 	local st
-	"$SVMCTL" migrate f1 --to "$fdev" --rate 4
+	"$SVMCTL" migrate f1 --to "$fdev" --rate 2
 	st=$(mig_wait_mid_copy f1) || { echo "$st"; return 1; }
 	echo "before the failure: $(mig_summary "$st")"
 	dmsetup suspend svm-mig-flaky
