@@ -26,6 +26,8 @@ import re
 import sys
 import time
 
+from benchlib import Missing, f, fio_jobs, mean, num, read_kv, read_tsv, write_section
+
 BEGIN = "<!-- bench-migrate:begin -->"
 END = "<!-- bench-migrate:end -->"
 # the issue's targets
@@ -33,56 +35,6 @@ T_LOAD_IDLE = 1.25  # migration time under load / idle, at most
 T_IOPS = 0.75  # IOPS while mirroring / without migration, at least
 T_PAUSE_MS = 50  # longest host write pause at switchover, at most (in the VM)
 PVMOVE_IOPS_BEFORE = 0.69  # what pvmove was measured at here before (the issue)
-
-
-class Missing(Exception):
-    pass
-
-
-def read_kv(path):
-    kv, pkgs = {}, []
-    if not os.path.exists(path):
-        return kv, pkgs
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or ":" not in line:
-                continue
-            k, v = line.split(":", 1)
-            if k.startswith("pkg "):
-                pkgs.append((k[4:], v.strip()))
-            else:
-                kv[k.strip()] = v.strip()
-    return kv, pkgs
-
-
-def read_tsv(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        lines = [l.rstrip("\n").split("\t") for l in f if l.strip()]
-    if not lines:
-        return []
-    head = lines[0]
-    return [dict(zip(head, l)) for l in lines[1:]]
-
-
-def read_tsv_nohead(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [l.rstrip("\n").split("\t") for l in f if l.strip()]
-
-
-def num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def f(v, fmt="%.2f", none="—"):
-    return none if v is None else fmt % v
 
 
 def fx(v):
@@ -93,32 +45,12 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
-def mean(xs):
-    xs = [x for x in xs if x is not None]
-    return sum(xs) / len(xs) if xs else None
-
-
 def size_str(b):
     if b is None:
         return "?"
     if b % (1 << 30) == 0:
         return "%d GiB" % (b >> 30)
     return "%d MiB" % (b >> 20)
-
-
-def load_fio(path):
-    try:
-        with open(path) as fh:
-            text = fh.read()
-    except OSError as e:
-        raise Missing("%s: %s" % (path, e))
-    start = text.find("{")
-    if start < 0:
-        raise Missing("%s: no JSON in it" % path)
-    try:
-        return json.loads(text[start:])["jobs"][0]
-    except (ValueError, KeyError, IndexError) as e:
-        raise Missing("%s: unreadable fio JSON (%s)" % (path, e))
 
 
 def read_log(path):
@@ -195,7 +127,7 @@ def main():
     fio = {}
 
     def fio_of(name, t0=None, t1=None):
-        j = load_fio(os.path.join(res, "fio-%s.json" % name))
+        j = fio_jobs(os.path.join(res, "fio-%s.json" % name))[0]
         w = j["write"]
         pct = w.get("lat_ns", {}).get("percentile", {})
         iops_log = read_log(os.path.join(res, "fio-%s_iops.1.log" % name))
@@ -469,7 +401,7 @@ def main():
 
     # --- the backing devices -------------------------------------------------------------
     def devstat(m):
-        rows = read_tsv_nohead(os.path.join(res, "mig-%s-devstat.tsv" % m["id"]))
+        rows = read_tsv(os.path.join(res, "mig-%s-devstat.tsv" % m["id"]), header=False)
         d = {}
         for r in rows:
             if len(r) < 4:
@@ -778,19 +710,7 @@ def main():
     w(END)
     text = "\n".join(out) + "\n"
 
-    if args.md:
-        with open(args.md, "w") as fh:
-            fh.write(text)
-    if args.doc:
-        doc = open(args.doc).read() if os.path.exists(args.doc) else "# Benchmarks\n"
-        b, e = doc.find(BEGIN), doc.find(END)
-        if b >= 0 and e > b:
-            doc = doc[:b] + text.rstrip("\n") + doc[e + len(END):]
-        else:
-            doc = doc.rstrip("\n") + "\n\n" + text
-        with open(args.doc + ".tmp", "w") as fh:
-            fh.write(doc)
-        os.replace(args.doc + ".tmp", args.doc)
+    write_section(text, args.md, args.doc, BEGIN, END)
 
     # summary
     for m in migs:

@@ -20,6 +20,8 @@ import os
 import re
 import sys
 
+from benchlib import Missing, fio_jobs, read_kv, read_tsv
+
 LUNS = ("svm", "fileio", "qcow")
 LUN_DESC = {
     "svm": "`user:svm` (this handler, tcmu-runner)",
@@ -50,53 +52,6 @@ TARGETS = [
      "p99 latency of 4 KiB random writes, preallocated: svm ≤ 1.5× fileio's"),
 ]
 MIN_ROUNDS = 3
-
-
-class Missing(Exception):
-    pass
-
-
-def read_kv(path):
-    kv, pkgs = {}, []
-    if not os.path.exists(path):
-        return kv, pkgs
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or ":" not in line:
-                continue
-            k, v = line.split(":", 1)
-            if k.startswith("pkg "):
-                pkgs.append((k[4:], v.strip()))
-            else:
-                kv[k.strip()] = v.strip()
-    return kv, pkgs
-
-
-def read_tsv(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        lines = [l.rstrip("\n").split("\t") for l in f if l.strip()]
-    if not lines:
-        return []
-    head = lines[0]
-    return [dict(zip(head, l)) for l in lines[1:]]
-
-
-def load_fio(path):
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        raise Missing("%s: %s" % (path, e))
-    start = text.find("{")
-    if start < 0:
-        raise Missing("%s: no JSON in it" % path)
-    try:
-        return json.loads(text[start:])["jobs"]
-    except (ValueError, KeyError, IndexError) as e:
-        raise Missing("%s: unreadable fio JSON (%s)" % (path, e))
 
 
 def fmt(v, unit):
@@ -146,7 +101,7 @@ def main():
         for rnd in sorted({m["round"] for m in runs if m["phase"] == phase}, key=int):
             path = os.path.join(res, "%s-r%s.json" % (phase, rnd))
             try:
-                jobs = load_fio(path)
+                jobs = fio_jobs(path)
             except Missing as e:
                 problems.append(str(e))
                 continue

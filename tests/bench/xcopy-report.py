@@ -24,6 +24,8 @@ import os
 import re
 import sys
 
+from benchlib import Missing, f, fio_jobs, mean, num, read_kv, read_tsv, write_section
+
 BEGIN = "<!-- bench-xcopy:begin -->"
 END = "<!-- bench-xcopy:end -->"
 # the targets: times faster than LIO's XCOPY on the same file system
@@ -39,51 +41,6 @@ ROW_DESC = {
     "sgdd-fio": ("sg_dd, fileio → fileio (host copy)", "— (READ + WRITE)"),
     "cp": ("cp --reflink=always of the store file", "— (file level, no SCSI)"),
 }
-
-
-class Missing(Exception):
-    pass
-
-
-def read_kv(path):
-    kv, pkgs = {}, []
-    if not os.path.exists(path):
-        return kv, pkgs
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or ":" not in line:
-                continue
-            k, v = line.split(":", 1)
-            if k.startswith("pkg "):
-                pkgs.append((k[4:], v.strip()))
-            else:
-                kv[k.strip()] = v.strip()
-    return kv, pkgs
-
-
-def read_tsv(path, header=True):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        lines = [l.rstrip("\n").split("\t") for l in f if l.strip()]
-    if not header:
-        return lines
-    if not lines:
-        return []
-    head = lines[0]
-    return [dict(zip(head, l)) for l in lines[1:]]
-
-
-def num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def f(v, fmt="%.2f", none="—"):
-    return none if v is None else fmt % v
 
 
 def fx(v):
@@ -111,11 +68,6 @@ def size_str(b):
     if b >= 1 << 30:
         return "%.1f GiB" % (b / 2 ** 30)
     return "%d MiB" % (b >> 20)
-
-
-def mean(xs):
-    xs = [x for x in xs if x is not None]
-    return sum(xs) / len(xs) if xs else None
 
 
 def op_params(path):
@@ -146,21 +98,6 @@ def max_transfer(res, fs, sg):
     with open(path, errors="replace") as fh:
         m = re.search(r"Maximum transfer length:\s*(\d+) blocks", fh.read())
     return int(m.group(1)) if m else None
-
-
-def load_fio(path):
-    try:
-        with open(path) as fh:
-            text = fh.read()
-    except OSError as e:
-        raise Missing("%s: %s" % (path, e))
-    start = text.find("{")
-    if start < 0:
-        raise Missing("%s: no JSON in it" % path)
-    try:
-        return json.loads(text[start:])["jobs"][0]
-    except (ValueError, KeyError, IndexError) as e:
-        raise Missing("%s: unreadable fio JSON (%s)" % (path, e))
 
 
 def main():
@@ -408,7 +345,7 @@ def main():
             problems.append("no %s" % path)
             continue
         try:
-            job = load_fio(path)
+            job = fio_jobs(path)[0]
         except Missing as e:
             problems.append(str(e))
             continue
@@ -632,19 +569,7 @@ def main():
     w(END)
     text = "\n".join(out) + "\n"
 
-    if args.md:
-        with open(args.md, "w") as fh:
-            fh.write(text)
-    if args.doc:
-        doc = open(args.doc).read() if os.path.exists(args.doc) else "# Benchmarks\n"
-        b, e = doc.find(BEGIN), doc.find(END)
-        if b >= 0 and e > b:
-            doc = doc[:b] + text.rstrip("\n") + doc[e + len(END):]
-        else:
-            doc = doc.rstrip("\n") + "\n\n" + text
-        with open(args.doc + ".tmp", "w") as fh:
-            fh.write(doc)
-        os.replace(args.doc + ".tmp", args.doc)
+    write_section(text, args.md, args.doc, BEGIN, END)
 
     # summary
     for c in copies:
