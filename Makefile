@@ -184,6 +184,11 @@ bench-xcopy: $(BUILD)/handler_svm.so
 bench-migrate: $(BUILD)/handler_svm.so $(BUILD)/cli/svmctl
 	tests/bench/migrate-run
 
+# tcmu-runner threads and RSS for 1, 16 and 64 svm LUNs under fio, one VM run (tests/bench/threads-run)
+.PHONY: bench-threads
+bench-threads: $(BUILD)/handler_svm.so
+	tests/bench/threads-run
+
 format:
 	clang-format -i handler/*.[ch] tests/unit/*.[ch] xcopy/*.[ch] tests/fuzz/*.c \
 		cli/*.[ch] tests/cli/*.[ch]
