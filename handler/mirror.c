@@ -47,6 +47,17 @@ static void add(uint64_t *p, uint64_t v)
 	__atomic_add_fetch(p, v, __ATOMIC_RELAXED);
 }
 
+/* The mirror's maps, its lock and itself (not the pool). */
+static void free_maps(struct svm_mirror *m)
+{
+	free(m->done);
+	free(m->dirty);
+	free(m->redo);
+	free(m->flying);
+	pthread_mutex_destroy(&m->bm_lock);
+	free(m);
+}
+
 int svm_mirror_create(const struct svm_mirror_params *p, struct svm_mirror **out, char **reason)
 {
 	struct svm_mirror *m = calloc(1, sizeof(*m));
@@ -84,12 +95,7 @@ int svm_mirror_create(const struct svm_mirror_params *p, struct svm_mirror **out
 	return 0;
 
 free_mirror:
-	free(m->done);
-	free(m->dirty);
-	free(m->redo);
-	free(m->flying);
-	pthread_mutex_destroy(&m->bm_lock);
-	free(m);
+	free_maps(m);
 	return svm_reason(reason, ret, "cannot set up the mirror: %s", strerror(-ret));
 }
 
@@ -98,12 +104,7 @@ void svm_mirror_destroy(struct svm_mirror *m)
 	if (!m)
 		return;
 	svm_pool_destroy(m->pool);
-	free(m->done);
-	free(m->dirty);
-	free(m->redo);
-	free(m->flying);
-	pthread_mutex_destroy(&m->bm_lock);
-	free(m);
+	free_maps(m);
 }
 
 int svm_mirror_error(const struct svm_mirror *m)

@@ -77,6 +77,21 @@ def mean(xs):
     return sum(xs) / len(xs) if xs else None
 
 
+def contention(hostload, nproc, per):
+    """The opening of a report's *Contention* paragraph from host-load.tsv's
+    rows (load1, qemu_procs, host_busy_pct per 5 s sample); per: how the
+    per-run figures that follow are introduced."""
+    loads = [float(h["load1"]) for h in hostload]
+    q = [int(h["qemu_procs"]) for h in hostload]
+    busy = [int(h["host_busy_pct"]) for h in hostload]
+    others = sum(1 for x in q if x > 1)
+    return ("Sampled on the host every 5 s during the VM run (%d samples): 1-minute load average "
+            "%.1f–%.1f (mean %.1f) on %s CPUs; host CPU busy %.0f%% on average; qemu processes "
+            "running %d–%d (ours is one): other VMs ran during %d of %d samples (%.0f%%). %s" % (
+                len(hostload), min(loads), max(loads), mean(loads), nproc, mean(busy), min(q),
+                max(q), others, len(hostload), 100.0 * others / len(hostload), per))
+
+
 def write_section(text, md, doc, begin, end):
     """Write text (a section from begin to end) to md, and in place of the
     same section of doc (appended when doc has none); either may be None."""

@@ -24,7 +24,7 @@ import os
 import re
 import sys
 
-from benchlib import Missing, f, fio_jobs, mean, num, read_kv, read_tsv, write_section
+from benchlib import Missing, contention, f, fio_jobs, mean, num, read_kv, read_tsv, write_section
 
 BEGIN = "<!-- bench-xcopy:begin -->"
 END = "<!-- bench-xcopy:end -->"
@@ -511,16 +511,8 @@ def main():
     w("### Contention")
     w("")
     if hostload:
-        loads = [float(h["load1"]) for h in hostload]
-        q = [int(h["qemu_procs"]) for h in hostload]
-        busy = [int(h["host_busy_pct"]) for h in hostload]
-        others = sum(1 for x in q if x > 1)
-        w("Sampled on the host every 5 s during the VM run (%d samples): 1-minute load average "
-          "%.1f–%.1f (mean %.1f) on %s CPUs; host CPU busy %.0f%% on average; qemu processes "
-          "running %d–%d (ours is one): other VMs ran during %d of %d samples (%.0f%%). Per copy "
-          "(mean load / most qemu processes during it):" % (
-              len(hostload), min(loads), max(loads), mean(loads), meta.get("host_nproc", "?"),
-              mean(busy), min(q), max(q), others, len(hostload), 100.0 * others / len(hostload)))
+        w(contention(hostload, meta.get("host_nproc", "?"),
+                     "Per copy (mean load / most qemu processes during it):"))
         w("")
         w(", ".join("%s/%s %s (%s)" % (c["fs"], c["row"], f(c["host_load"], "%.1f"),
                                        c["host_qemu"] if c["host_qemu"] is not None else "?")
