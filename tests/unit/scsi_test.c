@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -245,15 +246,49 @@ static void verify_cap(void)
 	close_lun(lun, "scsi-cap.img");
 }
 
-/* Drop the store's pages from the page cache (after its dirty pages are written). */
+/* Whether any page of the open file fd is in the page cache (mincore). */
+static bool cached(int fd)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct stat sb;
+	unsigned char *vec;
+	bool any = false;
+	void *map;
+
+	if (fstat(fd, &sb) || !sb.st_size)
+		return false;
+	map = mmap(NULL, sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return false;
+	vec = calloc((sb.st_size + pg - 1) / pg, 1);
+	if (vec && !mincore(map, sb.st_size, vec))
+		for (off_t i = 0; i < (sb.st_size + pg - 1) / pg && !any; i++)
+			any = vec[i] & 1;
+	free(vec);
+	munmap(map, sb.st_size);
+	return any;
+}
+
+/*
+ * Drop the store's pages from the page cache (after its dirty pages are
+ * written). The kernel may keep a page that another CPU still holds in its
+ * LRU batch: evict again, 5 times at most.
+ */
 static void evict(const char *name)
 {
 	char path[256];
+	bool left = true;
 	int fd;
 
 	store_path(path, sizeof(path), name);
 	fd = open(path, O_RDONLY);
-	CHECK(fd >= 0 && fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+	for (int tries = 0; fd >= 0 && left && tries < 5; tries++) {
+		CHECK(fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+		left = cached(fd);
+		if (left)
+			usleep(100000);
+	}
+	CHECK(fd >= 0 && !left);
 	if (fd >= 0)
 		close(fd);
 }
