@@ -184,6 +184,11 @@ bench-xcopy: $(BUILD)/handler_svm.so
 bench-migrate: $(BUILD)/handler_svm.so $(BUILD)/cli/svmctl
 	tests/bench/migrate-run
 
+# 1 MiB sequential I/O, svm (buffered and direct=yes) vs LIO fileio, one VM run (tests/bench/seq-run)
+.PHONY: bench-seq
+bench-seq: $(BUILD)/handler_svm.so
+	tests/bench/seq-run
+
 # tcmu-runner threads and RSS for 1, 16 and 64 svm LUNs under fio, one VM run (tests/bench/threads-run)
 .PHONY: bench-threads
 bench-threads: $(BUILD)/handler_svm.so

@@ -122,6 +122,11 @@ static int key_wce(const char *key, const char *val, struct svm_cfg *cfg, char *
 	return parse_bool(key, val, &cfg->wce, reason);
 }
 
+static int key_direct(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
+{
+	return parse_bool(key, val, &cfg->direct, reason);
+}
+
 static int key_mover(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
 {
 	if (svm_mover_parse(val, &cfg->mover))
@@ -174,7 +179,7 @@ static const struct {
 } keys[] = {
 	{"dst", key_dst},     {"create", key_create},	  {"wce", key_wce},
 	{"mover", key_mover}, {"xcopy_group", key_group}, {"svm_log", key_svm_log},
-	{"tcmur_cmd_time_out", key_runner_timeout},
+	{"direct", key_direct}, {"tcmur_cmd_time_out", key_runner_timeout},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -196,7 +201,8 @@ static int parse_element(char *tok, struct svm_cfg *cfg, bool seen[NKEYS], char 
 		return keys[i].fn(tok, val, cfg, reason);
 	}
 	return svm_reason(reason, -EINVAL,
-			  "unknown key '%s' (known keys: dst, create, wce, mover, xcopy_group, svm_log; and "
+			  "unknown key '%s' (known keys: dst, create, wce, mover, xcopy_group, direct, "
+			  "svm_log; and "
 			  "tcmu-runner's tcmur_cmd_time_out)",
 			  tok);
 }
@@ -207,7 +213,7 @@ int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 	char *copy, *tok, *next;
 	int ret;
 
-	*cfg = (struct svm_cfg){.create = true, .wce = true, .mover = SVM_MOVER_AUTO};
+	*cfg = (struct svm_cfg){.create = true, .wce = true, .mover = SVM_MOVER_AUTO, .direct = true};
 	if (!str)
 		return svm_reason(reason, -EINVAL, "empty configuration string");
 	ret = check_charset(str, reason);
@@ -243,7 +249,7 @@ int svm_cfg_parse_dev_config(const char *dev_config, struct svm_cfg *cfg, char *
 	char *copy;
 	int ret;
 
-	*cfg = (struct svm_cfg){.create = true, .wce = true, .mover = SVM_MOVER_AUTO};
+	*cfg = (struct svm_cfg){.create = true, .wce = true, .mover = SVM_MOVER_AUTO, .direct = true};
 	if (len && dev_config[len - 1] == '\n')
 		len--;
 	if (len < sizeof(prefix) - 1 || strncmp(dev_config, prefix, sizeof(prefix) - 1))
@@ -280,13 +286,14 @@ int svm_cfg_format(const struct svm_cfg *cfg, char *buf, size_t len)
 
 	if (cfg->has_cmd_time_out)
 		snprintf(timeout, sizeof(timeout), "%u", cfg->cmd_time_out);
-	n = snprintf(buf, len, "svm/%s%s%s%s%s%s%s%s%s%s%s%s%s", cfg->src,
+	n = snprintf(buf, len, "svm/%s%s%s%s%s%s%s%s%s%s%s%s%s%s", cfg->src,
 		     cfg->dst ? ";dst=" : "", cfg->dst ? cfg->dst : "",
 		     cfg->create ? "" : ";create=no", cfg->wce ? "" : ";wce=no",
 		     cfg->mover != SVM_MOVER_AUTO ? ";mover=" : "",
 		     cfg->mover != SVM_MOVER_AUTO ? svm_mover_name(cfg->mover) : "",
 		     cfg->xcopy_group ? ";xcopy_group=" : "",
-		     cfg->xcopy_group ? cfg->xcopy_group : "", cfg->svm_log ? ";svm_log=" : "",
+		     cfg->xcopy_group ? cfg->xcopy_group : "", cfg->direct ? "" : ";direct=no",
+		     cfg->svm_log ? ";svm_log=" : "",
 		     cfg->svm_log ? cfg->svm_log : "", timeout[0] ? ";tcmur_cmd_time_out=" : "",
 		     timeout);
 	if (n < 0 || (size_t)n >= len || n > SVM_DEV_CONFIG_MAX)
@@ -389,6 +396,10 @@ int svm_cfg_check_live_change(const struct svm_cfg *cur, const struct svm_cfg *n
 		return svm_reason(reason, -EINVAL,
 				  "wce= cannot change on a running LUN: set the attribute "
 				  "emulate_write_cache instead");
+	if (cur->direct != next->direct)
+		return svm_reason(reason, -EINVAL,
+				  "direct= cannot change on a running LUN: it takes effect when the "
+				  "LUN is opened");
 	return svm_cfg_check_paths(next, reason);
 }
 

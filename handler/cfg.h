@@ -4,7 +4,7 @@
  * device's dev_config); targetcli's cfgstring is the part after "svm/":
  *
  *   <source-path>[;dst=<dest-path>][;create=yes|no][;wce=yes|no]
- *                [;mover=auto|bounce|kernel|reflink][;xcopy_group=<name>]
+ *                [;mover=auto|bounce|kernel|reflink][;xcopy_group=<name>][;direct=yes|no]
  *                [;svm_log=<path>]
  *
  * Elements are separated by ';', tcmu-runner's own convention: the kernel
@@ -33,6 +33,7 @@ struct svm_cfg {
 	enum svm_mover_kind mover; /* datamover for copies (mover=; default auto) */
 	char *xcopy_group; /* copy group for cross-LUN EXTENDED COPY, or NULL (none) */
 	char *svm_log;	   /* the SVM log file (svm_log=), or NULL: the default */
+	bool direct;	   /* large reads that miss the page cache use O_DIRECT (direct=; default yes) */
 	unsigned cmd_time_out; /* tcmu-runner's tcmur_cmd_time_out=, kept to write it back */
 	bool has_cmd_time_out;
 };
@@ -65,7 +66,7 @@ int svm_cfg_check_paths(const struct svm_cfg *cfg, char **reason);
  * Whether an open LUN configured by cur may take next live (a dev_config
  * written on a running LUN, restoreconfig among them): the same source
  * store (also through another name for it), the same wce= (the write cache
- * changes through emulate_write_cache), a valid destination. dst=,
+ * changes through emulate_write_cache) and direct=, a valid destination. dst=,
  * create=, mover=, xcopy_group= and svm_log= may change. Returns 0, or
  * -EINVAL with *reason. Blocks on stat(2).
  */

@@ -199,4 +199,12 @@
 /* Longest VPD page or mode-parameter data this handler builds */
 #define SVM_EMUL_BUF_LEN 512
 
+/*
+ * Direct reads (cfgstring direct=yes, handler/store.c): a READ of at least this
+ * many bytes that misses the page cache reads with O_DIRECT. Smaller ones stay
+ * buffered, where the kernel's readahead (128 KiB by default) still serves a
+ * stream of small sequential reads from the cache.
+ */
+#define SVM_STORE_DIRECT_MIN_BYTES (128u << 10)
+
 #endif

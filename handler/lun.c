@@ -37,6 +37,7 @@ struct svm_lun {
 	uint8_t lbppbe;
 	uint64_t num_lbas; /* atomic: grows under svm_lun_grow */
 	bool wce;	   /* atomic: toggled by svm_lun_set_wce */
+	bool direct;	   /* cfgstring direct=: stores opened for direct reads */
 	pthread_mutex_t grow_lock;
 	struct svm_rangelock wlock; /* every write: shared; svm_lun_rmw: exclusive */
 	int mover;		    /* atomic: enum svm_mover_kind for copies */
@@ -72,7 +73,7 @@ static uint8_t phys_exponent(uint32_t block_size, uint32_t pbs)
 
 int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **reason)
 {
-	struct svm_store_open_args sa = {.create = p->cfg->create};
+	struct svm_store_open_args sa = {.create = p->cfg->create, .direct = p->cfg->direct};
 	struct svm_lun *lun;
 	unsigned caps;
 	int ret;
@@ -100,6 +101,7 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 		goto free_lun;
 	}
 	sa.min_bytes = p->num_lbas * p->block_size;
+	lun->direct = sa.direct;
 	ret = svm_store_open(p->cfg->src, &sa, &lun->src, reason);
 	if (ret)
 		goto free_lun;
@@ -177,6 +179,11 @@ void svm_lun_get_geom(const struct svm_lun *lun, struct svm_lun_geom *out)
 const char *svm_lun_source(const struct svm_lun *lun)
 {
 	return svm_store_path(lun->src);
+}
+
+bool svm_lun_direct(const struct svm_lun *lun)
+{
+	return lun->direct;
 }
 
 int svm_lun_serial(struct svm_lun *lun, char *buf, size_t len)

@@ -68,6 +68,8 @@ void svm_lun_close(struct svm_lun *lun);
 /* Copy the current geometry into *out. Never blocks. */
 void svm_lun_get_geom(const struct svm_lun *lun, struct svm_lun_geom *out);
 const char *svm_lun_source(const struct svm_lun *lun);
+/* Whether the LUN's stores read with O_DIRECT (cfgstring direct=; a migration's destination too). */
+bool svm_lun_direct(const struct svm_lun *lun);
 
 /*
  * The NAA IEEE Registered Extended designator LIO builds from a unit serial

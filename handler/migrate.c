@@ -540,7 +540,7 @@ int svm_migration_start(struct svm_lun *lun, const struct svm_migrate_args *args
 			const struct svm_migrate_hooks *hooks, struct svm_migration **out,
 			char **reason)
 {
-	struct svm_store_open_args sa = {.create = true, .grow = true};
+	struct svm_store_open_args sa = {.create = true, .grow = true, .direct = svm_lun_direct(lun)};
 	const char *src = svm_lun_source(lun);
 	struct svm_lun_geom g;
 	struct svm_migration *m;
@@ -613,7 +613,7 @@ free_migration:
 int svm_migration_reopen(struct svm_lun *lun, const struct svm_migrate_hooks *hooks,
 			 struct svm_migration **out, char **reason)
 {
-	struct svm_store_open_args sa = {.create = false};
+	struct svm_store_open_args sa = {.create = false, .direct = svm_lun_direct(lun)};
 	struct svm_migrec_info info;
 	struct svm_migration *m;
 	struct svm_migrec *rec;

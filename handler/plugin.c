@@ -43,10 +43,10 @@
 
 static const char svm_cfg_desc[] =
 	"<source-path>[;dst=<dest-path>][;create=yes|no][;wce=yes|no][;mover=auto|bounce|"
-	"kernel|reflink][;xcopy_group=<name>][;svm_log=<path>]: absolute path of a regular "
-	"file or block device holding the LUN (a missing file is created when its directory "
-	"exists, unless create=no; an existing one is never truncated). Separate elements "
-	"with ';', never ','. See docs/cfgstring.md.";
+	"kernel|reflink][;xcopy_group=<name>][;direct=yes|no][;svm_log=<path>]: absolute path "
+	"of a regular file or block device holding the LUN (a missing file is created when its "
+	"directory exists, unless create=no; an existing one is never truncated). Separate "
+	"elements with ';', never ','. See docs/cfgstring.md.";
 
 struct svm_slot;
 

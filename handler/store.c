@@ -3,6 +3,7 @@
 #include "store.h"
 #include "cfg.h"
 #include "iov.h"
+#include "limits.h"
 #include "log.h"
 
 #include <errno.h>
@@ -21,6 +22,11 @@
 
 struct svm_store {
 	int fd;
+	int dfd;	    /* the store opened again with O_DIRECT for reads; -1: none */
+	uint32_t dio_align; /* direct reads: offset, length and every iovec a multiple of this */
+	bool no_direct;	    /* atomic: the kernel refused a direct read (EINVAL): buffered from now */
+	uint64_t direct_bytes;	   /* atomic: bytes read direct */
+	uint64_t direct_fallbacks; /* atomic: reads meant to be direct that went buffered */
 	unsigned caps;
 	uint64_t size;
 	char *path;
@@ -181,6 +187,48 @@ static int probe_discard(const struct svm_store *st)
 	return 0;
 }
 
+/*
+ * Direct reads (args.direct): a second open file of the store with
+ * O_DIRECT, reopened through /proc/self/fd as the bounce mover does
+ * (xcopy/mover.c), so that the store's own fd, its flock and its O_EXCL
+ * claim are left alone. The alignment the kernel asks for offsets, lengths
+ * and buffers: statx's STATX_DIOALIGN where the kernel answers it (files on
+ * ext4, XFS, f2fs from Linux 6.1; block devices from 6.11), else a block
+ * device's logical block size, else a page, which every Linux filesystem
+ * with O_DIRECT takes. A store that cannot be opened O_DIRECT (tmpfs before
+ * 6.6, some FUSE) is read buffered, and the log says so.
+ */
+static void open_direct(struct svm_store *st)
+{
+	struct statx sx;
+	char path[40];
+	int fd, bs;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", st->fd);
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		svm_log(SVM_LOG_INFO, "store %s cannot be read with O_DIRECT (%s): reads are buffered",
+			st->path, strerror(errno));
+		return;
+	}
+	st->dio_align = 4096;
+	if (!statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) && (sx.stx_mask & STATX_DIOALIGN)) {
+		if (!sx.stx_dio_offset_align) {
+			svm_log(SVM_LOG_INFO,
+				"store %s does not take O_DIRECT (statx): reads are buffered",
+				st->path);
+			close(fd);
+			return;
+		}
+		st->dio_align = sx.stx_dio_offset_align > sx.stx_dio_mem_align
+					? sx.stx_dio_offset_align
+					: sx.stx_dio_mem_align;
+	} else if ((st->caps & SVM_STORE_CAP_BLOCKDEV) && !ioctl(fd, BLKSSZGET, &bs) && bs > 0) {
+		st->dio_align = (uint32_t)bs;
+	}
+	st->dfd = fd;
+}
+
 int svm_store_open(const char *path, const struct svm_store_open_args *args,
 		   struct svm_store **out, char **reason)
 {
@@ -191,6 +239,7 @@ int svm_store_open(const char *path, const struct svm_store_open_args *args,
 	if (!st)
 		return svm_reason(reason, -ENOMEM, "out of memory");
 	st->fd = -1;
+	st->dfd = -1;
 	st->path = strdup(path);
 	if (!st->path) {
 		ret = svm_reason(reason, -ENOMEM, "out of memory");
@@ -222,6 +271,8 @@ int svm_store_open(const char *path, const struct svm_store_open_args *args,
 		svm_log(SVM_LOG_INFO,
 			"store %s cannot deallocate (%s): its LUN will not offer UNMAP", path,
 			strerror(-ret));
+	if (args->direct)
+		open_direct(st);
 	*out = st;
 	return 0;
 
@@ -234,6 +285,13 @@ void svm_store_close(struct svm_store *st)
 {
 	if (!st)
 		return;
+	if (st->dfd >= 0) {
+		svm_log(SVM_LOG_INFO,
+			"store %s closed; %llu bytes read with O_DIRECT, %llu reads buffered instead",
+			st->path, (unsigned long long)svm_store_direct_bytes(st),
+			(unsigned long long)svm_store_direct_fallbacks(st));
+		close(st->dfd);
+	}
 	if (st->fd >= 0)
 		close(st->fd);
 	free(st->path);
@@ -301,9 +359,59 @@ static int xfer(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, u
 	return ret;
 }
 
+/* Whether a direct read of w's cnt iovecs at off suits the store's alignment. */
+static bool direct_aligned(const struct svm_store *st, const struct iovec *iov, int cnt,
+			   uint64_t off, size_t len)
+{
+	uint64_t a = st->dio_align - 1, acc = off | len;
+
+	for (int i = 0; i < cnt; i++)
+		acc |= (uintptr_t)iov[i].iov_base | iov[i].iov_len;
+	return !(acc & a);
+}
+
+/*
+ * One preadv with O_DIRECT for the whole read: 0 when it read all len
+ * bytes, else -EAGAIN and the caller reads buffered (again from the start:
+ * harmless for a read). The kernel refusing it (EINVAL: an alignment it
+ * did not tell; EOPNOTSUPP) turns direct reads off for the store.
+ */
+static int read_direct(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
+		       uint64_t off, size_t len)
+{
+	struct svm_iov_window w;
+	ssize_t n;
+
+	if (svm_iov_window_init(&w, iov, iov_cnt, len))
+		goto fallback;
+	if (w.cnt > IOV_MAX || !direct_aligned(st, w.iov, w.cnt, off, len)) {
+		svm_iov_window_free(&w);
+		goto fallback;
+	}
+	do
+		n = preadv(st->dfd, w.iov, w.cnt, off);
+	while (n < 0 && errno == EINTR);
+	svm_iov_window_free(&w);
+	if (n == (ssize_t)len) {
+		__atomic_add_fetch(&st->direct_bytes, len, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (n < 0 && (errno == EINVAL || errno == EOPNOTSUPP) &&
+	    !__atomic_exchange_n(&st->no_direct, true, __ATOMIC_RELAXED))
+		svm_log(SVM_LOG_WARN, "store %s: a direct read at %llu was refused (%s): reads are "
+			"buffered from now on", st->path, (unsigned long long)off, strerror(errno));
+fallback:
+	__atomic_add_fetch(&st->direct_fallbacks, 1, __ATOMIC_RELAXED);
+	return -EAGAIN;
+}
+
 int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		    size_t len)
 {
+	if (st->dfd >= 0 && len >= SVM_STORE_DIRECT_MIN_BYTES &&
+	    !__atomic_load_n(&st->no_direct, __ATOMIC_RELAXED) &&
+	    !read_direct(st, iov, iov_cnt, off, len))
+		return 0;
 	return xfer(st, iov, iov_cnt, off, len, false, 0);
 }
 
@@ -443,6 +551,16 @@ uint32_t svm_store_phys_block_size(const struct svm_store *st)
 unsigned svm_store_caps(const struct svm_store *st)
 {
 	return st->caps;
+}
+
+uint64_t svm_store_direct_bytes(const struct svm_store *st)
+{
+	return __atomic_load_n(&st->direct_bytes, __ATOMIC_RELAXED);
+}
+
+uint64_t svm_store_direct_fallbacks(const struct svm_store *st)
+{
+	return __atomic_load_n(&st->direct_fallbacks, __ATOMIC_RELAXED);
 }
 
 int svm_store_fd(const struct svm_store *st)

@@ -28,6 +28,7 @@ struct svm_store_open_args {
 	uint64_t min_bytes; /* the store must hold at least this many bytes */
 	bool create;	    /* create a missing file of min_bytes (never truncates) */
 	bool grow;	    /* an existing empty file is sized to min_bytes (a migration's destination) */
+	bool direct;	    /* large aligned svm_store_readv calls bypass the page cache (O_DIRECT) */
 };
 
 /*
@@ -40,7 +41,13 @@ int svm_store_open(const char *path, const struct svm_store_open_args *args,
 		   struct svm_store **out, char **reason);
 void svm_store_close(struct svm_store *st);
 
-/* Transfer exactly len bytes at off, gathering from/scattering into iov (which may hold more). */
+/*
+ * Transfer exactly len bytes at off, gathering from/scattering into iov (which may hold more).
+ * On a store opened with args.direct, a read of at least SVM_STORE_DIRECT_MIN_BYTES whose
+ * offset, length and iovecs suit the store's direct I/O alignment reads with O_DIRECT, past
+ * the page cache (the kernel first writes back dirty cached pages of the range, so it sees
+ * every earlier write); any other read, and one the kernel refuses direct, is buffered.
+ */
 int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		    size_t len);
 /*
@@ -90,6 +97,12 @@ uint64_t svm_store_size(const struct svm_store *st);
 uint32_t svm_store_phys_block_size(const struct svm_store *st);
 unsigned svm_store_caps(const struct svm_store *st);
 const char *svm_store_path(const struct svm_store *st);
+/*
+ * Direct reads (svm_store_readv): bytes read with O_DIRECT, and reads that were meant to be
+ * direct but fell back to buffered I/O (unaligned, refused, short). 0 without args.direct.
+ */
+uint64_t svm_store_direct_bytes(const struct svm_store *st);
+uint64_t svm_store_direct_fallbacks(const struct svm_store *st);
 /* The store's file descriptor, for the datamovers (xcopy/mover.h), which copy between fds. */
 int svm_store_fd(const struct svm_store *st);
 

@@ -47,7 +47,10 @@ void cfg_test(void)
 	int fd;
 
 	CHECK_EQ(svm_cfg_parse("/a/b.img", &cfg, NULL), 0);
-	CHECK(!strcmp(cfg.src, "/a/b.img") && !cfg.dst && cfg.create && cfg.wce);
+	CHECK(!strcmp(cfg.src, "/a/b.img") && !cfg.dst && cfg.create && cfg.wce && cfg.direct);
+	svm_cfg_free(&cfg);
+	CHECK_EQ(svm_cfg_parse("/a/b.img;direct=no", &cfg, NULL), 0);
+	CHECK(!cfg.direct);
 	svm_cfg_free(&cfg);
 	CHECK_EQ(svm_cfg_parse("/a/b.img;dst=/c/d.img;create=no;wce=off", &cfg, NULL), 0);
 	CHECK(cfg.dst && !strcmp(cfg.dst, "/c/d.img") && !cfg.create && !cfg.wce);
@@ -89,12 +92,14 @@ void cfg_test(void)
 			("/a/b.img;dst=/c/d.img;create=no;wce=no;mover=kernel;xcopy_group=g1;"
 			 "svm_log=/l/x.log;tcmur_cmd_time_out=45"),
 			"/a/b.img;svm_log=/l/x.log;mover=reflink",
+			"/a/b.img;svm_log=/l/x.log;direct=off;wce=yes",
 		};
 		static const char *const want[] = {
 			"svm//a/b.img",
 			("svm//a/b.img;dst=/c/d.img;create=no;wce=no;mover=kernel;xcopy_group=g1;"
 			 "svm_log=/l/x.log;tcmur_cmd_time_out=45"),
 			"svm//a/b.img;mover=reflink;svm_log=/l/x.log",
+			"svm//a/b.img;direct=no;svm_log=/l/x.log",
 		};
 		struct svm_cfg back;
 		char out[300];
@@ -107,6 +112,7 @@ void cfg_test(void)
 			CHECK(!strcmp(back.src, cfg.src) && !back.dst == !cfg.dst &&
 			      back.create == cfg.create && back.wce == cfg.wce &&
 			      back.mover == cfg.mover && !back.svm_log == !cfg.svm_log &&
+			      back.direct == cfg.direct &&
 			      back.cmd_time_out == cfg.cmd_time_out);
 			svm_cfg_free(&back);
 			svm_cfg_free(&cfg);
@@ -243,6 +249,13 @@ void cfg_test(void)
 		CHECK_EQ(svm_cfg_parse(s2, &next, NULL), 0);
 		CHECK_EQ(svm_cfg_check_live_change(&cur, &next, &reason), -EINVAL);
 		CHECK(reason && strstr(reason, "emulate_write_cache"));
+		free(reason);
+		reason = NULL;
+		svm_cfg_free(&next);
+		snprintf(s2, sizeof(s2), "%s;direct=no", path);
+		CHECK_EQ(svm_cfg_parse(s2, &next, NULL), 0);
+		CHECK_EQ(svm_cfg_check_live_change(&cur, &next, &reason), -EINVAL);
+		CHECK(reason && strstr(reason, "direct= cannot change"));
 		free(reason);
 		reason = NULL;
 		svm_cfg_free(&next);

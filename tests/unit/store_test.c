@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _GNU_SOURCE
 #include "test.h"
+#include "../../handler/limits.h"
 #include "../../handler/store.h"
 
 #include <errno.h>
@@ -150,6 +151,143 @@ static void extents(void)
 	svm_store_close(st);
 }
 
+/* Whether test_dir's filesystem takes O_DIRECT reads of 4 KiB. */
+static bool dir_direct_io(void)
+{
+	char path[160];
+	void *buf = NULL;
+	bool ok = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/direct-probe", test_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
+	if (fd >= 0 && !posix_memalign(&buf, 4096, 4096)) {
+		memset(buf, 7, 4096);
+		ok = pwrite(fd, buf, 4096, 0) == 4096 && pread(fd, buf, 4096, 0) == 4096;
+	}
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return ok;
+}
+
+static void fill(uint8_t *p, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 31 + (i >> 12) + seed);
+}
+
+/*
+ * direct=yes: large aligned reads go past the page cache (O_DIRECT) and
+ * still see every earlier write: data written buffered and not yet written
+ * back, a punched hole; a read the alignment does not suit (offset,
+ * length, buffer, too many iovecs) or too short is read buffered, with the
+ * same result. Without direct, nothing is read direct.
+ */
+static void direct_reads(void)
+{
+	const size_t mib = 1 << 20, len = SVM_STORE_DIRECT_MIN_BYTES;
+	struct svm_store_open_args a = {.min_bytes = 8 * mib, .create = true, .direct = true};
+	bool direct = dir_direct_io();
+	uint8_t *data = NULL, *back = NULL, *newer = NULL;
+	struct iovec v, r, rv[4];
+	struct svm_store *st;
+	uint64_t db, fb;
+	char path[128];
+	int fd;
+
+	if (!direct)
+		printf("store: test_dir takes no O_DIRECT: direct reads checked as buffered\n");
+	snprintf(path, sizeof(path), "%s/direct.img", test_dir);
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	if (posix_memalign((void **)&data, 4096, 2 * mib) ||
+	    posix_memalign((void **)&back, 4096, 2 * mib + 4096) ||
+	    posix_memalign((void **)&newer, 4096, 2 * mib)) {
+		CHECK(!"out of memory");
+		goto free_bufs;
+	}
+	fill(data, 2 * mib, 1);
+	fill(newer, 2 * mib, 2);
+	v = (struct iovec){data, 2 * mib};
+	r = (struct iovec){back, 2 * mib};
+
+	/* written back, then dirty in the cache over it: the direct read sees the dirty data */
+	CHECK_EQ(svm_store_writev(st, &v, 1, mib, 2 * mib, true), 0);
+	v.iov_base = newer;
+	CHECK_EQ(svm_store_writev(st, &v, 1, mib, mib, false), 0);
+	memset(back, 0, 2 * mib);
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, 2 * mib), 0);
+	CHECK(!memcmp(back, newer, mib) && !memcmp(back + mib, data + mib, mib));
+	CHECK_EQ(svm_store_direct_bytes(st), direct ? 2 * mib : 0);
+	CHECK_EQ(svm_store_direct_fallbacks(st), direct ? 0 : 1);
+
+	/* a buffered read (the page cache) after direct reads still sees the newest data */
+	memset(back, 0, mib);
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, 4096), 0); /* short: buffered */
+	CHECK(!memcmp(back, newer, 4096));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && pread(fd, back, mib, mib) == (ssize_t)mib && !memcmp(back, newer, mib));
+	if (fd >= 0)
+		close(fd);
+
+	/* a write through another O_DIRECT fd (another writer): the direct read sees it */
+	fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	if (fd >= 0 && direct) {
+		CHECK(pwrite(fd, data, mib, 4 * mib) == (ssize_t)mib);
+		memset(back, 0, mib);
+		CHECK_EQ(svm_store_readv(st, &r, 1, 4 * mib, mib), 0);
+		CHECK(!memcmp(back, data, mib));
+	}
+	if (fd >= 0)
+		close(fd);
+
+	/* unaligned offset, length, buffer; too short; too many iovecs: buffered, same bytes */
+	db = svm_store_direct_bytes(st);
+	fb = svm_store_direct_fallbacks(st);
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib + 512 + 100, len), 0); /* offset */
+	CHECK(!memcmp(back, newer + 612, len));
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, len + 100), 0); /* length */
+	CHECK(!memcmp(back, newer, len + 100));
+	r.iov_base = back + 100; /* buffer */
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, len), 0);
+	CHECK(!memcmp(back + 100, newer, len));
+	r.iov_base = back;
+	rv[0] = (struct iovec){back, 4096};
+	rv[1] = (struct iovec){back + 8192 + 100, len - 4096}; /* one iovec misaligned */
+	CHECK_EQ(svm_store_readv(st, rv, 2, mib, len), 0);
+	CHECK(!memcmp(back, newer, 4096) && !memcmp(back + 8192 + 100, newer + 4096, len - 4096));
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, len - 4096), 0); /* short: not even tried */
+	CHECK_EQ(svm_store_direct_bytes(st), db);
+	CHECK_EQ(svm_store_direct_fallbacks(st), fb + 4);
+	/* several aligned iovecs: direct */
+	rv[0] = (struct iovec){back + mib, len / 2};
+	rv[1] = (struct iovec){back, len / 2};
+	rv[2] = (struct iovec){back + 2 * mib, 4096}; /* past the transfer: clipped off */
+	CHECK_EQ(svm_store_readv(st, rv, 3, mib, len), 0);
+	CHECK(!memcmp(back + mib, newer, len / 2) && !memcmp(back, newer + len / 2, len / 2));
+	CHECK_EQ(svm_store_direct_bytes(st), db + (direct ? len : 0));
+
+	/* a punched hole reads as zeroes */
+	CHECK_EQ(svm_store_discard(st, mib, mib), 0);
+	memset(back, 0xff, mib);
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, mib), 0);
+	CHECK(back[0] == 0 && !memcmp(back, back + 1, mib - 1));
+	svm_store_close(st);
+
+	/* direct=no: never direct */
+	a.direct = false;
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	CHECK_EQ(svm_store_readv(st, &r, 1, 2 * mib, mib), 0);
+	CHECK(!memcmp(back, data + mib, mib));
+	CHECK(svm_store_direct_bytes(st) == 0 && svm_store_direct_fallbacks(st) == 0);
+	svm_store_close(st);
+free_bufs:
+	free(data);
+	free(back);
+	free(newer);
+}
+
 void store_test(void)
 {
 	struct svm_store_open_args a = {.min_bytes = 1 << 20, .create = true};
@@ -246,6 +384,9 @@ void store_test(void)
 	svm_store_close(st);
 
 	many_iovecs();
+	test_log_capture(); /* the close line of a direct store */
+	direct_reads();
+	test_log_restore();
 	discard_probe();
 	phys_block_size();
 	extents();
