@@ -10,28 +10,29 @@
 #   svm        user:svm, hw_max_sectors=2048, the default cfgstring
 #   svmdirect  user:svm, hw_max_sectors=2048, cfgstring direct=yes
 #   svmbuf     user:svm, hw_max_sectors=2048, cfgstring direct=no
-# (SVM_SEQ_LUNS picks and orders them, default "svm svmdirect fileio").
+# (SVM_SEQ_LUNS picks and orders them, default "svmbuf svm fileio").
 # fio (libaio, direct=1, bs=1M, iodepth=8, 2 s ramp + SVM_SEQ_TIME s,
 # default 10) runs seqwrite and seqread on every LUN, one LUN after the
 # other, in SVM_SEQ_ROUNDS (default 3) interleaved rounds: odd rounds
 # seqwrite then seqread with the LUNs in the given order, even rounds the
-# mirror image.  Before every job: sync and drop_caches (tests/bench/mark),
-# which also records guest CPU ticks and tcmu-runner's CPU ticks.
+# mirror image.  Before every job: sync and drop_caches (tests/bench/mark
+# through tests/bench/seq-mark), which also record guest CPU ticks and
+# tcmu-runner's CPU ticks, user and kernel, and its page faults.
 #
-# Then, unless SVM_SEQ_PROFILE=0: perf profiles (cpu-clock, whole guest,
-# call graphs, 6 s once the disk moves, in a 30 s job) of 1 MiB sequential
-# reads and writes on each LUN, one after the other (perf-seqread-LUN.txt
-# by comm,dso,sym; -children.txt with callers' shares; -comm.txt); and the
-# LUNs are deleted so that tcmu-runner logs each svm LUN's counters
-# (tcmu-runner.log: the close lines).
+# Then the LUNs are deleted, so that tcmu-runner logs each svm LUN's
+# counters (tcmu-runner.log: the close lines, and the store's direct-read
+# line).  No perf profile: in this TCG guest, perf started next to the fio
+# job recorded an idle guest, and perf started disabled first and enabled
+# through its control fifo wrote reports with nothing in them (2026-12-01);
+# the CPU split comes from /proc instead (tests/bench/seq-mark).
 #
 # Environment (passed in by run-vm as SVM_*):
 #   SVM_SEQ_SVM_SO   handler_svm.so to load (default build/'s; a copy outside
 #                    /tmp and /run, so that a rebuild does not change it)
-#   SVM_SEQ_SIZE, SVM_SEQ_ROUNDS, SVM_SEQ_TIME, SVM_SEQ_LUNS, SVM_SEQ_PROFILE
+#   SVM_SEQ_SIZE, SVM_SEQ_ROUNDS, SVM_SEQ_TIME, SVM_SEQ_LUNS
 #
-# Results in $SVM_OUTDIR/results/ (fio JSON, marks.tsv, devices.tsv,
-# perf-*.txt, tcmu-runner.log) and a table in $SVM_OUTDIR/seq.md.  Fails
+# Results in $SVM_OUTDIR/results/ (fio JSON, marks.tsv, tcmu.tsv,
+# devices.tsv, tcmu-runner.log) and a table in $SVM_OUTDIR/seq.md.  Fails
 # only when it could not measure.
 # shellcheck disable=SC2317
 set -euo pipefail
@@ -44,14 +45,13 @@ vm_on_fail() { vm_dump_state; }
 SIZE=${SVM_SEQ_SIZE:-512M}
 ROUNDS=${SVM_SEQ_ROUNDS:-3}
 TIME=${SVM_SEQ_TIME:-10}
-PROFILE=${SVM_SEQ_PROFILE:-1}
-read -r -a LUNS <<<"${SVM_SEQ_LUNS:-svm svmdirect fileio}"
+read -r -a LUNS <<<"${SVM_SEQ_LUNS:-svmbuf svm fileio}"
 SVM_SO=${SVM_SEQ_SVM_SO:-$SVM_REPO/build/handler_svm.so}
 RES=$SVM_OUTDIR/results
 STORE=/var/lib/svm-seq
-MARK=$SVM_REPO/tests/bench/mark
+MARK=$SVM_REPO/tests/bench/seq-mark
 mkdir -p "$RES"
-vm_require_file "$SVM_SO" "$MARK"
+vm_require_file "$SVM_SO" "$MARK" "$SVM_REPO/tests/bench/mark"
 size_bytes=$(numfmt --from=iec "$SIZE")
 {
 	echo "guest_kernel: $(uname -r)"
@@ -115,6 +115,7 @@ cat "$RES/devices.tsv" >&2
 
 export SVM_BENCH_RES=$RES SVM_BENCH_TCMU_PID=$SVM_TCMU_PID
 printf 'event\tphase\tround\tlun\tepoch\tcpu_busy\tcpu_total\ttcmu_ticks\n' >"$RES/marks.tsv"
+printf 'event\tphase\tround\tlun\tutime\tstime\tminflt\tmajflt\n' >"$RES/tcmu.tsv"
 WORK=/tmp/svm-seq-fio
 mkdir -p "$WORK"
 run_phase() {
@@ -150,57 +151,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 vm_tcmu_alive || fail "tcmu-runner died"
 
-moving() {
-	# moving DEV: succeed once DEV has completed I/O since the last call (/sys/block/X/stat)
-	local st
-	read -r -a st <"/sys/block/${1#/dev/}/stat"
-	local now=$((st[2] + st[6]))
-	[ "${MOVED_LAST:-$now}" != "$now" ] && return 0
-	MOVED_LAST=$now
-	return 1
-}
-profile() {
-	# per LUN and direction: fio runs 30 s; once the disk moves, perf
-	# records the whole guest for 6 s with call graphs
-	local lun rw i
-	for lun in "${LUNS[@]}"; do
-		for rw in read write; do
-			sync
-			echo 3 >/proc/sys/vm/drop_caches
-			fio --name="prof-$lun" --filename="${DEV[$lun]}" --ioengine=libaio --direct=1 \
-				--bs=1M --iodepth=8 --rw="$rw" --time_based --runtime=30 \
-				--output=/dev/null </dev/null &
-			MOVED_LAST=
-			moving "${DEV[$lun]}" || true
-			for ((i = 0; i < 60; i++)); do
-				sleep 0.5
-				! moving "${DEV[$lun]}" || break
-			done
-			sleep 2
-			perf record -q -a -g -e cpu-clock -F 499 -o "/tmp/perf-$rw-$lun.data" -- sleep 6 \
-				</dev/null >/dev/null 2>&1 || vm_log "perf record failed for $lun $rw"
-			wait
-			perf report -q -i "/tmp/perf-$rw-$lun.data" --stdio --no-children -g none \
-				--sort comm,dso,sym 2>/dev/null | sed '/^$/d' | head -n 200 \
-				>"$RES/perf-seq$rw-$lun.txt" || true
-			perf report -q -i "/tmp/perf-$rw-$lun.data" --stdio --children -g none \
-				--sort sym 2>/dev/null | sed '/^$/d' | head -n 150 \
-				>"$RES/perf-seq$rw-$lun-children.txt" || true
-			perf report -q -i "/tmp/perf-$rw-$lun.data" --stdio --no-children -g none \
-				--sort comm 2>/dev/null | sed '/^$/d' >"$RES/perf-seq$rw-$lun-comm.txt" || true
-		done
-	done
-}
-if [ "$PROFILE" = 1 ]; then
-	if command -v perf >/dev/null 2>&1 && perf --version >/dev/null 2>&1; then
-		timeout -k 5 $((${#LUNS[@]} * 150 + 60)) bash -c \
-			"$(declare -p DEV LUNS RES); $(declare -f moving profile vm_log); profile" ||
-			vm_log "profiling failed or timed out (ignored)"
-	else
-		vm_log "perf not usable: no profile"
-	fi
-fi
-
 # delete the LUNs: tcmu-runner logs each svm LUN's counters when it closes
 for lun in "${LUNS[@]}"; do
 	[ "$lun" = fileio ] || vm_tcli "/backstores/user:svm delete $lun" || vm_log "cannot delete $lun"
@@ -215,10 +165,14 @@ marks = {}
 for line in open(os.path.join(res, "marks.tsv")).read().splitlines()[1:]:
     ev, ph, rd, lun, ep, busy, tot, tcmu = line.split("\t")
     marks[(ph, rd, lun, ev)] = (float(ep), int(busy), int(tot), int(tcmu))
+split = {}
+for line in open(os.path.join(res, "tcmu.tsv")).read().splitlines()[1:]:
+    ev, ph, rd, lun, ut, st, mi, ma = line.split("\t")
+    split[(ph, rd, lun, ev)] = (int(ut), int(st), int(mi), int(ma))
 clk = os.sysconf("SC_CLK_TCK")
 rows = {}
-print("| phase | round | LUN | MiB/s | clat mean ms | clat p99 ms | guest CPU busy | tcmu-runner CPU | tcmu-runner CPU s per GiB |")
-print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| phase | round | LUN | MiB/s | clat mean ms | clat p99 ms | guest CPU busy | tcmu-runner CPU | tcmu-runner CPU s per GiB | of it user / kernel | tcmu-runner page faults per MiB |")
+print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for ph in ("seqwrite", "seqread"):
     for rd in range(1, rounds + 1):
         t = open(os.path.join(res, "%s-r%d.json" % (ph, rd))).read()
@@ -232,10 +186,16 @@ for ph in ("seqwrite", "seqread"):
             mibs = x["bw_bytes"] / 2 ** 20
             gib = mibs * wall / 1024  # the job's rate over its whole window, ramp included
             rows.setdefault((ph, lun), []).append(mibs)
-            print("| %s | %d | %s | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %s |" % (
+            a, b = split.get((ph, str(rd), lun, "start")), split.get((ph, str(rd), lun, "end"))
+            us, fl = "-", "-"
+            if a and b and (b[0] - a[0]) + (b[1] - a[1]) > 0:
+                us = "%.0f%% / %.0f%%" % (100.0 * (b[0] - a[0]) / ((b[0] - a[0]) + (b[1] - a[1])),
+                                          100.0 * (b[1] - a[1]) / ((b[0] - a[0]) + (b[1] - a[1])))
+                fl = "%.0f" % ((b[2] - a[2]) / (gib * 1024)) if gib > 0 else "-"
+            print("| %s | %d | %s | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %s | %s | %s |" % (
                 ph, rd, lun, mibs, x["clat_ns"]["mean"] / 1e6,
                 x["clat_ns"]["percentile"]["99.000000"] / 1e6, busy, 100.0 * tcmu_s / wall,
-                "%.1f" % (tcmu_s / gib) if gib > 0 else "-"))
+                "%.1f" % (tcmu_s / gib) if gib > 0 else "-", us, fl))
 print()
 ref = "fileio" if "fileio" in luns else None
 print("| phase | LUN | MiB/s per round | / fileio per round |")
