@@ -10,6 +10,9 @@
 #   svm        user:svm, hw_max_sectors=2048, the default cfgstring
 #   svmdirect  user:svm, hw_max_sectors=2048, cfgstring direct=yes
 #   svmbuf     user:svm, hw_max_sectors=2048, cfgstring direct=no
+#   svmserial  user:svm, hw_max_sectors=2048, the default cfgstring, on a
+#              store named svmserial.img (an experiment build may treat
+#              such stores differently, docs/tuning.md)
 # (SVM_SEQ_LUNS picks and orders them, default "svmbuf svm fileio").
 # fio (libaio, direct=1, bs=1M, iodepth=8, 2 s ramp + SVM_SEQ_TIME s,
 # default 10) runs seqwrite and seqread on every LUN, one LUN after the
@@ -90,7 +93,7 @@ for lun in "${LUNS[@]}"; do
 			fail "cannot create $lun"
 		BS[$lun]=/backstores/fileio/$lun
 		;;
-	svm | svmdirect | svmbuf)
+	svm | svmdirect | svmbuf | svmserial)
 		cfg=$STORE/$lun.img
 		[ "$lun" != svmdirect ] || cfg="$cfg;direct=yes"
 		[ "$lun" != svmbuf ] || cfg="$cfg;direct=no"
