@@ -49,6 +49,26 @@ static int null_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 	}
 }
 
+/*
+ * Never reached for fio's READ/WRITE (handle_cmd answers them), but
+ * tcmu-runner 1.5.4 takes a handler without read/write/flush for a
+ * passthrough-only one (tcmur_handler_is_passthrough_only) and then
+ * emulates nothing, not even INQUIRY. Complete at once, as handle_cmd does.
+ */
+static int null_rw(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
+		   size_t iov_cnt, size_t len, off_t off)
+{
+	(void)iov, (void)iov_cnt, (void)len, (void)off;
+	tcmur_cmd_complete(dev, cmd, TCMU_STS_OK);
+	return TCMU_STS_OK;
+}
+
+static int null_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
+{
+	tcmur_cmd_complete(dev, cmd, TCMU_STS_OK);
+	return TCMU_STS_OK;
+}
+
 static struct tcmur_handler null_handler = {
 	.name = "tcmu-svm benchmark instrument: answers I/O without doing any",
 	.subtype = "svmnull",
@@ -58,6 +78,9 @@ static struct tcmur_handler null_handler = {
 	.close = null_close,
 	.nr_threads = 0,
 	.handle_cmd = null_handle_cmd,
+	.read = null_rw,
+	.write = null_rw,
+	.flush = null_flush,
 };
 
 __attribute__((visibility("default"))) int handler_init(void)
