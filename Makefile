@@ -194,6 +194,16 @@ bench-seq: $(BUILD)/handler_svm.so
 bench-threads: $(BUILD)/handler_svm.so
 	tests/bench/threads-run
 
+# The TCMU ceiling: a handler that does no work (tests/bench/null) vs svm vs LIO fileio, one VM run
+.PHONY: bench-ceiling
+bench-ceiling: $(BUILD)/handler_svm.so $(BUILD)/bench/handler_svmnull.so
+	tests/vm/run-vm -t 2400 -m 4096 -o $(BUILD)/bench-ceiling tests/bench/ceiling-guest.sh
+	@cat $(BUILD)/bench-ceiling/ceiling.md
+
+$(BUILD)/bench/handler_svmnull.so: tests/bench/null/handler_svmnull.c handler/tcmu_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
+
 format:
 	clang-format -i handler/*.[ch] tests/unit/*.[ch] xcopy/*.[ch] tests/fuzz/*.c \
 		cli/*.[ch] tests/cli/*.[ch]

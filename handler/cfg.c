@@ -46,7 +46,7 @@ static int parse_bool(const char *key, const char *val, bool *out, char **reason
 			  val, key);
 }
 
-int svm_cfg_parse_threads(const char *str, unsigned *out, char **reason)
+int svm_cfg_parse_threads(const char *var, const char *str, unsigned *out, char **reason)
 {
 	/* digits only, at most three of them: no sign, blank or overflow to reject later */
 	_Static_assert(SVM_THREADS_MAX < 1000, "SVM_THREADS_MAX must have at most 3 digits");
@@ -54,7 +54,7 @@ int svm_cfg_parse_threads(const char *str, unsigned *out, char **reason)
 	unsigned long v = len && len <= 3 && !str[len] ? strtoul(str, NULL, 10) : 0;
 
 	if (v < 1 || v > SVM_THREADS_MAX)
-		return svm_reason(reason, -EINVAL, "SVM_THREADS='%s' is not a number from 1 to %d",
+		return svm_reason(reason, -EINVAL, "%s='%s' is not a number from 1 to %d", var,
 				  str ? str : "", SVM_THREADS_MAX);
 	*out = (unsigned)v;
 	return 0;

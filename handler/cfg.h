@@ -90,11 +90,12 @@ int svm_cfg_format(const struct svm_cfg *cfg, char *buf, size_t len);
 bool svm_cfg_same_store(const char *a, const char *b);
 
 /*
- * Parse the SVM_THREADS setting (worker threads per LUN): a decimal number
- * from 1 to SVM_THREADS_MAX. Pure, never blocks. Returns 0 with *out set,
- * or -EINVAL with *reason set to a malloc'd sentence.
+ * Parse a thread count setting (SVM_THREADS, SVM_LUN_THREADS; var names it
+ * in the reason): a decimal number from 1 to SVM_THREADS_MAX. Pure, never
+ * blocks. Returns 0 with *out set, or -EINVAL with *reason set to a
+ * malloc'd sentence.
  */
-int svm_cfg_parse_threads(const char *str, unsigned *out, char **reason);
+int svm_cfg_parse_threads(const char *var, const char *str, unsigned *out, char **reason);
 
 /* asprintf into *reason (if reason is non-NULL); returns err, for one-line error exits. */
 int svm_reason(char **reason, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -125,12 +125,16 @@
 #define SVM_MOVER_CHUNK_BYTES (1u << 20)
 
 /*
- * Worker threads per LUN (handler/pool.h): the most commands of one LUN
- * that wait on its store at once. Idle ones sleep. Overridden by
- * tcmu-runner's environment SVM_THREADS (docs/tuning.md).
+ * Worker threads (handler/pool.h): one pool per tcmu-runner, shared by all
+ * its svm LUNs (SVM_THREADS_DEFAULT threads), of which one LUN uses at most
+ * SVM_LUN_THREADS_DEFAULT at once: the most commands of one LUN that wait
+ * on its store side by side, and what a LUN whose store hangs can hold.
+ * Idle workers sleep. Overridden by tcmu-runner's environment SVM_THREADS
+ * and SVM_LUN_THREADS (docs/tuning.md); both at most SVM_THREADS_MAX.
  */
-#define SVM_THREADS_DEFAULT 16
-#define SVM_THREADS_MAX	    256
+#define SVM_THREADS_DEFAULT	32
+#define SVM_LUN_THREADS_DEFAULT 16
+#define SVM_THREADS_MAX		256
 /*
  * Writes the page cache absorbs run on tcmu-runner's command thread. When
  * the moving average of their time there (each write weighs
@@ -186,7 +190,7 @@
 #define SVM_XCOPY_MAX_BYTES	    (512u << 20)
 /*
  * TOTAL CONCURRENT COPIES and MAXIMUM (IDENTIFIED) CONCURRENT COPIES: a copy
- * holds one of the LUN's worker threads while it runs (SVM_THREADS_DEFAULT).
+ * holds one of the LUN's worker threads while it runs (SVM_LUN_THREADS_DEFAULT).
  */
 #define SVM_XCOPY_MAX_CONCURRENT 16
 /*

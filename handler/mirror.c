@@ -15,7 +15,8 @@
 struct svm_mirror {
 	struct svm_store *pri, *sec;
 	struct svm_rangelock *lock;
-	struct svm_pool *pool; /* secondary writes */
+	struct svm_pool *pool; /* secondary writes: its own threads, never the LUNs' */
+	struct svm_pool_queue *queue;
 	uint64_t size, chunk, nchunks;
 	uint64_t cursor; /* atomic: the pass has passed [0, cursor) */
 	uint8_t *done;	 /* atomic per chunk: covered whole by a write ahead of the cursor */
@@ -91,9 +92,14 @@ int svm_mirror_create(const struct svm_mirror_params *p, struct svm_mirror **out
 	ret = svm_pool_create(SVM_MIGRATE_MIRROR_THREADS, "mirror", &m->pool);
 	if (ret)
 		goto free_mirror;
+	ret = svm_pool_queue_open(m->pool, SVM_MIGRATE_MIRROR_THREADS, &m->queue);
+	if (ret)
+		goto destroy_pool;
 	*out = m;
 	return 0;
 
+destroy_pool:
+	svm_pool_destroy(m->pool);
 free_mirror:
 	free_maps(m);
 	return svm_reason(reason, ret, "cannot set up the mirror: %s", strerror(-ret));
@@ -103,6 +109,7 @@ void svm_mirror_destroy(struct svm_mirror *m)
 {
 	if (!m)
 		return;
+	svm_pool_queue_close(m->queue);
 	svm_pool_destroy(m->pool);
 	free_maps(m);
 }
@@ -270,7 +277,7 @@ static int both(struct svm_mirror *m, struct sec_job *j, int (*prim)(struct sec_
 		ret = prim(j);
 		goto destroy_job;
 	}
-	svm_pool_submit(m->pool, &j->job);
+	svm_pool_submit(m->queue, &j->job);
 	ret = prim(j);
 	pthread_mutex_lock(&j->lock);
 	while (!j->finished)

@@ -10,9 +10,9 @@
  *     turn slow: then they go to the pool for a while);
  *   - other READ/WRITE and SYNCHRONIZE CACHE that pass their checks are
  *     declined (TCMU_STS_NOT_HANDLED), so the runner's generic path calls
- *     svm_read / svm_write / svm_flush, which queue them on the LUN's worker
- *     pool (handler/pool.h); the worker completes them with
- *     tcmur_cmd_complete();
+ *     svm_read / svm_write / svm_flush, which queue them on the LUN's queue
+ *     of the worker pool (handler/pool.h: one pool per runner, shared by
+ *     its LUNs); the worker completes them with tcmur_cmd_complete();
  *   - other commands that block on a store are queued on the pool too,
  *     completed through the same callback the runner sets for its generic
  *     path (see runner_done).
@@ -53,7 +53,7 @@ struct svm_slot;
 /* What an open LUN holds. */
 struct svm_dev {
 	struct svm_lun *lun;
-	struct svm_pool *pool;
+	struct svm_pool_queue *queue; /* this LUN's jobs on the runner's pool */
 	struct svm_slot *slot;
 	struct svm_cfg cfg;	     /* as accepted at open or by a later dev_config; slot's cfg_lock */
 	char dir[PATH_MAX];	     /* the device's configfs directory, "" if unknown */
@@ -92,8 +92,47 @@ struct svm_slot {
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct svm_slot *registry;
 
-static unsigned svm_threads = SVM_THREADS_DEFAULT; /* workers per LUN, set by handler_init */
+/* Set by handler_init: the pool's workers, and how many of them one LUN may use at once. */
+static unsigned svm_threads = SVM_THREADS_DEFAULT;
+static unsigned svm_lun_threads = SVM_LUN_THREADS_DEFAULT;
+/* The worker pool of this runner: made by the first open, freed by the last close. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct svm_pool *pool;
+static unsigned pool_users;
 static bool ctl_started; /* the control socket is served (once per process) */
+
+/* A queue of this runner's pool (started if need be) for a LUN. 0 or -errno. Blocks briefly. */
+static int pool_queue_open(struct svm_pool_queue **out)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&pool_lock);
+	if (!pool)
+		ret = svm_pool_create(svm_threads, "io", &pool);
+	if (!ret)
+		ret = svm_pool_queue_open(pool, svm_lun_threads, out);
+	if (!ret)
+		pool_users++;
+	else if (!pool_users) {
+		svm_pool_destroy(pool);
+		pool = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return ret;
+}
+
+/* Close a LUN's queue (runs what it still holds); the last one stops the pool. Blocks. */
+static void pool_queue_close(struct svm_pool_queue *q, struct svm_pool_stats *pool_st)
+{
+	svm_pool_queue_close(q);
+	pthread_mutex_lock(&pool_lock);
+	svm_pool_get_stats(pool, pool_st);
+	if (!--pool_users) {
+		svm_pool_destroy(pool);
+		pool = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+}
 
 /* The slot of dev, created on first use. NULL if out of memory. Main loop / recovery thread. */
 static struct svm_slot *slot_get(struct tcmu_device *dev)
@@ -406,6 +445,7 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 	char *reason = NULL, *config = NULL, store[PATH_MAX], svmlog[PATH_MAX];
 	bool moved;
 	struct svm_lun_geom g;
+	struct svm_pool_stats pst;
 	struct svm_dev *d = NULL;
 	int ret;
 
@@ -460,13 +500,13 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 	ret = svm_lun_open(&p, &d->lun, &reason);
 	if (ret)
 		goto free_cfg;
-	ret = svm_pool_create(svm_threads, "lun", &d->pool);
+	ret = pool_queue_open(&d->queue);
 	if (ret)
 		goto close_lun;
 	svm_lun_set_mover(d->lun, d->cfg.mover);
 	ret = svm_registry_add(d->lun, d->cfg.xcopy_group);
 	if (ret)
-		goto destroy_pool;
+		goto close_queue;
 	pthread_mutex_init(&d->mig_lock, NULL);
 	migrate_hooks(d, &hooks, svmlog);
 	ret = svm_migration_reopen(d->lun, &hooks, &d->mig, &reason);
@@ -492,8 +532,8 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 remove_lun:
 	pthread_mutex_destroy(&d->mig_lock);
 	svm_registry_remove(d->lun);
-destroy_pool:
-	svm_pool_destroy(d->pool);
+close_queue:
+	pool_queue_close(d->queue, &pst);
 close_lun:
 	svm_lun_close(d->lun);
 free_cfg:
@@ -511,7 +551,7 @@ static void svm_close(struct tcmu_device *dev)
 {
 	struct svm_slot *slot = tcmur_dev_get_private(dev);
 	uint64_t moved[SVM_MOVER_KINDS];
-	struct svm_pool_stats st;
+	struct svm_pool_stats st, pst;
 	struct svm_dev *d;
 
 	if (!slot)
@@ -530,17 +570,22 @@ static void svm_close(struct tcmu_device *dev)
 	pthread_mutex_unlock(&d->mig_lock);
 	pthread_mutex_destroy(&d->mig_lock);
 	svm_registry_remove(d->lun); /* waits for copies of other LUNs that use this one */
-	svm_pool_get_stats(d->pool, &st);
-	svm_pool_destroy(d->pool); /* runs what is queued, joins the threads */
+	svm_pool_queue_get_stats(d->queue, &st);
+	pool_queue_close(d->queue, &pst); /* runs what is queued, waits for it */
 	svm_lun_moves(d->lun, moved);
+	/* tcmu-runner cuts a log line at 256 bytes: three short ones */
 	tcmu_dev_info(dev,
 		      "svm: LUN on %s closed; %llu reads/writes on the command thread (cached "
-		      "writes moved to the pool %llu times); worker pool: %llu commands, %llu "
-		      "thread wake-ups, at most %u at once; EXTENDED COPY moved %llu bytes by "
-		      "bounce, %llu by kernel, %llu by reflink\n",
+		      "writes moved to the pool %llu times), %llu commands on the worker pool, "
+		      "at most %u at once\n",
 		      svm_lun_source(d->lun), (unsigned long long)d->inline_rw,
-		      (unsigned long long)d->backoffs, (unsigned long long)st.started,
-		      (unsigned long long)st.wakeups, st.max_busy,
+		      (unsigned long long)d->backoffs, (unsigned long long)st.started, st.max_busy);
+	tcmu_dev_info(dev, "svm: the runner's worker pool so far: %llu commands, %llu thread "
+		      "wake-ups, at most %u at once\n",
+		      (unsigned long long)pst.started, (unsigned long long)pst.wakeups,
+		      pst.max_busy);
+	tcmu_dev_info(dev, "svm: EXTENDED COPY moved %llu bytes by bounce, %llu by kernel, %llu by "
+		      "reflink\n",
 		      (unsigned long long)moved[SVM_MOVER_BOUNCE],
 		      (unsigned long long)moved[SVM_MOVER_KERNEL],
 		      (unsigned long long)moved[SVM_MOVER_REFLINK]);
@@ -849,7 +894,7 @@ typedef void (*svm_done_fn)(struct tcmu_device *dev, struct tcmur_cmd *cmd, int 
  */
 static svm_done_fn runner_done;
 
-/* A command queued on the pool. It holds the LUN itself: close destroys the pool first. */
+/* A command queued on the pool. It holds the LUN itself: close drains its queue first. */
 struct cmd_job {
 	struct svm_pool_job job; /* first: the pool hands this back */
 	struct tcmu_device *dev;
@@ -881,7 +926,7 @@ static int queue_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cm
 	j->dev = dev;
 	j->d = d;
 	j->rcmd = rcmd;
-	svm_pool_submit(d->pool, &j->job);
+	svm_pool_submit(d->queue, &j->job);
 	return TCMU_STS_OK;
 }
 
@@ -1047,25 +1092,37 @@ static struct tcmur_handler svm_handler = {
 	.flush = svm_flush,
 };
 
-__attribute__((visibility("default"))) int handler_init(void)
+/* A thread count from tcmu-runner's environment variable var, or def (a bad value is logged). */
+static unsigned threads_setting(const char *var, unsigned def)
 {
-	const char *env = getenv("SVM_THREADS");
+	const char *env = getenv(var);
 	char *reason = NULL;
 	unsigned n;
 
-	svm_log_set_sink(svm_log_to_runner);
-	svm_threads = SVM_THREADS_DEFAULT;
-	if (env) {
-		if (svm_cfg_parse_threads(env, &n, &reason)) {
-			tcmu_err_message(NULL, __func__, __LINE__, "svm: %s; using %d\n",
-					 reason ? reason : "bad SVM_THREADS", SVM_THREADS_DEFAULT);
-			free(reason);
-		} else {
-			svm_threads = n;
-		}
+	if (!env)
+		return def;
+	if (svm_cfg_parse_threads(var, env, &n, &reason)) {
+		tcmu_err_message(NULL, __func__, __LINE__, "svm: %s; using %u\n",
+				 reason ? reason : "bad thread count", def);
+		free(reason);
+		return def;
 	}
-	tcmu_info_message(NULL, __func__, __LINE__, "svm: up to %u worker threads per LUN\n",
-			  svm_threads);
+	return n;
+}
+
+__attribute__((visibility("default"))) int handler_init(void)
+{
+	const char *env;
+	char *reason = NULL;
+
+	svm_log_set_sink(svm_log_to_runner);
+	svm_threads = threads_setting("SVM_THREADS", SVM_THREADS_DEFAULT);
+	svm_lun_threads = threads_setting("SVM_LUN_THREADS", SVM_LUN_THREADS_DEFAULT);
+	if (svm_lun_threads > svm_threads)
+		svm_lun_threads = svm_threads; /* the pool has no more */
+	tcmu_info_message(NULL, __func__, __LINE__,
+			  "svm: %u worker threads, shared by all LUNs; at most %u for one LUN\n",
+			  svm_threads, svm_lun_threads);
 	env = getenv("SVM_RUN_DIR");
 	if (!__atomic_exchange_n(&ctl_started, true, __ATOMIC_ACQ_REL) &&
 	    svm_ctl_start(env && *env ? env : SVM_CTL_RUN_DIR, ctl_serve, &reason)) {

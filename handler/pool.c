@@ -9,12 +9,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+struct svm_pool_queue {
+	struct svm_pool *p;
+	struct svm_pool_job *head, **tail;
+	unsigned queued, busy, max_busy;
+	bool listed;				 /* on the pool's ready list */
+	struct svm_pool_queue *ready_next, *ready_prev;
+	bool closing;
+	pthread_cond_t drained_cond; /* close, until nothing is queued or running */
+	struct svm_pool_stats st;
+};
+
 struct svm_pool {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* everything here and in the queues */
 	pthread_cond_t work_cond;  /* sleeping workers */
 	pthread_cond_t ready_cond; /* svm_pool_create, until every worker sleeps */
-	struct svm_pool_job *head, **tail;
-	unsigned nthreads, queued;
+	/* Queues with a job that may start now, in the order they take turns. */
+	struct svm_pool_queue *ready_head, *ready_tail;
+	unsigned ready_jobs; /* jobs that may start now, over all queues */
+	unsigned nthreads;
 	unsigned idle;	 /* workers inside the sleep loop */
 	unsigned tokens; /* of those, how many were told to wake */
 	unsigned busy;	 /* jobs running */
@@ -24,14 +37,74 @@ struct svm_pool {
 	pthread_t threads[];
 };
 
+/* Jobs of q that may start now: queued ones, up to its free share. */
+static unsigned startable(const struct svm_pool_queue *q)
+{
+	unsigned room = q->max_busy - q->busy;
+
+	return q->queued < room ? q->queued : room;
+}
+
+static void ready_unlink(struct svm_pool *p, struct svm_pool_queue *q)
+{
+	*(q->ready_prev ? &q->ready_prev->ready_next : &p->ready_head) = q->ready_next;
+	*(q->ready_next ? &q->ready_next->ready_prev : &p->ready_tail) = q->ready_prev;
+	q->ready_next = q->ready_prev = NULL;
+	q->listed = false;
+}
+
+static void ready_append(struct svm_pool *p, struct svm_pool_queue *q)
+{
+	q->ready_next = NULL;
+	q->ready_prev = p->ready_tail;
+	*(p->ready_tail ? &p->ready_tail->ready_next : &p->ready_head) = q;
+	p->ready_tail = q;
+	q->listed = true;
+}
+
+/* After q changed: keep ready_jobs and the ready list right. before: startable(q) before. */
+static void requeue(struct svm_pool *p, struct svm_pool_queue *q, unsigned before)
+{
+	unsigned after = startable(q);
+
+	p->ready_jobs = p->ready_jobs - before + after;
+	if (after && !q->listed)
+		ready_append(p, q);
+	else if (!after && q->listed)
+		ready_unlink(p, q);
+}
+
+/* Take the next job, from the queue whose turn it is (then it goes last). Pool locked. */
+static struct svm_pool_job *take(struct svm_pool *p, struct svm_pool_queue **qp)
+{
+	struct svm_pool_queue *q = p->ready_head;
+	unsigned before = startable(q);
+	struct svm_pool_job *job = q->head;
+
+	q->head = job->next;
+	if (!q->head)
+		q->tail = &q->head;
+	q->queued--;
+	q->st.started++;
+	if (++q->busy > q->st.max_busy)
+		q->st.max_busy = q->busy;
+	ready_unlink(p, q); /* round robin: it goes to the end, if it still has work */
+	p->ready_jobs -= before;
+	requeue(p, q, 0);
+	*qp = q;
+	return job;
+}
+
 static void *worker(void *arg)
 {
 	struct svm_pool *p = arg;
+	struct svm_pool_queue *q;
 	struct svm_pool_job *job;
+	unsigned before;
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->head && !p->stopping) {
+		while (!p->ready_jobs && !p->stopping) {
 			if (++p->idle == p->nthreads)
 				pthread_cond_signal(&p->ready_cond);
 			while (!p->tokens && !p->stopping)
@@ -40,13 +113,9 @@ static void *worker(void *arg)
 				p->tokens--;
 			p->idle--;
 		}
-		job = p->head;
-		if (!job)
-			break; /* stopping, queue drained */
-		p->head = job->next;
-		if (!p->head)
-			p->tail = &p->head;
-		p->queued--;
+		if (!p->ready_jobs)
+			break; /* stopping, nothing left */
+		job = take(p, &q);
 		p->st.started++;
 		if (++p->busy > p->st.max_busy)
 			p->st.max_busy = p->busy;
@@ -54,29 +123,78 @@ static void *worker(void *arg)
 		job->fn(job);
 		pthread_mutex_lock(&p->lock);
 		p->busy--;
+		before = startable(q);
+		q->busy--;
+		requeue(p, q, before);
+		if (q->closing && !q->queued && !q->busy)
+			pthread_cond_broadcast(&q->drained_cond); /* q may be freed once we unlock */
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
-void svm_pool_submit(struct svm_pool *p, struct svm_pool_job *job)
+void svm_pool_submit(struct svm_pool_queue *q, struct svm_pool_job *job)
 {
-	unsigned free_awake;
+	struct svm_pool *p = q->p;
+	unsigned free_awake, before;
 
 	job->next = NULL;
 	pthread_mutex_lock(&p->lock);
-	*p->tail = job;
-	p->tail = &job->next;
-	p->queued++;
+	before = startable(q);
+	*q->tail = job;
+	q->tail = &job->next;
+	q->queued++;
+	q->st.submitted++;
 	p->st.submitted++;
+	requeue(p, q, before);
 	/* Awake workers not running a job, or woken and on their way: each takes one. */
 	free_awake = p->nthreads - p->idle - p->busy + p->tokens;
-	if (p->queued > free_awake && p->idle > p->tokens) {
+	if (p->ready_jobs > free_awake && p->idle > p->tokens) {
 		p->tokens++;
 		p->st.wakeups++;
 		pthread_cond_signal(&p->work_cond);
 	}
 	pthread_mutex_unlock(&p->lock);
+}
+
+int svm_pool_queue_open(struct svm_pool *p, unsigned max_busy, struct svm_pool_queue **out)
+{
+	struct svm_pool_queue *q;
+
+	if (!max_busy)
+		return -EINVAL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->p = p;
+	q->tail = &q->head;
+	q->max_busy = max_busy < p->nthreads ? max_busy : p->nthreads;
+	pthread_cond_init(&q->drained_cond, NULL);
+	*out = q;
+	return 0;
+}
+
+void svm_pool_queue_close(struct svm_pool_queue *q)
+{
+	struct svm_pool *p;
+
+	if (!q)
+		return;
+	p = q->p;
+	pthread_mutex_lock(&p->lock);
+	q->closing = true;
+	while (q->queued || q->busy)
+		pthread_cond_wait(&q->drained_cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	pthread_cond_destroy(&q->drained_cond);
+	free(q);
+}
+
+void svm_pool_queue_get_stats(struct svm_pool_queue *q, struct svm_pool_stats *out)
+{
+	pthread_mutex_lock(&q->p->lock);
+	*out = q->st;
+	pthread_mutex_unlock(&q->p->lock);
 }
 
 static void stop_and_join(struct svm_pool *p)
@@ -109,7 +227,6 @@ int svm_pool_create(unsigned nthreads, const char *name, struct svm_pool **out)
 	if (!p)
 		return -ENOMEM;
 	p->nthreads = nthreads;
-	p->tail = &p->head;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work_cond, NULL);
 	pthread_cond_init(&p->ready_cond, NULL);

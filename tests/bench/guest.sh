@@ -55,8 +55,8 @@
 #                       given, LIO's default (128)
 #   SVM_BENCH_SVM_SO    handler_svm.so to load instead of build/'s (to
 #                       compare a variant build; outside /tmp and /run)
-#   SVM_THREADS         worker threads per svm LUN (docs/tuning.md); unset:
-#                       the handler's default
+#   SVM_THREADS, SVM_LUN_THREADS  the handler's worker pool and one LUN's
+#                       share of it (docs/tuning.md); unset: the defaults
 #   SVM_BENCH_PROFILE   1: after the measurements, a perf profile (8 s,
 #                       cpu-clock, whole guest) of each LUN under 4k
 #                       randwrite; 0 (default): none.  Off by default: in
@@ -174,8 +174,8 @@ cmds=(
 	"/backstores/user:qcow create name=qcow0 size=$size_bytes cfgstring=$STORE/qcow.qcow2${HWMAX:+ hw_max_sectors=$HWMAX}"
 )
 vm_tcli "${cmds[@]}" || fail "targetcli could not create the three backstores"
-# the handler logs its worker threads per LUN when tcmu-runner loads it
-echo "svm_threads: $(sed -n 's/.*svm: up to \([0-9]*\) worker threads per LUN.*/\1/p' "$SVM_TCMU_LOG" | tail -n1)" >>"$RES/guest.txt"
+# the handler logs its worker pool's size when tcmu-runner loads it
+echo "svm_threads: $(sed -n 's/.*svm: \([0-9]*\) worker threads, shared by all LUNs; at most \([0-9]*\) for one LUN.*/\1, at most \2 for one LUN/p' "$SVM_TCMU_LOG" | tail -n1)" >>"$RES/guest.txt"
 declare -A BS=([svm]=/backstores/user:svm/svm0 [fileio]=/backstores/fileio/fileio0
 	[qcow]=/backstores/user:qcow/qcow0)
 declare -A DEV=()

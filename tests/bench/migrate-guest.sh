@@ -153,7 +153,7 @@ export SVM_TCMU_PID
 	echo "tmpfs_size: $tmpfs_size"
 	echo "pv_size: $pv_size"
 	echo "svm_so: $SVM_HANDLER_DIR/handler_svm.so ($(sha256sum "$SVM_HANDLER_DIR/handler_svm.so" | cut -c1-12)…)"
-	echo "svm_threads: $(sed -n 's/.*svm: up to \([0-9]*\) worker threads per LUN.*/\1/p' "$SVM_TCMU_LOG" | tail -n1)"
+	echo "svm_threads: $(sed -n 's/.*svm: \([0-9]*\) worker threads, shared by all LUNs; at most \([0-9]*\) for one LUN.*/\1, at most \2 for one LUN/p' "$SVM_TCMU_LOG" | tail -n1)"
 } >"$RES/guest.txt"
 
 # --- helpers -------------------------------------------------------------------

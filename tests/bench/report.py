@@ -474,8 +474,9 @@ def main():
       "`/backstores/user:svm create name=svm0 size=<bytes> "
       "cfgstring=/var/lib/svm-bench/svm.img%s` — buffered I/O through the page cache, a "
       "volatile write cache reported (`wce=yes`, the default; FUA → `RWF_DSYNC`, "
-      "SYNCHRONIZE CACHE → `fdatasync`); the handler (`%s`) runs up to %s worker "
-      "threads per LUN of its own (its log line; `SVM_THREADS`, docs/tuning.md);" % (
+      "SYNCHRONIZE CACHE → `fdatasync`); the handler (`%s`) runs a worker pool of %s "
+      "threads shared by the runner's svm LUNs (its log line; `SVM_THREADS`, "
+      "`SVM_LUN_THREADS`, docs/tuning.md);" % (
           hwtxt, guest.get("svm_so", "?"), guest.get("svm_threads", "?")))
     closed = []
     try:
@@ -579,8 +580,8 @@ def main():
       "20 / 10), `SVM_BENCH_HW_MAX_SECTORS` (hw_max_sectors of both user: backstores, "
       "default 2048; 0: LIO's default, 128), "
       "`SVM_BENCH_PROFILE=1` (perf profiles per LUN; their attribution is not yet to be trusted, "
-      "see tests/bench/guest.sh), `SVM_THREADS` (the handler's worker threads "
-      "per LUN, docs/tuning.md); `tests/bench/run -n` leaves this file "
+      "see tests/bench/guest.sh), `SVM_THREADS` / `SVM_LUN_THREADS` (the handler's worker "
+      "pool and one LUN's share of it, docs/tuning.md); `tests/bench/run -n` leaves this file "
       "alone and writes `build/bench/benchmarks.md`. Raw fio JSON: "
       "`build/bench/results/`.")
     w("")

@@ -17,7 +17,10 @@
 #                (default 1) while fio runs; the maximum of each is kept
 #   idle-after   the same, 3 s after fio ended
 # plus fio's total IOPS and the thread names of tcmu-runner at peak load
-# (comm histogram, threads-names-N.txt).
+# (comm histogram, threads-names-N.txt).  SVM_THREADS_BENCH_CFG is appended
+# to every LUN's cfgstring: ";wce=no" makes every write wait on the store,
+# on the handler's worker pool (the default LUNs write into the page cache
+# on tcmu-runner's command thread and seldom use the pool).
 #
 # Results in $SVM_OUTDIR/results/: threads.tsv, samples.tsv, fio-N.json,
 # threads-names-N.txt; a table in $SVM_OUTDIR/threads.md.  Fails only when
@@ -33,6 +36,7 @@ vm_on_fail() { vm_dump_state; }
 SIZE=${SVM_THREADS_BENCH_SIZE:-64M}
 TIME=${SVM_THREADS_BENCH_TIME:-10}
 SAMPLE=${SVM_THREADS_BENCH_SAMPLE:-1}
+CFG_TAIL=${SVM_THREADS_BENCH_CFG:-}
 read -r -a STEPS <<<"${SVM_THREADS_BENCH_STEPS:-1 16 64}"
 RES=$SVM_OUTDIR/results
 STORE=/tmp/svm-threads
@@ -77,7 +81,7 @@ HAVE=0
 add_luns() {
 	local total=$1 i cmds=() addr d
 	for ((i = HAVE; i < total; i++)); do
-		cmds+=("/backstores/user:svm create name=t$i size=$SIZE cfgstring=$STORE/t$i.img hw_max_sectors=2048"
+		cmds+=("/backstores/user:svm create name=t$i size=$SIZE cfgstring=$STORE/t$i.img$CFG_TAIL hw_max_sectors=2048"
 			"/loopback/$WWN/luns create storage_object=/backstores/user:svm/t$i lun=$i")
 	done
 	vm_tcli "${cmds[@]}" || return 1

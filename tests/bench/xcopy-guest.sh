@@ -131,7 +131,7 @@ trap cleanup EXIT
 vm_start_services || fail "services did not start"
 vm_modprobe loop xfs || fail "no loop or xfs module"
 export SVM_TCMU_PID
-echo "svm_threads: $(sed -n 's/.*svm: up to \([0-9]*\) worker threads per LUN.*/\1/p' "$SVM_TCMU_LOG" | tail -n1)" >>"$RES/guest.txt"
+echo "svm_threads: $(sed -n 's/.*svm: \([0-9]*\) worker threads, shared by all LUNs; at most \([0-9]*\) for one LUN.*/\1, at most \2 for one LUN/p' "$SVM_TCMU_LOG" | tail -n1)" >>"$RES/guest.txt"
 
 # --- helpers -------------------------------------------------------------------
 drop_caches() {

@@ -149,18 +149,18 @@ void cfg_test(void)
 		static const char *const bad[] = {"", "0", "257", "-1", "4x", " 4", "99999999999999999999"};
 		unsigned n = 0;
 
-		CHECK_EQ(svm_cfg_parse_threads("1", &n, NULL), 0);
+		CHECK_EQ(svm_cfg_parse_threads("SVM_THREADS", "1", &n, NULL), 0);
 		CHECK_EQ(n, 1u);
-		CHECK_EQ(svm_cfg_parse_threads("256", &n, NULL), 0);
+		CHECK_EQ(svm_cfg_parse_threads("SVM_THREADS", "256", &n, NULL), 0);
 		CHECK_EQ(n, 256u);
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			n = 7;
-			CHECK_EQ(svm_cfg_parse_threads(bad[i], &n, &reason), -EINVAL);
-			CHECK(n == 7 && reason && strstr(reason, "SVM_THREADS"));
+			CHECK_EQ(svm_cfg_parse_threads("SVM_LUN_THREADS", bad[i], &n, &reason), -EINVAL);
+			CHECK(n == 7 && reason && strstr(reason, "SVM_LUN_THREADS='"));
 			free(reason);
 			reason = NULL;
 		}
-		CHECK_EQ(svm_cfg_parse_threads(NULL, &n, NULL), -EINVAL);
+		CHECK_EQ(svm_cfg_parse_threads("SVM_THREADS", NULL, &n, NULL), -EINVAL);
 	}
 
 	expect_parse("", -EINVAL, "missing source");

@@ -123,12 +123,13 @@ static bool check(const char *cfg, const char *want)
 	return ok;
 }
 
-/* Whether handler_init's last info line announced n workers per LUN. */
-static bool announced(unsigned n)
+/* Whether handler_init's last info line announced n pool workers, at most per_lun for one LUN. */
+static bool announced(unsigned n, unsigned per_lun)
 {
-	char want[64];
+	char want[96];
 
-	snprintf(want, sizeof(want), "up to %u worker threads per LUN", n);
+	snprintf(want, sizeof(want), "%u worker threads, shared by all LUNs; at most %u for one LUN",
+		 n, per_lun);
 	return strstr(fake_last_info, want) != NULL;
 }
 
@@ -142,22 +143,31 @@ static void ops_table(void)
 	CHECK(fake_handler->check_config && fake_handler->cfg_desc);
 	/* no runner threads: the handler's own pool runs what blocks */
 	CHECK_EQ(fake_handler->nr_threads, 0);
-	CHECK(announced(SVM_THREADS_DEFAULT));
+	CHECK(announced(SVM_THREADS_DEFAULT, SVM_LUN_THREADS_DEFAULT));
 
-	/* tcmu-runner's environment SVM_THREADS sets the worker threads per LUN */
+	/* tcmu-runner's environment sets the pool's size and one LUN's share */
 	setenv("SVM_THREADS", "4", 1);
 	fake_last_err[0] = 0;
 	CHECK_EQ(handler_init(), 0);
-	CHECK(announced(4));
+	CHECK(announced(4, 4)); /* one LUN's share is at most the pool */
+	CHECK(!fake_last_err[0]);
+	setenv("SVM_LUN_THREADS", "3", 1);
+	CHECK_EQ(handler_init(), 0);
+	CHECK(announced(4, 3));
 	CHECK(!fake_last_err[0]);
 	/* a bad value is logged as an error and the default is kept */
 	setenv("SVM_THREADS", "lots", 1);
 	CHECK_EQ(handler_init(), 0);
-	CHECK(announced(SVM_THREADS_DEFAULT));
+	CHECK(announced(SVM_THREADS_DEFAULT, 3));
 	CHECK(strstr(fake_last_err, "SVM_THREADS='lots'") != NULL);
-	unsetenv("SVM_THREADS");
+	setenv("SVM_LUN_THREADS", "0", 1);
 	CHECK_EQ(handler_init(), 0);
-	CHECK(announced(SVM_THREADS_DEFAULT));
+	CHECK(announced(SVM_THREADS_DEFAULT, SVM_LUN_THREADS_DEFAULT));
+	CHECK(strstr(fake_last_err, "SVM_LUN_THREADS='0'") != NULL);
+	unsetenv("SVM_THREADS");
+	unsetenv("SVM_LUN_THREADS");
+	CHECK_EQ(handler_init(), 0);
+	CHECK(announced(SVM_THREADS_DEFAULT, SVM_LUN_THREADS_DEFAULT));
 }
 
 static void config(void)
