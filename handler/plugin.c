@@ -12,7 +12,9 @@
  *     declined (TCMU_STS_NOT_HANDLED), so the runner's generic path calls
  *     svm_read / svm_write / svm_flush, which queue them on the LUN's worker
  *     pool (handler/pool.h); the worker completes them with
- *     tcmur_cmd_complete();
+ *     tcmur_cmd_complete(). With SVM_ENGINE=uring they go to the process's
+ *     io_uring instead (handler/uring.h) when that can take them without
+ *     waiting (see uring_cmd), and its completion thread completes them;
  *   - other commands that block on a store are queued on the pool too,
  *     completed through the same callback the runner sets for its generic
  *     path (see runner_done).
@@ -28,6 +30,7 @@
 #include "lun.h"
 #include "migrate.h"
 #include "pool.h"
+#include "uring.h"
 #include "registry.h"
 #include "scsi.h"
 #include "sense.h"
@@ -66,6 +69,10 @@ struct svm_dev {
 	uint64_t write_avg_ns;	       /* moving average of cached writes' time here */
 	uint64_t inline_rw;	       /* READs and WRITEs served on the command thread */
 	uint64_t backoffs;	       /* times cached writes were sent to the pool */
+	/* The io_uring engine's commands of this LUN: */
+	uint64_t uring_inflight; /* atomic: submitted, not yet completed or handed to the pool */
+	uint64_t uring_cmds;	 /* command thread: submitted to the ring */
+	uint64_t uring_to_pool;	 /* atomic: handed back to the pool after the ring failed them */
 };
 
 /*
@@ -94,6 +101,12 @@ static struct svm_slot *registry;
 
 static unsigned svm_threads = SVM_THREADS_DEFAULT; /* workers per LUN, set by handler_init */
 static bool ctl_started; /* the control socket is served (once per process) */
+/*
+ * SVM_ENGINE=uring (handler_init): the process's io_uring engine, shared
+ * by every LUN, for the commands svm_read / svm_write / svm_flush receive;
+ * NULL: they all go to the LUN's worker pool (SVM_ENGINE=pool, the default).
+ */
+static struct svm_uring *uring;
 
 /* The slot of dev, created on first use. NULL if out of memory. Main loop / recovery thread. */
 static struct svm_slot *slot_get(struct tcmu_device *dev)
@@ -530,6 +543,9 @@ static void svm_close(struct tcmu_device *dev)
 	pthread_mutex_unlock(&d->mig_lock);
 	pthread_mutex_destroy(&d->mig_lock);
 	svm_registry_remove(d->lun); /* waits for copies of other LUNs that use this one */
+	/* the ring's commands of this LUN complete, or move to the pool, before it goes */
+	while (__atomic_load_n(&d->uring_inflight, __ATOMIC_ACQUIRE))
+		usleep(1000);
 	svm_pool_get_stats(d->pool, &st);
 	svm_pool_destroy(d->pool); /* runs what is queued, joins the threads */
 	svm_lun_moves(d->lun, moved);
@@ -544,6 +560,12 @@ static void svm_close(struct tcmu_device *dev)
 		      (unsigned long long)moved[SVM_MOVER_BOUNCE],
 		      (unsigned long long)moved[SVM_MOVER_KERNEL],
 		      (unsigned long long)moved[SVM_MOVER_REFLINK]);
+	if (d->uring_cmds)
+		tcmu_dev_info(dev, "svm: LUN on %s: io_uring: %llu commands, %llu handed back to the "
+				   "pool\n",
+			      svm_lun_source(d->lun), (unsigned long long)d->uring_cmds,
+			      (unsigned long long)__atomic_load_n(&d->uring_to_pool,
+								  __ATOMIC_RELAXED));
 	svm_lun_close(d->lun);
 	svm_cfg_free(&d->cfg);
 	free(d);
@@ -885,6 +907,117 @@ static int queue_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cm
 	return TCMU_STS_OK;
 }
 
+/*
+ * A command on the io_uring engine: its store I/O in flight on the ring,
+ * its LUN accounting (lun.h) held until the completion.
+ */
+struct uring_cmd {
+	struct svm_uring_op op; /* first: the engine hands this back */
+	struct tcmu_device *dev;
+	struct svm_dev *d;
+	struct tcmur_cmd *rcmd;
+	struct svm_scsi_io io;
+	struct svm_lun_async a;
+};
+
+/* The engine's done: on its completion thread, once per command. */
+static void uring_cmd_done(struct svm_uring_op *op, int ret)
+{
+	struct uring_cmd *u = (struct uring_cmd *)op;
+	struct tcmulib_cmd *cmd = u->rcmd->lib_cmd;
+	struct svm_scsi_req req = {.cdb = cmd->cdb};
+	struct svm_dev *d = u->d;
+	int sts;
+
+	svm_lun_async_end(d->lun, &u->a, ret);
+	if (ret == -EAGAIN || (ret == -EOPNOTSUPP && u->op.dsync)) {
+		/*
+		 * The ring gave up, or RWF_DSYNC is unsupported: the whole command
+		 * again on the pool, which knows every fallback (a READ or WRITE
+		 * done twice leaves the same data).
+		 */
+		__atomic_add_fetch(&d->uring_to_pool, 1, __ATOMIC_RELAXED);
+		sts = queue_cmd(u->dev, d, u->rcmd);
+		if (sts == TCMU_STS_OK)
+			goto put;
+	} else {
+		sts = status_of(u->dev, cmd, &req, svm_scsi_io_result(d->lun, &u->io, ret));
+	}
+	tcmur_cmd_complete(u->dev, u->rcmd, sts);
+put:
+	__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
+	free(u);
+}
+
+/*
+ * Submit rcmd (a READ, WRITE or SYNCHRONIZE CACHE declined to the generic
+ * path) to the ring: true, it completes on the engine's thread; false, the
+ * ring cannot take it without waiting (a range held by a read-modify-write,
+ * a migration's mirror, the ring full...) and nothing was done: the pool
+ * takes it as before. Command thread, slot read-locked. Never blocks on I/O.
+ */
+static bool uring_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
+{
+	static const enum svm_lun_async_kind kinds[] = {
+		[SVM_SCSI_IO_READ] = SVM_LUN_ASYNC_READ,
+		[SVM_SCSI_IO_WRITE] = SVM_LUN_ASYNC_WRITE,
+		[SVM_SCSI_IO_FLUSH] = SVM_LUN_ASYNC_FLUSH,
+	};
+	static const enum svm_uring_kind ops[] = {
+		[SVM_SCSI_IO_READ] = SVM_URING_READ,
+		[SVM_SCSI_IO_WRITE] = SVM_URING_WRITE,
+		[SVM_SCSI_IO_FLUSH] = SVM_URING_FSYNC,
+	};
+	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
+	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
+	struct uring_cmd *u;
+	int fd;
+
+	/* the checks again, here at once (route and the callout are one call apart) */
+	switch (svm_scsi_route(d->lun, &req)) {
+	case SVM_SCSI_ROUTE_RW:
+	case SVM_SCSI_ROUTE_READ:
+	case SVM_SCSI_ROUTE_WRITE_CACHED:
+		break;
+	default:
+		return false;
+	}
+	u = malloc(sizeof(*u));
+	if (!u)
+		return false;
+	if (!svm_scsi_io_of(&req, &u->io))
+		goto free_cmd;
+	u->a = (struct svm_lun_async){.kind = kinds[u->io.kind]};
+	fd = svm_lun_async_begin(d->lun, &u->a, u->io.off, u->io.len, u->io.fua);
+	if (fd < 0)
+		goto free_cmd;
+	u->op = (struct svm_uring_op){
+		.kind = ops[u->io.kind],
+		.fd = fd,
+		.iov = cmd->iovec,
+		.iov_cnt = (unsigned)cmd->iov_cnt,
+		.off = u->io.off,
+		.len = u->io.len,
+		.dsync = u->a.sync,
+		.done = uring_cmd_done,
+	};
+	u->dev = dev;
+	u->d = d;
+	u->rcmd = rcmd;
+	__atomic_add_fetch(&d->uring_inflight, 1, __ATOMIC_ACQ_REL);
+	if (svm_uring_submit(__atomic_load_n(&uring, __ATOMIC_ACQUIRE), &u->op))
+		goto end_async;
+	d->uring_cmds++;
+	return true;
+
+end_async:
+	__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
+	svm_lun_async_end(d->lun, &u->a, -EAGAIN);
+free_cmd:
+	free(u);
+	return false;
+}
+
 /* Where svm_handle_cmd runs a command; called with the slot read-locked. */
 static int handle_open(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
 {
@@ -990,7 +1123,10 @@ static int generic_callout(struct tcmu_device *dev, struct tcmur_cmd *rcmd,
 	d = dev_get(dev, &slot);
 	if (!d)
 		return TCMU_STS_BUSY;
-	sts = queue_cmd(dev, d, rcmd);
+	if (__atomic_load_n(&uring, __ATOMIC_ACQUIRE) && uring_cmd(dev, d, rcmd))
+		sts = TCMU_STS_OK;
+	else
+		sts = queue_cmd(dev, d, rcmd);
 	dev_put(slot);
 	return sts;
 }
@@ -1047,6 +1183,44 @@ static struct tcmur_handler svm_handler = {
 	.flush = svm_flush,
 };
 
+/*
+ * SVM_ENGINE: "pool" (the default) or "uring" (docs/tuning.md). The engine
+ * is made once per process; a handler_init again (the unit tests) with
+ * "pool" stops using it without destroying it, as LUNs may still hold it.
+ */
+static void engine_init(void)
+{
+	static struct svm_uring *made;
+	const char *env = getenv("SVM_ENGINE");
+	int ret;
+
+	__atomic_store_n(&uring, NULL, __ATOMIC_RELEASE);
+	if (!env || !*env || !strcmp(env, "pool")) {
+		tcmu_info_message(NULL, __func__, __LINE__,
+				  "svm: engine pool: blocking commands on the LUN's workers\n");
+		return;
+	}
+	if (strcmp(env, "uring")) {
+		tcmu_err_message(NULL, __func__, __LINE__,
+				 "svm: SVM_ENGINE=%s: want pool or uring; using pool\n", env);
+		return;
+	}
+	if (!made) {
+		ret = svm_uring_create(SVM_URING_ENTRIES, "ring", &made);
+		if (ret) {
+			tcmu_err_message(NULL, __func__, __LINE__,
+					 "svm: no io_uring (%s); engine pool\n", strerror(-ret));
+			made = NULL;
+			return;
+		}
+	}
+	__atomic_store_n(&uring, made, __ATOMIC_RELEASE);
+	tcmu_info_message(NULL, __func__, __LINE__,
+			  "svm: engine uring: READ/WRITE/SYNCHRONIZE CACHE that wait on the store "
+			  "go to one io_uring of %d entries\n",
+			  SVM_URING_ENTRIES);
+}
+
 __attribute__((visibility("default"))) int handler_init(void)
 {
 	const char *env = getenv("SVM_THREADS");
@@ -1064,6 +1238,7 @@ __attribute__((visibility("default"))) int handler_init(void)
 			svm_threads = n;
 		}
 	}
+	engine_init();
 	tcmu_info_message(NULL, __func__, __LINE__, "svm: up to %u worker threads per LUN\n",
 			  svm_threads);
 	env = getenv("SVM_RUN_DIR");
