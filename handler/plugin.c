@@ -918,35 +918,70 @@ struct uring_cmd {
 	struct tcmur_cmd *rcmd;
 	struct svm_scsi_io io;
 	struct svm_lun_async a;
+	struct svm_pool_job redo; /* a WRITE the ring gave up on, redone on the pool */
 };
 
-/* The engine's done: on its completion thread, once per command. */
-static void uring_cmd_done(struct svm_uring_op *op, int ret)
+/* Finish a uring_cmd: its accounting released, its status to the runner. */
+static void uring_cmd_finish(struct uring_cmd *u, int ret)
 {
-	struct uring_cmd *u = (struct uring_cmd *)op;
 	struct tcmulib_cmd *cmd = u->rcmd->lib_cmd;
 	struct svm_scsi_req req = {.cdb = cmd->cdb};
 	struct svm_dev *d = u->d;
 	int sts;
 
 	svm_lun_async_end(d->lun, &u->a, ret);
-	if (ret == -EAGAIN || (ret == -EOPNOTSUPP && u->op.dsync)) {
-		/*
-		 * The ring gave up, or RWF_DSYNC is unsupported: the whole command
-		 * again on the pool, which knows every fallback (a READ or WRITE
-		 * done twice leaves the same data).
-		 */
-		__atomic_add_fetch(&d->uring_to_pool, 1, __ATOMIC_RELAXED);
-		sts = queue_cmd(u->dev, d, u->rcmd);
-		if (sts == TCMU_STS_OK)
-			goto put;
-	} else {
-		sts = status_of(u->dev, cmd, &req, svm_scsi_io_result(d->lun, &u->io, ret));
-	}
+	sts = status_of(u->dev, cmd, &req, svm_scsi_io_result(d->lun, &u->io, ret));
 	tcmur_cmd_complete(u->dev, u->rcmd, sts);
-put:
 	__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
 	free(u);
+}
+
+/*
+ * On a pool worker: a WRITE the ring gave up on, part of it perhaps
+ * written, all of it again with its range still held (so that no COMPARE
+ * AND WRITE sees it half done, and no mirror comes meanwhile).
+ */
+static void uring_redo_run(struct svm_pool_job *job)
+{
+	struct uring_cmd *u = (struct uring_cmd *)((char *)job - offsetof(struct uring_cmd, redo));
+	struct tcmulib_cmd *cmd = u->rcmd->lib_cmd;
+
+	uring_cmd_finish(u, svm_lun_held_write(u->d->lun, cmd->iovec, cmd->iov_cnt, u->io.off,
+					       u->io.len, u->io.fua || u->a.sync));
+}
+
+/*
+ * The engine's done: on its completion thread, once per command. When the
+ * ring gave up (-EAGAIN), or RWF_DSYNC is unsupported, the whole command
+ * runs again on the pool, which knows every fallback (a READ or WRITE done
+ * twice leaves the same data): a READ or a flush as a new command, a WRITE
+ * inside the range it still holds.
+ */
+static void uring_cmd_done(struct svm_uring_op *op, int ret)
+{
+	struct uring_cmd *u = (struct uring_cmd *)op;
+	struct svm_dev *d = u->d;
+
+	if (ret == -EAGAIN || (ret == -EOPNOTSUPP && u->op.dsync)) {
+		__atomic_add_fetch(&d->uring_to_pool, 1, __ATOMIC_RELAXED);
+		if (u->io.kind == SVM_SCSI_IO_WRITE) {
+			u->redo.fn = uring_redo_run;
+			svm_pool_submit(d->pool, &u->redo);
+			return;
+		}
+		svm_lun_async_end(d->lun, &u->a, ret);
+		if (queue_cmd(u->dev, d, u->rcmd) == TCMU_STS_OK) {
+			__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
+			free(u);
+			return;
+		}
+		/* no memory for the pool's job: the initiator retries */
+		tcmur_cmd_complete(u->dev, u->rcmd, TCMU_STS_NO_RESOURCE);
+		__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
+		free(u);
+		return;
+	}
+	uring_cmd_finish(u, ret);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 size_t svm_uring_fault_short;
+int svm_uring_fault_again;
 
 /* Completions taken off the ring per pass of the completion thread. */
 #define REAP_BATCH 64
@@ -130,6 +131,8 @@ static void complete(struct svm_uring *u, struct svm_uring_op *op, int res)
 {
 	int ret;
 
+	if (svm_uring_fault_again && res >= 0)
+		res = -EAGAIN;
 	if (res < 0) {
 		/*
 		 * Interrupted, out of resources, or cancelled (the kernel cancels

@@ -87,5 +87,11 @@ void svm_uring_get_stats(struct svm_uring *u, struct svm_uring_stats *out);
  * every longer one completes short and is continued by the engine.
  */
 extern size_t svm_uring_fault_short;
+/*
+ * When non-zero, every operation is reported -EAGAIN once its first piece
+ * completed (a write has then reached the file, in part or whole): the
+ * caller's fallback runs.
+ */
+extern int svm_uring_fault_again;
 
 #endif

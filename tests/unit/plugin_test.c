@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "test.h"
 #include "fake_tcmu.h"
+#include "../../handler/uring.h"
 #include "../../handler/cdb.h"
 #include "../../handler/limits.h"
 #include "../../handler/lio.h"
@@ -1043,6 +1044,31 @@ static void uring_io(void)
 	CHECK_GOOD(run(cdb, back, BS));
 	CHECK(!memcmp(back, buf + BS, BS));
 
+	/*
+	 * The ring gives up on every command (after the I/O reached the file):
+	 * each is redone on the pool, a WRITE inside its range still held
+	 */
+	svm_uring_fault_again = 1;
+	for (uint32_t k = 0; k < 4; k++) {
+		test_cdb10(cdb, SVM_OP_WRITE10, 64 * k, 64);
+		buf[0] = (uint8_t)(0x80 + k);
+		CHECK_GOOD(run(cdb, buf, sizeof(buf)));
+		CHECK(last_async);
+	}
+	evict(path);
+	test_cdb10(cdb, SVM_OP_READ10, 64 * 3, 64);
+	memset(back, 0, sizeof(back));
+	CHECK_GOOD(run(cdb, back, sizeof(back)));
+	CHECK(!memcmp(back, buf, sizeof(buf)));
+	test_cdb10(cdb, SVM_OP_SYNC_CACHE10, 0, 0);
+	CHECK_GOOD(run(cdb, NULL, 0));
+	svm_uring_fault_again = 0;
+	for (uint32_t k = 0; k < 4 && fd >= 0; k++) {
+		buf[0] = (uint8_t)(0x80 + k);
+		CHECK(pread(fd, back, sizeof(back), (off_t)k * sizeof(back)) == sizeof(back) &&
+		      !memcmp(back, buf, sizeof(buf)));
+	}
+
 	/* the store shrank under the LUN: a READ past its end is READ ERROR, as on the pool */
 	CHECK_EQ(truncate(path, (off_t)BS * (NLBAS - 64)), 0);
 	evict(path);
@@ -1054,6 +1080,9 @@ static void uring_io(void)
 	fake_handler->close(&dev);
 	CHECK(strstr(fake_last_info, "io_uring: ") != NULL &&
 	      strstr(fake_last_info, "io_uring: 0 commands") == NULL);
+	/* 4 WRITEs, maybe the READ (it may have been cached), the flush */
+	CHECK(strstr(fake_last_info, "5 handed back to the pool") != NULL ||
+	      strstr(fake_last_info, "6 handed back to the pool") != NULL);
 	if (fd >= 0)
 		close(fd);
 
