@@ -561,11 +561,13 @@ static void svm_close(struct tcmu_device *dev)
 		      (unsigned long long)moved[SVM_MOVER_KERNEL],
 		      (unsigned long long)moved[SVM_MOVER_REFLINK]);
 	if (d->uring_cmds)
-		tcmu_dev_info(dev, "svm: LUN on %s: io_uring: %llu commands, %llu handed back to the "
-				   "pool\n",
-			      svm_lun_source(d->lun), (unsigned long long)d->uring_cmds,
+		/* counts first: tcmu-runner cuts long log lines */
+		tcmu_dev_info(dev, "svm: io_uring: %llu commands, %llu handed back to the pool (LUN "
+				   "on %s)\n",
+			      (unsigned long long)d->uring_cmds,
 			      (unsigned long long)__atomic_load_n(&d->uring_to_pool,
-								  __ATOMIC_RELAXED));
+								  __ATOMIC_RELAXED),
+			      svm_lun_source(d->lun));
 	svm_lun_close(d->lun);
 	svm_cfg_free(&d->cfg);
 	free(d);
