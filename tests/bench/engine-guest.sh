@@ -78,13 +78,17 @@ done
 grep -H . /sys/block/{"${DEV[wb]#/dev/}","${DEV[wt]#/dev/}"}/device/scsi_disk/*/cache_type \
 	>"$RES/devices.txt" 2>&1 || true
 
+# The runner's pid from its pid file: vm_step runs each step in a subshell,
+# so SVM_TCMU_PID set by a start inside one is not seen outside it.
+runner_pid() { cat "$SVM_STATE/tcmu-runner.pid" 2>/dev/null || true; }
+
 # engine_turn ENGINE: restart tcmu-runner with SVM_ENGINE=ENGINE, the LUNs answering again
 engine_turn() {
 	local e=$1 lun
+	SVM_TCMU_PID=$(runner_pid)
 	vm_tcmu_stop TERM
 	export SVM_ENGINE=$e
 	vm_tcmu_start "$HDIR" || return 1
-	export SVM_BENCH_TCMU_PID=$SVM_TCMU_PID
 	for lun in wb wt; do
 		vm_wait_for 60 "$lun answering" dd if="${DEV[$lun]}" of=/dev/null bs=4k count=1 \
 			iflag=direct status=none || return 1
@@ -106,6 +110,8 @@ declare -A ON=([seqread]=wb [randread]=wb [randwrite]=wt [seqwrite]=wt)
 run_phase() {
 	# run_phase PHASE ROUND ENGINE: one fio job; the "lun" of the marks is the engine
 	local phase=$1 round=$2 e=$3 job=$RES/$1-r$2-$3
+	export SVM_BENCH_TCMU_PID
+	SVM_BENCH_TCMU_PID=$(runner_pid) # for the marks' tcmu-runner CPU
 	{
 		echo "[global]"
 		printf '%s\n' ioengine=libaio direct=1 time_based ramp_time=2 "runtime=$TIME"
@@ -126,6 +132,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		done
 	done
 done
+SVM_TCMU_PID=$(runner_pid)
 vm_tcmu_stop TERM
 grep -E "svm: (engine|LUN on .* (closed|io_uring))" "$SVM_TCMU_LOG" >"$RES/close-lines.txt" || true
 
