@@ -136,6 +136,18 @@
 #define SVM_LUN_THREADS_DEFAULT 16
 #define SVM_THREADS_MAX		256
 /*
+ * Entries of the process's io_uring (SVM_ENGINE=uring, handler/uring.h):
+ * the most commands of all its LUNs in flight on it; one more goes to its
+ * LUN's pool. TCMU's default ring holds 128 commands per LUN at most.
+ */
+#define SVM_URING_ENTRIES 256
+/*
+ * The most io-wq workers the kernel may run for one submitting thread (one
+ * per LUN: tcmu-runner's command thread) on the ring's blocking writes and
+ * flushes: the pool's SVM_THREADS_DEFAULT. The kernel's default is 4 per CPU.
+ */
+#define SVM_URING_WQ_WORKERS SVM_THREADS_DEFAULT
+/*
  * Writes the page cache absorbs run on tcmu-runner's command thread. When
  * the moving average of their time there (each write weighs
  * 1/SVM_INLINE_AVG_WEIGHT) passes SVM_INLINE_SLOW_US, the store is making

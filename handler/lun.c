@@ -485,6 +485,46 @@ int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len)
 	return ret;
 }
 
+int svm_lun_async_begin(struct svm_lun *lun, struct svm_lun_async *a, uint64_t off, uint64_t len,
+			bool fua)
+{
+	if (a->kind != SVM_LUN_ASYNC_WRITE) {
+		a->st = get_primary(lun, &a->epoch);
+		return svm_store_fd(a->st);
+	}
+	/* faults are injected in store.c's own calls: let the blocking path meet them */
+	if (svm_store_fault_write || svm_store_fault_write_hold_us)
+		return -EAGAIN;
+	if (!svm_range_trylock(&lun->wlock, &a->r, off, len, false))
+		return -EAGAIN;
+	/* read under the range held: a mirror comes or goes only with every write drained */
+	if (lun->mirror) {
+		svm_range_unlock(&lun->wlock, &a->r);
+		return -EAGAIN;
+	}
+	a->st = lun->src;
+	a->sync = fua || write_through(lun);
+	return svm_store_fd(a->st);
+}
+
+void svm_lun_async_end(struct svm_lun *lun, struct svm_lun_async *a, int ret)
+{
+	(void)ret;
+	switch (a->kind) {
+	case SVM_LUN_ASYNC_READ:
+		put_primary(lun, a->epoch);
+		__atomic_add_fetch(&lun->reads, 1, __ATOMIC_RELAXED); /* as svm_lun_read */
+		break;
+	case SVM_LUN_ASYNC_FLUSH:
+		svm_store_count_flush(a->st);
+		put_primary(lun, a->epoch);
+		break;
+	case SVM_LUN_ASYNC_WRITE:
+		svm_range_unlock(&lun->wlock, &a->r);
+		break;
+	}
+}
+
 void svm_lun_prefetch(struct svm_lun *lun, uint64_t off, uint64_t len)
 {
 	unsigned e;

@@ -257,6 +257,44 @@ void svm_lun_close_retired(struct svm_lun *lun);
 struct svm_store *svm_lun_primary(const struct svm_lun *lun);
 /* The LUN's range lock (the mirror's pass holds chunks of it exclusive). */
 struct svm_rangelock *svm_lun_rangelock(struct svm_lun *lun);
+/*
+ * For an asynchronous engine (handler/uring.h) that does a command's I/O on
+ * the store's fd itself and completes it later, on another thread: what
+ * svm_lun_read / svm_lun_write / svm_lun_flush do around their I/O, split
+ * in two, so that such I/O takes part in the same accounting.
+ *
+ * svm_lun_async_begin takes what the I/O needs, without waiting: a read or
+ * a flush counts itself a reader of the primary store (a switchover waits
+ * for it before putting that store aside); a write holds [off, off + len)
+ * shared in the range lock (so neither a COMPARE AND WRITE on those bytes
+ * nor a mirror's attach or a switchover, which drain every write, can pass
+ * it) and is refused while a migration's mirror is attached, since it would
+ * reach one store only. Returns the fd to do the I/O on, with a->sync set
+ * for a write that must be stable (fua, or no write cache); or -EAGAIN: it
+ * cannot go this way without waiting (a read-modify-write holds the range,
+ * a mirror is attached, a write fault is injected); the caller then takes
+ * the blocking calls above. Never blocks.
+ *
+ * svm_lun_async_end releases what begin took and counts the I/O (ret: its
+ * result, 0 or -errno; counted alike for now). Never blocks on I/O.
+ */
+enum svm_lun_async_kind {
+	SVM_LUN_ASYNC_READ,
+	SVM_LUN_ASYNC_WRITE,
+	SVM_LUN_ASYNC_FLUSH,
+};
+struct svm_lun_async {
+	enum svm_lun_async_kind kind; /* in */
+	bool sync;		      /* out, a write: RWF_DSYNC */
+	/* lun.c's own */
+	unsigned epoch;
+	struct svm_store *st;
+	struct svm_range r;
+};
+int svm_lun_async_begin(struct svm_lun *lun, struct svm_lun_async *a, uint64_t off, uint64_t len,
+			bool fua);
+void svm_lun_async_end(struct svm_lun *lun, struct svm_lun_async *a, int ret);
+
 /* Reads served, and writes that had to wait for a range (a copy's chunk, a CAW). Never blocks. */
 void svm_lun_io_stats(const struct svm_lun *lun, uint64_t *reads, uint64_t *waited);
 

@@ -12,7 +12,10 @@
  *     declined (TCMU_STS_NOT_HANDLED), so the runner's generic path calls
  *     svm_read / svm_write / svm_flush, which queue them on the LUN's queue
  *     of the worker pool (handler/pool.h: one pool per runner, shared by
- *     its LUNs); the worker completes them with tcmur_cmd_complete();
+ *     its LUNs); the worker completes them with tcmur_cmd_complete(). With
+ *     SVM_ENGINE=uring they go to the process's io_uring instead
+ *     (handler/uring.h) when that can take them without waiting (see
+ *     uring_cmd), and its completion thread completes them;
  *   - other commands that block on a store are queued on the pool too,
  *     completed through the same callback the runner sets for its generic
  *     path (see runner_done).
@@ -28,6 +31,7 @@
 #include "lun.h"
 #include "migrate.h"
 #include "pool.h"
+#include "uring.h"
 #include "registry.h"
 #include "scsi.h"
 #include "sense.h"
@@ -66,6 +70,10 @@ struct svm_dev {
 	uint64_t write_avg_ns;	       /* moving average of cached writes' time here */
 	uint64_t inline_rw;	       /* READs and WRITEs served on the command thread */
 	uint64_t backoffs;	       /* times cached writes were sent to the pool */
+	/* The io_uring engine's commands of this LUN: */
+	uint64_t uring_inflight; /* atomic: submitted, not yet completed or handed to the pool */
+	uint64_t uring_cmds;	 /* command thread: submitted to the ring */
+	uint64_t uring_to_pool;	 /* atomic: handed back to the pool after the ring failed them */
 };
 
 /*
@@ -100,6 +108,12 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct svm_pool *pool;
 static unsigned pool_users;
 static bool ctl_started; /* the control socket is served (once per process) */
+/*
+ * SVM_ENGINE=uring (handler_init): the process's io_uring engine, shared
+ * by every LUN, for the commands svm_read / svm_write / svm_flush receive;
+ * NULL: they all go to the LUN's worker pool (SVM_ENGINE=pool, the default).
+ */
+static struct svm_uring *uring;
 
 /* A queue of this runner's pool (started if need be) for a LUN. 0 or -errno. Blocks briefly. */
 static int pool_queue_open(struct svm_pool_queue **out)
@@ -570,6 +584,9 @@ static void svm_close(struct tcmu_device *dev)
 	pthread_mutex_unlock(&d->mig_lock);
 	pthread_mutex_destroy(&d->mig_lock);
 	svm_registry_remove(d->lun); /* waits for copies of other LUNs that use this one */
+	/* the ring's commands of this LUN complete, or move to the pool, before it goes */
+	while (__atomic_load_n(&d->uring_inflight, __ATOMIC_ACQUIRE))
+		usleep(1000);
 	svm_pool_queue_get_stats(d->queue, &st);
 	pool_queue_close(d->queue, &pst); /* runs what is queued, waits for it */
 	svm_lun_moves(d->lun, moved);
@@ -589,6 +606,14 @@ static void svm_close(struct tcmu_device *dev)
 		      (unsigned long long)moved[SVM_MOVER_BOUNCE],
 		      (unsigned long long)moved[SVM_MOVER_KERNEL],
 		      (unsigned long long)moved[SVM_MOVER_REFLINK]);
+	if (d->uring_cmds)
+		/* counts first: tcmu-runner cuts long log lines */
+		tcmu_dev_info(dev, "svm: io_uring: %llu commands, %llu handed back to the pool (LUN "
+				   "on %s)\n",
+			      (unsigned long long)d->uring_cmds,
+			      (unsigned long long)__atomic_load_n(&d->uring_to_pool,
+								  __ATOMIC_RELAXED),
+			      svm_lun_source(d->lun));
 	svm_lun_close(d->lun);
 	svm_cfg_free(&d->cfg);
 	free(d);
@@ -930,6 +955,152 @@ static int queue_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cm
 	return TCMU_STS_OK;
 }
 
+/*
+ * A command on the io_uring engine: its store I/O in flight on the ring,
+ * its LUN accounting (lun.h) held until the completion.
+ */
+struct uring_cmd {
+	struct svm_uring_op op; /* first: the engine hands this back */
+	struct tcmu_device *dev;
+	struct svm_dev *d;
+	struct tcmur_cmd *rcmd;
+	struct svm_scsi_io io;
+	struct svm_lun_async a;
+	struct svm_pool_job redo; /* a WRITE the ring gave up on, redone on the pool */
+};
+
+/* Finish a uring_cmd: its accounting released, its status to the runner. */
+static void uring_cmd_finish(struct uring_cmd *u, int ret)
+{
+	struct tcmulib_cmd *cmd = u->rcmd->lib_cmd;
+	struct svm_scsi_req req = {.cdb = cmd->cdb};
+	struct svm_dev *d = u->d;
+	int sts;
+
+	svm_lun_async_end(d->lun, &u->a, ret);
+	sts = status_of(u->dev, cmd, &req, svm_scsi_io_result(d->lun, &u->io, ret));
+	tcmur_cmd_complete(u->dev, u->rcmd, sts);
+	__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
+	free(u);
+}
+
+/*
+ * On a pool worker: a WRITE the ring gave up on, part of it perhaps
+ * written, all of it again with its range still held (so that no COMPARE
+ * AND WRITE sees it half done, and no mirror comes meanwhile).
+ */
+static void uring_redo_run(struct svm_pool_job *job)
+{
+	struct uring_cmd *u = (struct uring_cmd *)((char *)job - offsetof(struct uring_cmd, redo));
+	struct tcmulib_cmd *cmd = u->rcmd->lib_cmd;
+
+	uring_cmd_finish(u, svm_lun_held_write(u->d->lun, cmd->iovec, cmd->iov_cnt, u->io.off,
+					       u->io.len, u->io.fua || u->a.sync));
+}
+
+/*
+ * The engine's done: on its completion thread, once per command. When the
+ * ring gave up (-EAGAIN), or RWF_DSYNC is unsupported, the whole command
+ * runs again on the pool, which knows every fallback (a READ or WRITE done
+ * twice leaves the same data): a READ or a flush as a new command, a WRITE
+ * inside the range it still holds.
+ */
+static void uring_cmd_done(struct svm_uring_op *op, int ret)
+{
+	struct uring_cmd *u = (struct uring_cmd *)op;
+	struct svm_dev *d = u->d;
+
+	if (ret == -EAGAIN || (ret == -EOPNOTSUPP && u->op.dsync)) {
+		__atomic_add_fetch(&d->uring_to_pool, 1, __ATOMIC_RELAXED);
+		if (u->io.kind == SVM_SCSI_IO_WRITE) {
+			u->redo.fn = uring_redo_run;
+			svm_pool_submit(d->queue, &u->redo);
+			return;
+		}
+		svm_lun_async_end(d->lun, &u->a, ret);
+		if (queue_cmd(u->dev, d, u->rcmd) == TCMU_STS_OK) {
+			__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
+			free(u);
+			return;
+		}
+		/* no memory for the pool's job: the initiator retries */
+		tcmur_cmd_complete(u->dev, u->rcmd, TCMU_STS_NO_RESOURCE);
+		__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
+		free(u);
+		return;
+	}
+	uring_cmd_finish(u, ret);
+}
+
+/*
+ * Submit rcmd (a READ, WRITE or SYNCHRONIZE CACHE declined to the generic
+ * path) to the ring: true, it completes on the engine's thread; false, the
+ * ring cannot take it without waiting (a range held by a read-modify-write,
+ * a migration's mirror, the ring full...) and nothing was done: the pool
+ * takes it as before. Command thread, slot read-locked. Never blocks on I/O.
+ */
+static bool uring_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
+{
+	static const enum svm_lun_async_kind kinds[] = {
+		[SVM_SCSI_IO_READ] = SVM_LUN_ASYNC_READ,
+		[SVM_SCSI_IO_WRITE] = SVM_LUN_ASYNC_WRITE,
+		[SVM_SCSI_IO_FLUSH] = SVM_LUN_ASYNC_FLUSH,
+	};
+	static const enum svm_uring_kind ops[] = {
+		[SVM_SCSI_IO_READ] = SVM_URING_READ,
+		[SVM_SCSI_IO_WRITE] = SVM_URING_WRITE,
+		[SVM_SCSI_IO_FLUSH] = SVM_URING_FSYNC,
+	};
+	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
+	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
+	struct uring_cmd *u;
+	int fd;
+
+	/* the checks again, here at once (route and the callout are one call apart) */
+	switch (svm_scsi_route(d->lun, &req)) {
+	case SVM_SCSI_ROUTE_RW:
+	case SVM_SCSI_ROUTE_READ:
+	case SVM_SCSI_ROUTE_WRITE_CACHED:
+		break;
+	default:
+		return false;
+	}
+	u = malloc(sizeof(*u));
+	if (!u)
+		return false;
+	if (!svm_scsi_io_of(&req, &u->io))
+		goto free_cmd;
+	u->a = (struct svm_lun_async){.kind = kinds[u->io.kind]};
+	fd = svm_lun_async_begin(d->lun, &u->a, u->io.off, u->io.len, u->io.fua);
+	if (fd < 0)
+		goto free_cmd;
+	u->op = (struct svm_uring_op){
+		.kind = ops[u->io.kind],
+		.fd = fd,
+		.iov = cmd->iovec,
+		.iov_cnt = (unsigned)cmd->iov_cnt,
+		.off = u->io.off,
+		.len = u->io.len,
+		.dsync = u->a.sync,
+		.done = uring_cmd_done,
+	};
+	u->dev = dev;
+	u->d = d;
+	u->rcmd = rcmd;
+	__atomic_add_fetch(&d->uring_inflight, 1, __ATOMIC_ACQ_REL);
+	if (svm_uring_submit(__atomic_load_n(&uring, __ATOMIC_ACQUIRE), &u->op))
+		goto end_async;
+	d->uring_cmds++;
+	return true;
+
+end_async:
+	__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
+	svm_lun_async_end(d->lun, &u->a, -EAGAIN);
+free_cmd:
+	free(u);
+	return false;
+}
+
 /* Where svm_handle_cmd runs a command; called with the slot read-locked. */
 static int handle_open(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
 {
@@ -1035,7 +1206,10 @@ static int generic_callout(struct tcmu_device *dev, struct tcmur_cmd *rcmd,
 	d = dev_get(dev, &slot);
 	if (!d)
 		return TCMU_STS_BUSY;
-	sts = queue_cmd(dev, d, rcmd);
+	if (__atomic_load_n(&uring, __ATOMIC_ACQUIRE) && uring_cmd(dev, d, rcmd))
+		sts = TCMU_STS_OK;
+	else
+		sts = queue_cmd(dev, d, rcmd);
 	dev_put(slot);
 	return sts;
 }
@@ -1092,6 +1266,44 @@ static struct tcmur_handler svm_handler = {
 	.flush = svm_flush,
 };
 
+/*
+ * SVM_ENGINE: "pool" (the default) or "uring" (docs/tuning.md). The engine
+ * is made once per process; a handler_init again (the unit tests) with
+ * "pool" stops using it without destroying it, as LUNs may still hold it.
+ */
+static void engine_init(void)
+{
+	static struct svm_uring *made;
+	const char *env = getenv("SVM_ENGINE");
+	int ret;
+
+	__atomic_store_n(&uring, NULL, __ATOMIC_RELEASE);
+	if (!env || !*env || !strcmp(env, "pool")) {
+		tcmu_info_message(NULL, __func__, __LINE__,
+				  "svm: engine pool: blocking commands on the worker pool\n");
+		return;
+	}
+	if (strcmp(env, "uring")) {
+		tcmu_err_message(NULL, __func__, __LINE__,
+				 "svm: SVM_ENGINE=%s: want pool or uring; using pool\n", env);
+		return;
+	}
+	if (!made) {
+		ret = svm_uring_create(SVM_URING_ENTRIES, "ring", &made);
+		if (ret) {
+			tcmu_err_message(NULL, __func__, __LINE__,
+					 "svm: no io_uring (%s); engine pool\n", strerror(-ret));
+			made = NULL;
+			return;
+		}
+	}
+	__atomic_store_n(&uring, made, __ATOMIC_RELEASE);
+	tcmu_info_message(NULL, __func__, __LINE__,
+			  "svm: engine uring: READ/WRITE/SYNCHRONIZE CACHE that wait on the store "
+			  "go to one io_uring of %d entries\n",
+			  SVM_URING_ENTRIES);
+}
+
 /* A thread count from tcmu-runner's environment variable var, or def (a bad value is logged). */
 static unsigned threads_setting(const char *var, unsigned def)
 {
@@ -1120,6 +1332,7 @@ __attribute__((visibility("default"))) int handler_init(void)
 	svm_lun_threads = threads_setting("SVM_LUN_THREADS", SVM_LUN_THREADS_DEFAULT);
 	if (svm_lun_threads > svm_threads)
 		svm_lun_threads = svm_threads; /* the pool has no more */
+	engine_init();
 	tcmu_info_message(NULL, __func__, __LINE__,
 			  "svm: %u worker threads, shared by all LUNs; at most %u for one LUN\n",
 			  svm_threads, svm_lun_threads);

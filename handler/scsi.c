@@ -441,6 +441,42 @@ enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, struct svm_scsi_req *req
 	return c->fua || !g->wce ? SVM_SCSI_ROUTE_RW : SVM_SCSI_ROUTE_WRITE_CACHED;
 }
 
+bool svm_scsi_io_of(const struct svm_scsi_req *req, struct svm_scsi_io *io)
+{
+	const struct svm_cdb *c = &req->c;
+	const struct scsi_op *op;
+	enum svm_sense s;
+
+	if (!req->parsed || !(op = op_of(req->cdb, &req->g, &s)))
+		return false;
+	if (op->exec == svm_sbc_sync_cache) {
+		*io = (struct svm_scsi_io){.kind = SVM_SCSI_IO_FLUSH};
+		return true;
+	}
+	if (op->exec != svm_sbc_read && op->exec != svm_sbc_write)
+		return false;
+	/* svm_scsi_route's checks: in range, not empty, a buffer of exactly the transfer */
+	if (svm_scsi_check_range(&req->g, c->lba, c->nblocks) || !c->nblocks ||
+	    svm_iov_length(req->iov, req->iov_cnt) != (uint64_t)c->nblocks * req->g.block_size)
+		return false;
+	*io = (struct svm_scsi_io){
+		.kind = op->exec == svm_sbc_read ? SVM_SCSI_IO_READ : SVM_SCSI_IO_WRITE,
+		.off = c->lba * req->g.block_size,
+		.len = (size_t)c->nblocks * req->g.block_size,
+		.fua = c->fua,
+	};
+	return true;
+}
+
+enum svm_sense svm_scsi_io_result(struct svm_lun *lun, const struct svm_scsi_io *io, int ret)
+{
+	if (!ret)
+		return SVM_SENSE_OK;
+	/* as svm_sbc_read, svm_sbc_write and svm_sbc_sync_cache report it */
+	return svm_scsi_io_error(ret, io->kind != SVM_SCSI_IO_READ, lun,
+				 io->kind == SVM_SCSI_IO_FLUSH ? 0 : io->off);
+}
+
 const char *svm_scsi_op_name(uint8_t opcode)
 {
 	return scsi_ops[opcode].name;

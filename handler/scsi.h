@@ -70,6 +70,32 @@ enum svm_scsi_route {
 enum svm_scsi_route svm_scsi_route(struct svm_lun *lun, struct svm_scsi_req *req);
 
 /*
+ * For an asynchronous engine: the store I/O of a command svm_scsi_route just
+ * classed SVM_SCSI_ROUTE_RW, _READ or _WRITE_CACHED (req as route left it),
+ * which svm_scsi_execute would do with one svm_lun_read, svm_lun_write or
+ * svm_lun_flush and nothing else: true and *io filled, else false. The
+ * buffer holds exactly io->len bytes. Never blocks.
+ */
+enum svm_scsi_io_kind {
+	SVM_SCSI_IO_READ,
+	SVM_SCSI_IO_WRITE,
+	SVM_SCSI_IO_FLUSH,
+};
+struct svm_scsi_io {
+	enum svm_scsi_io_kind kind;
+	uint64_t off; /* LUN byte offset (READ, WRITE) */
+	size_t len;
+	bool fua;
+};
+bool svm_scsi_io_of(const struct svm_scsi_req *req, struct svm_scsi_io *io);
+/*
+ * The outcome of such I/O done elsewhere (ret: 0 or -errno), as
+ * svm_scsi_execute would have answered it: the error logged and turned into
+ * sense the same way. Never blocks.
+ */
+enum svm_sense svm_scsi_io_result(struct svm_lun *lun, const struct svm_scsi_io *io, int ret);
+
+/*
  * Parse cdb as svm_scsi_execute would on a LUN of geometry g, without
  * executing it: INVALID COMMAND OPERATION CODE or INVALID FIELD IN CDB
  * (service action) for a command not served, else its parser's verdict.

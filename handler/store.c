@@ -447,6 +447,11 @@ int svm_store_flush(struct svm_store *st)
 	return sync_data(st);
 }
 
+void svm_store_count_flush(struct svm_store *st)
+{
+	__atomic_add_fetch(&st->flushes, 1, __ATOMIC_RELAXED);
+}
+
 uint64_t svm_store_flushes(const struct svm_store *st)
 {
 	return __atomic_load_n(&st->flushes, __ATOMIC_RELAXED);

@@ -66,6 +66,8 @@ int svm_store_flush(struct svm_store *st);
  * FUA write where RWF_DSYNC is unsupported. One atomic load: cheap.
  */
 uint64_t svm_store_flushes(const struct svm_store *st);
+/* Count a flush issued on svm_store_fd by someone else (an io_uring fdatasync). Never blocks. */
+void svm_store_count_flush(struct svm_store *st);
 /* Deallocate: punch a hole in a file, BLKDISCARD on a device. -EOPNOTSUPP if unsupported. */
 int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len);
 /*

@@ -35,7 +35,7 @@ int main(void)
 	} suites[] = {
 		{"sense", sense_test}, {"iov", iov_test},     {"cfg", cfg_test},
 		{"cdb", cdb_test},     {"store", store_test}, {"lun", lun_test},
-		{"scsi", scsi_test},   {"pool", pool_test},   {"rangelock", rangelock_test},
+		{"scsi", scsi_test},   {"pool", pool_test}, {"uring", uring_test},   {"rangelock", rangelock_test},
 		{"registry", registry_test}, {"mover", mover_test},   {"xcopy", xcopy_test},
 		{"tpc", tpc_test},	     {"migrec", migrec_test},	     {"mirror", mirror_test},	     {"migrate", migrate_test},	     {"plugin", plugin_test},
 		{"svmlog", svmlog_test}, {"ctl", ctl_test},

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "test.h"
 #include "fake_tcmu.h"
+#include "../../handler/uring.h"
 #include "../../handler/cdb.h"
 #include "../../handler/limits.h"
 #include "../../handler/lio.h"
@@ -963,6 +964,156 @@ static void reopen_race(void)
 		fprintf(stderr, "reopen race: %d GOOD, %d BUSY\n", spin_good, spin_busy);
 }
 
+/* Evict path's pages from the page cache (a few tries: see io()). */
+static void evict(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	CHECK(fd >= 0 && fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * SVM_ENGINE=uring: the READs, WRITEs and SYNCHRONIZE CACHEs the runner's
+ * callouts receive complete through the process's io_uring, asynchronously,
+ * with the right data and status; an I/O error is the same sense as on the
+ * pool; the close line counts them. Then SVM_ENGINE unset: the pool again.
+ */
+static void uring_io(void)
+{
+	static uint8_t buf[BS * 64], back[BS * 64];
+	uint8_t cdb[16];
+	struct reply r;
+	char path[256], saved[sizeof(dev.cfgstring)];
+	bool async = true, same = true;
+	int fd;
+
+	memcpy(saved, dev.cfgstring, sizeof(saved));
+	fake_lio("uio0", "lun0", SERIAL, 1, 0); /* LIO's emulate_write_cache=0 */
+	setenv("SVM_ENGINE", "uring", 1);
+	fake_last_err[0] = 0;
+	CHECK_EQ(handler_init(), 0);
+	CHECK(!fake_last_err[0]);
+	if (fake_last_err[0])
+		fprintf(stderr, "uring_io: %s", fake_last_err);
+	snprintf(path, sizeof(path), "%s/lun-uring.img", test_dir);
+	unlink(path);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s;wce=no", path);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	CHECK(!dev.wce);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 31 + (i >> 9));
+
+	/* write cache off: every WRITE to the callout, then the ring; 32 of 64 blocks */
+	for (uint32_t k = 0; k < 32; k++) {
+		test_cdb10(cdb, SVM_OP_WRITE10, 64 * k, 64);
+		buf[0] = (uint8_t)k;
+		r = run(cdb, buf, sizeof(buf));
+		CHECK_GOOD(r);
+		async &= last_async;
+	}
+	CHECK(async);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	for (uint32_t k = 0; k < 31 && fd >= 0; k++) {
+		buf[0] = (uint8_t)k;
+		same &= pread(fd, back, sizeof(back), (off_t)k * sizeof(back)) == sizeof(back) &&
+			!memcmp(back, buf, sizeof(buf));
+	}
+	CHECK(same);
+	/* WRITE(16) with FUA; SYNCHRONIZE CACHE(16) */
+	test_cdb16(cdb, SVM_OP_WRITE16, NLBAS - 1, 1);
+	cdb[1] = 0x08;
+	CHECK_GOOD(run(cdb, buf + BS, BS));
+	CHECK(last_async);
+	test_cdb16(cdb, SVM_OP_SYNC_CACHE16, 0, 0);
+	CHECK_GOOD(run(cdb, NULL, 0));
+	CHECK(last_async);
+
+	/* READs that miss the page cache: the ring; the data as written */
+	async = same = true;
+	for (uint32_t k = 0; k < 31; k += 5) {
+		/* the kernel may keep a page another CPU holds: evict again (see io()) */
+		for (int tries = 0; tries < 5; tries++) {
+			evict(path);
+			test_cdb16(cdb, SVM_OP_READ16, 64 * k, 64);
+			memset(back, 0xEE, sizeof(back));
+			buf[0] = (uint8_t)k;
+			CHECK_GOOD(run(cdb, back, sizeof(back)));
+			same &= !memcmp(back, buf, sizeof(buf));
+			if (last_async)
+				break;
+			usleep(100000);
+		}
+		async &= last_async;
+	}
+	CHECK(async);
+	CHECK(same);
+	test_cdb16(cdb, SVM_OP_READ16, NLBAS - 1, 1);
+	CHECK_GOOD(run(cdb, back, BS));
+	CHECK(!memcmp(back, buf + BS, BS));
+
+	/*
+	 * The ring gives up on every command (after the I/O reached the file):
+	 * each is redone on the pool, a WRITE inside its range still held
+	 */
+	svm_uring_fault_again = 1;
+	for (uint32_t k = 0; k < 4; k++) {
+		test_cdb10(cdb, SVM_OP_WRITE10, 64 * k, 64);
+		buf[0] = (uint8_t)(0x80 + k);
+		CHECK_GOOD(run(cdb, buf, sizeof(buf)));
+		CHECK(last_async);
+	}
+	evict(path);
+	test_cdb10(cdb, SVM_OP_READ10, 64 * 3, 64);
+	memset(back, 0, sizeof(back));
+	CHECK_GOOD(run(cdb, back, sizeof(back)));
+	CHECK(!memcmp(back, buf, sizeof(buf)));
+	test_cdb10(cdb, SVM_OP_SYNC_CACHE10, 0, 0);
+	CHECK_GOOD(run(cdb, NULL, 0));
+	svm_uring_fault_again = 0;
+	for (uint32_t k = 0; k < 4 && fd >= 0; k++) {
+		buf[0] = (uint8_t)(0x80 + k);
+		CHECK(pread(fd, back, sizeof(back), (off_t)k * sizeof(back)) == sizeof(back) &&
+		      !memcmp(back, buf, sizeof(buf)));
+	}
+
+	/* the store shrank under the LUN: a READ past its end is READ ERROR, as on the pool */
+	CHECK_EQ(truncate(path, (off_t)BS * (NLBAS - 64)), 0);
+	evict(path);
+	test_cdb10(cdb, SVM_OP_READ10, NLBAS - 32, 16);
+	CHECK_SENSE(run(cdb, back, 16 * BS), 3, 0x11);
+	CHECK(last_async);
+
+	fake_last_info[0] = 0;
+	fake_handler->close(&dev);
+	CHECK(strstr(fake_last_info, "io_uring: ") != NULL &&
+	      strstr(fake_last_info, "io_uring: 0 commands") == NULL);
+	/* 4 WRITEs, maybe the READ (it may have been cached), the flush */
+	CHECK(strstr(fake_last_info, "5 handed back to the pool") != NULL ||
+	      strstr(fake_last_info, "6 handed back to the pool") != NULL);
+	if (fd >= 0)
+		close(fd);
+
+	/* the pool again: the same READ past the end, the same sense */
+	unsetenv("SVM_ENGINE");
+	CHECK_EQ(handler_init(), 0);
+	CHECK(fake_handler->open(&dev, false) < 0); /* too small for the LUN now */
+	CHECK_EQ(truncate(path, (off_t)BS * NLBAS), 0);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	CHECK_EQ(truncate(path, (off_t)BS * (NLBAS - 64)), 0);
+	evict(path);
+	CHECK_SENSE(run(cdb, back, 16 * BS), 3, 0x11);
+	CHECK(last_async);
+	fake_last_info[0] = 0;
+	fake_handler->close(&dev);
+	CHECK(strstr(fake_last_info, "worker pool: ") != NULL);
+	unlink(path);
+	fake_lio("uio0", "lun0", SERIAL, 1, 1);
+	memcpy(dev.cfgstring, saved, sizeof(saved));
+}
+
 void plugin_test(void)
 {
 	dev.num_lbas = NLBAS;
@@ -975,6 +1126,7 @@ void plugin_test(void)
 	config();
 	open_refusals();
 	io();
+	uring_io();
 	emulation();
 	identity();
 	reconfig();

@@ -67,6 +67,7 @@ void store_test(void);
 void lun_test(void);
 void scsi_test(void); /* drives handler/scsi.c on an svm_lun directly */
 void pool_test(void);
+void uring_test(void);
 void rangelock_test(void);
 void registry_test(void);
 void tpc_test(void);
