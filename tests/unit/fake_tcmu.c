@@ -15,6 +15,7 @@ struct tcmur_handler *fake_handler;
 char fake_last_err[1024];
 char fake_last_warn[1024];
 char fake_last_info[1024];
+char fake_info_log[8192];
 
 int tcmur_register_handler(struct tcmur_handler *handler)
 {
@@ -153,8 +154,12 @@ static void logv(int level, const char *fmt, va_list ap)
 		snprintf(fake_last_err, sizeof(fake_last_err), "%s", buf);
 	if (level == 1)
 		snprintf(fake_last_warn, sizeof(fake_last_warn), "%s", buf);
-	if (level == 2)
+	if (level == 2) {
+		size_t used = strlen(fake_info_log);
+
 		snprintf(fake_last_info, sizeof(fake_last_info), "%s", buf);
+		snprintf(fake_info_log + used, sizeof(fake_info_log) - used, "%s", buf);
+	}
 	if (getenv("SVM_UNIT_VERBOSE"))
 		fprintf(stderr, "log: %s", buf);
 }

@@ -37,5 +37,7 @@ int fake_submit(struct tcmu_device *dev, struct tcmur_cmd *rcmd, bool *async_out
 extern char fake_last_err[1024];	   /* last error-level log line */
 extern char fake_last_warn[1024];	   /* last warning-level log line */
 extern char fake_last_info[1024];	   /* last info-level log line */
+/* info-level lines since a test last emptied it (fake_info_log[0] = 0); cut when full */
+extern char fake_info_log[8192];
 
 #endif

@@ -1086,13 +1086,13 @@ static void uring_io(void)
 	CHECK_SENSE(run(cdb, back, 16 * BS), 3, 0x11);
 	CHECK(last_async);
 
-	fake_last_info[0] = 0;
+	fake_info_log[0] = 0;
 	fake_handler->close(&dev);
-	CHECK(strstr(fake_last_info, "io_uring: ") != NULL &&
-	      strstr(fake_last_info, "io_uring: 0 commands") == NULL);
+	CHECK(strstr(fake_info_log, "io_uring: ") != NULL &&
+	      strstr(fake_info_log, "io_uring: 0 commands") == NULL);
 	/* 4 WRITEs, maybe the READ (it may have been cached), the flush */
-	CHECK(strstr(fake_last_info, "5 handed back to the pool") != NULL ||
-	      strstr(fake_last_info, "6 handed back to the pool") != NULL);
+	CHECK(strstr(fake_info_log, "5 handed back to the pool") != NULL ||
+	      strstr(fake_info_log, "6 handed back to the pool") != NULL);
 	if (fd >= 0)
 		close(fd);
 
@@ -1106,9 +1106,10 @@ static void uring_io(void)
 	evict(path);
 	CHECK_SENSE(run(cdb, back, 16 * BS), 3, 0x11);
 	CHECK(last_async);
-	fake_last_info[0] = 0;
+	fake_info_log[0] = 0;
 	fake_handler->close(&dev);
-	CHECK(strstr(fake_last_info, "worker pool: ") != NULL);
+	CHECK(strstr(fake_info_log, "commands on the worker pool") != NULL &&
+	      strstr(fake_info_log, "io_uring: ") == NULL);
 	unlink(path);
 	fake_lio("uio0", "lun0", SERIAL, 1, 1);
 	memcpy(dev.cfgstring, saved, sizeof(saved));
