@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include "tcmu_abi.h"
 #include "cfg.h"
+#include "iov.h"
 #include "ctl.h"
 #include "limits.h"
 #include "lio.h"
@@ -1126,6 +1127,8 @@ static int handle_open(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_
 		 * unless the store makes such writes wait (dirty throttling, a
 		 * partial page to read first); then the pool takes them for a while.
 		 */
+		if (svm_iov_length(cmd->iovec, cmd->iov_cnt) >= SVM_INLINE_WRITE_MAX_BYTES)
+			return TCMU_STS_NOT_HANDLED; /* large: a worker copies it (limits.h) */
 		t0 = now_ns();
 		if (t0 < d->pool_writes_until_ns)
 			return TCMU_STS_NOT_HANDLED;

@@ -242,6 +242,12 @@ static void io(void)
 	test_cdb10(cdb, SVM_OP_WRITE10, 100, 8);
 	CHECK_GOOD(run(cdb, buf, 8 * BS));
 	CHECK(!last_async);
+	/* one just below SVM_INLINE_WRITE_MAX_BYTES too (the LUN takes up to 128 blocks) */
+	_Static_assert(SVM_INLINE_WRITE_MAX_BYTES > 128 * BS, "fits under the fake LUN's max");
+	test_cdb10(cdb, SVM_OP_WRITE10, 200, 128);
+	CHECK_GOOD(run(cdb, buf, 128 * BS));
+	CHECK(!last_async);
+	test_cdb10(cdb, SVM_OP_WRITE10, 100, 8);
 	/* with FUA: declined to the runner's write callout, pool, completed later */
 	cdb[1] = 0x08;
 	CHECK_GOOD(run(cdb, buf, 8 * BS));
@@ -1115,6 +1121,45 @@ static void uring_io(void)
 	memcpy(dev.cfgstring, saved, sizeof(saved));
 }
 
+/*
+ * A cached WRITE of SVM_INLINE_WRITE_MAX_BYTES or more goes to the pool
+ * (completes asynchronously), one below it is copied at once; both land.
+ */
+static void large_writes(void)
+{
+	static uint8_t buf[SVM_INLINE_WRITE_MAX_BYTES], back[SVM_INLINE_WRITE_MAX_BYTES];
+	const uint32_t nblk = SVM_INLINE_WRITE_MAX_BYTES / BS;
+	uint32_t saved_max = dev.max_xfer_len;
+	char path[256], saved[sizeof(dev.cfgstring)];
+	uint8_t cdb[16];
+
+	memcpy(saved, dev.cfgstring, sizeof(saved));
+	dev.max_xfer_len = nblk; /* as hw_max_sectors=2048 would allow, at 512-byte blocks */
+	snprintf(path, sizeof(path), "%s/lun-large.img", test_dir);
+	unlink(path);
+	snprintf(dev.cfgstring, sizeof(dev.cfgstring), "svm/%s", path);
+	CHECK_EQ(fake_handler->open(&dev, false), 0);
+	CHECK(dev.wce);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7 + (i >> 11));
+	test_cdb10(cdb, SVM_OP_WRITE10, 0, nblk);
+	CHECK_GOOD(run(cdb, buf, sizeof(buf)));
+	CHECK(last_async);
+	test_cdb10(cdb, SVM_OP_WRITE10, nblk, nblk - 1);
+	CHECK_GOOD(run(cdb, buf + BS, sizeof(buf) - BS));
+	CHECK(!last_async);
+	test_cdb10(cdb, SVM_OP_READ10, 0, nblk);
+	CHECK_GOOD(run(cdb, back, sizeof(back)));
+	CHECK(!memcmp(back, buf, sizeof(buf)));
+	test_cdb10(cdb, SVM_OP_READ10, nblk, nblk - 1);
+	CHECK_GOOD(run(cdb, back, sizeof(back) - BS));
+	CHECK(!memcmp(back, buf + BS, sizeof(buf) - BS));
+	fake_handler->close(&dev);
+	unlink(path);
+	dev.max_xfer_len = saved_max;
+	memcpy(dev.cfgstring, saved, sizeof(saved));
+}
+
 void plugin_test(void)
 {
 	dev.num_lbas = NLBAS;
@@ -1127,6 +1172,7 @@ void plugin_test(void)
 	config();
 	open_refusals();
 	io();
+	large_writes();
 	uring_io();
 	emulation();
 	identity();
