@@ -100,7 +100,7 @@ static void *race(void *arg)
 		uint64_t off = (uint64_t)(rand_r(&seed) % (SIZE / 4096)) * 4096;
 
 		r->errors += mwrite(r->m, r->rl, off, 4096, (uint8_t)r->writes) != 0;
-		r->writes++;
+		__atomic_add_fetch(&r->writes, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -182,9 +182,17 @@ void mirror_test(void)
 	CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
 	rc.m = m;
 	CHECK_EQ(pthread_create(&t, NULL, race, &rc), 0);
-	usleep(20000);
+	/* on a loaded machine the racer may not have run yet: wait for its first writes (≤10 s) */
+	for (int i = 0; i < 1000 && __atomic_load_n(&rc.writes, __ATOMIC_ACQUIRE) < 4; i++)
+		usleep(10000);
 	run_pass(m);
-	usleep(20000);
+	{
+		unsigned after_pass = __atomic_load_n(&rc.writes, __ATOMIC_ACQUIRE);
+
+		for (int i = 0; i < 1000 && __atomic_load_n(&rc.writes, __ATOMIC_ACQUIRE) < after_pass + 4;
+		     i++)
+			usleep(10000);
+	}
 	rc.stop = true;
 	pthread_join(t, NULL);
 	CHECK(rc.writes > 0 && rc.errors == 0);
