@@ -199,11 +199,11 @@ bench-threads: $(BUILD)/handler_svm.so
 
 # The TCMU ceiling: a handler that does no work (tests/bench/null) vs svm vs LIO fileio, one VM run
 .PHONY: bench-ceiling
-bench-ceiling: $(BUILD)/handler_svm.so $(BUILD)/bench/handler_svmnull.so
+bench-ceiling: $(BUILD)/handler_svm.so $(BUILD)/instruments/handler_svmnull.so
 	tests/vm/run-vm -t 2400 -m 4096 -o $(BUILD)/bench-ceiling tests/bench/ceiling-guest.sh
 	@cat $(BUILD)/bench-ceiling/ceiling.md
 
-$(BUILD)/bench/handler_svmnull.so: tests/bench/null/handler_svmnull.c handler/tcmu_abi.h
+$(BUILD)/instruments/handler_svmnull.so: tests/bench/null/handler_svmnull.c handler/tcmu_abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
 

@@ -38,7 +38,7 @@ SEQ_TIME=${SVM_CEILING_SEQ_TIME:-10}
 RES=$SVM_OUTDIR/results
 STORE=/var/lib/svm-ceiling
 MARK=$SVM_REPO/tests/bench/mark
-NULL_SO=$SVM_REPO/build/bench/handler_svmnull.so
+NULL_SO=$SVM_REPO/build/instruments/handler_svmnull.so
 mkdir -p "$RES"
 vm_require_file "$SVM_REPO/build/handler_svm.so" "$NULL_SO" "$MARK"
 size_bytes=$(numfmt --from=iec "$SIZE")
