@@ -3,7 +3,10 @@
 #include "test.h"
 #include "../../handler/log.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int test_passed, test_failed;
@@ -14,6 +17,26 @@ static void keep_last(enum svm_log_level level, const char *msg)
 {
 	(void)level;
 	snprintf(test_last_log, sizeof(test_last_log), "%s", msg);
+}
+
+bool test_dir_direct_io(void)
+{
+	char path[160];
+	void *buf = NULL;
+	bool ok = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/direct-probe", test_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
+	if (fd >= 0 && !posix_memalign(&buf, 4096, 4096)) {
+		memset(buf, 7, 4096);
+		ok = pwrite(fd, buf, 4096, 0) == 4096 && pread(fd, buf, 4096, 0) == 4096;
+	}
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return ok;
 }
 
 void test_log_capture(void)

@@ -323,27 +323,6 @@ drop:
 	drop_file(fd, "one", m);
 }
 
-/* Whether test_dir's filesystem takes O_DIRECT reads and writes of 4 KiB. */
-static bool dir_direct_io(void)
-{
-	char path[160];
-	void *buf = NULL;
-	bool ok = false;
-	int fd;
-
-	path_of(path, sizeof(path), "direct-probe");
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
-	if (fd >= 0 && !posix_memalign(&buf, 4096, 4096)) {
-		memset(buf, 7, 4096);
-		ok = pwrite(fd, buf, 4096, 0) == 4096 && pread(fd, buf, 4096, 0) == 4096;
-	}
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
-	return ok;
-}
-
 /*
  * bounce reads and writes the chunks that suit O_DIRECT with it and the
  * rest buffered, and the caller sees the same bytes either way: dirty
@@ -355,7 +334,7 @@ static void direct_io(void)
 	const uint64_t size = 12 * MIB;
 	struct svm_mover_result res;
 	uint8_t *sm, *dm, *m, *newer;
-	bool direct = dir_direct_io();
+	bool direct = test_dir_direct_io();
 	char path[160];
 	int src = new_file("dio-src", size, 16, &sm, size);
 	int dst = new_file("dio-dst", size, 17, &dm, size);
@@ -656,7 +635,7 @@ static void io_sizes(void)
 	struct svm_mover_result res;
 	struct svm_mover_req req;
 	uint8_t *sm, *dm, *m;
-	bool direct = dir_direct_io();
+	bool direct = test_dir_direct_io();
 	int src = new_file("io-src", size, 21, &sm, size);
 	int dst = new_file("io-dst", size, 22, &dm, size);
 	int one = new_file("io-one", size, 23, &m, size);

@@ -151,27 +151,6 @@ static void extents(void)
 	svm_store_close(st);
 }
 
-/* Whether test_dir's filesystem takes O_DIRECT reads of 4 KiB. */
-static bool dir_direct_io(void)
-{
-	char path[160];
-	void *buf = NULL;
-	bool ok = false;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/direct-probe", test_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0600);
-	if (fd >= 0 && !posix_memalign(&buf, 4096, 4096)) {
-		memset(buf, 7, 4096);
-		ok = pwrite(fd, buf, 4096, 0) == 4096 && pread(fd, buf, 4096, 0) == 4096;
-	}
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
-	return ok;
-}
-
 static void fill(uint8_t *p, size_t len, unsigned seed)
 {
 	for (size_t i = 0; i < len; i++)
@@ -189,7 +168,7 @@ static void direct_reads(void)
 {
 	const size_t mib = 1 << 20, len = SVM_STORE_DIRECT_MIN_BYTES;
 	struct svm_store_open_args a = {.min_bytes = 8 * mib, .create = true, .direct = true};
-	bool direct = dir_direct_io();
+	bool direct = test_dir_direct_io();
 	uint8_t *data = NULL, *back = NULL, *newer = NULL;
 	struct iovec v, r, rv[4];
 	struct svm_store *st;

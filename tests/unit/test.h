@@ -5,6 +5,7 @@
 
 #include "../../handler/cdb.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,6 +83,8 @@ void plugin_test(void); /* drives handler/plugin.c + scsi.c through the fake run
 
 /* A scratch directory per run (created by main). */
 extern char test_dir[];
+/* Whether test_dir's filesystem takes O_DIRECT reads and writes of 4 KiB (tmpfs before 6.6 does not). */
+bool test_dir_direct_io(void);
 
 /*
  * For suites that call the handler's modules directly: svm_log lines go to
