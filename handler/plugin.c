@@ -1127,8 +1127,10 @@ static int handle_open(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_
 		 * unless the store makes such writes wait (dirty throttling, a
 		 * partial page to read first); then the pool takes them for a while.
 		 */
+		_Static_assert(SVM_STORE_DIRECT_WRITE_MIN_BYTES >= SVM_INLINE_WRITE_MAX_BYTES,
+			       "a write on the command thread must never go direct (limits.h)");
 		if (svm_iov_length(cmd->iovec, cmd->iov_cnt) >= SVM_INLINE_WRITE_MAX_BYTES)
-			return TCMU_STS_NOT_HANDLED; /* large: a worker copies it (limits.h) */
+			return TCMU_STS_NOT_HANDLED; /* large: a worker writes it (limits.h) */
 		t0 = now_ns();
 		if (t0 < d->pool_writes_until_ns)
 			return TCMU_STS_NOT_HANDLED;

@@ -22,11 +22,15 @@
 
 struct svm_store {
 	int fd;
-	int dfd;	    /* the store opened again with O_DIRECT for reads; -1: none */
-	uint32_t dio_align; /* direct reads: offset, length and every iovec a multiple of this */
+	int dfd;	    /* the store opened again with O_DIRECT; -1: none */
+	bool dfd_writes;    /* dfd is open for writing too (the store is) */
+	uint32_t dio_align; /* direct I/O: offset, length and every iovec a multiple of this */
 	bool no_direct;	    /* atomic: the kernel refused a direct read (EINVAL): buffered from now */
+	bool no_direct_write;	   /* atomic: the same for direct writes */
 	uint64_t direct_bytes;	   /* atomic: bytes read direct */
 	uint64_t direct_fallbacks; /* atomic: reads meant to be direct that went buffered */
+	uint64_t direct_wbytes;	   /* atomic: bytes written direct */
+	uint64_t direct_wfallbacks; /* atomic: writes meant to be direct that went buffered */
 	unsigned caps;
 	uint64_t size;
 	char *path;
@@ -205,7 +209,8 @@ static void open_direct(struct svm_store *st)
 	int fd, bs;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", st->fd);
-	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	st->dfd_writes = (fcntl(st->fd, F_GETFL) & O_ACCMODE) == O_RDWR;
+	fd = open(path, (st->dfd_writes ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
 	if (fd < 0) {
 		svm_log(SVM_LOG_INFO, "store %s cannot be read with O_DIRECT (%s): reads are buffered",
 			st->path, strerror(errno));
@@ -287,9 +292,12 @@ void svm_store_close(struct svm_store *st)
 		return;
 	if (st->dfd >= 0) {
 		svm_log(SVM_LOG_INFO,
-			"store %s closed; %llu bytes read with O_DIRECT, %llu reads buffered instead",
+			"store %s closed; O_DIRECT: %llu bytes read, %llu written; buffered "
+			"instead: %llu reads, %llu writes",
 			st->path, (unsigned long long)svm_store_direct_bytes(st),
-			(unsigned long long)svm_store_direct_fallbacks(st));
+			(unsigned long long)svm_store_direct_write_bytes(st),
+			(unsigned long long)svm_store_direct_fallbacks(st),
+			(unsigned long long)svm_store_direct_write_fallbacks(st));
 		close(st->dfd);
 	}
 	if (st->fd >= 0)
@@ -317,10 +325,6 @@ static int xfer(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, u
 	bool sync_after = false;
 	int ret;
 
-	if (write && svm_store_fault_write)
-		return svm_store_fault_write;
-	if (write && svm_store_fault_write_hold_us)
-		fault_hold();
 	ret = svm_iov_window_init(&w, iov, iov_cnt, len);
 	if (ret)
 		return ret;
@@ -436,9 +440,62 @@ int svm_store_readv_cached(struct svm_store *st, const struct iovec *iov, size_t
 	return n == (ssize_t)len ? 0 : -EAGAIN; /* short, EAGAIN, EOPNOTSUPP: not cached */
 }
 
+/*
+ * One pwritev2 with O_DIRECT for the whole write: 0 when it wrote all len
+ * bytes; -EAGAIN when the caller is to write buffered instead (unaligned,
+ * too many iovecs, a short write: all of it again, which leaves the same
+ * bytes); another -errno is the store's answer (EIO, ENOSPC) and final. The
+ * kernel refusing direct writes (EINVAL; EOPNOTSUPP without RWF_DSYNC)
+ * turns them off for the store.
+ */
+static int write_direct(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
+			uint64_t off, size_t len, bool fua)
+{
+	struct svm_iov_window w;
+	ssize_t n;
+	int err;
+
+	if (svm_iov_window_init(&w, iov, iov_cnt, len))
+		goto fallback;
+	if (w.cnt > IOV_MAX || !direct_aligned(st, w.iov, w.cnt, off, len)) {
+		svm_iov_window_free(&w);
+		goto fallback;
+	}
+	do
+		n = pwritev2(st->dfd, w.iov, w.cnt, off, fua ? RWF_DSYNC : 0);
+	while (n < 0 && errno == EINTR);
+	err = errno;
+	svm_iov_window_free(&w);
+	if (n == (ssize_t)len) {
+		__atomic_add_fetch(&st->direct_wbytes, len, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (n < 0 && !(err == EINVAL || err == EOPNOTSUPP))
+		return -err;
+	if (n < 0 && (err == EINVAL || !fua) &&
+	    !__atomic_exchange_n(&st->no_direct_write, true, __ATOMIC_RELAXED))
+		svm_log(SVM_LOG_WARN, "store %s: a direct write at %llu was refused (%s): writes are "
+			"buffered from now on", st->path, (unsigned long long)off, strerror(err));
+fallback:
+	__atomic_add_fetch(&st->direct_wfallbacks, 1, __ATOMIC_RELAXED);
+	return -EAGAIN;
+}
+
 int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		     size_t len, bool fua)
 {
+	int ret;
+
+	if (svm_store_fault_write)
+		return svm_store_fault_write;
+	if (svm_store_fault_write_hold_us)
+		fault_hold();
+	if (st->dfd >= 0 && st->dfd_writes && len >= SVM_STORE_DIRECT_WRITE_MIN_BYTES &&
+	    !__atomic_load_n(&st->no_direct_write, __ATOMIC_RELAXED)) {
+		ret = write_direct(st, iov, iov_cnt, off, len, fua);
+		if (ret != -EAGAIN)
+			return ret;
+	}
 	return xfer(st, iov, iov_cnt, off, len, true, fua ? RWF_DSYNC : 0);
 }
 
@@ -566,6 +623,16 @@ uint64_t svm_store_direct_bytes(const struct svm_store *st)
 uint64_t svm_store_direct_fallbacks(const struct svm_store *st)
 {
 	return __atomic_load_n(&st->direct_fallbacks, __ATOMIC_RELAXED);
+}
+
+uint64_t svm_store_direct_write_bytes(const struct svm_store *st)
+{
+	return __atomic_load_n(&st->direct_wbytes, __ATOMIC_RELAXED);
+}
+
+uint64_t svm_store_direct_write_fallbacks(const struct svm_store *st)
+{
+	return __atomic_load_n(&st->direct_wfallbacks, __ATOMIC_RELAXED);
 }
 
 int svm_store_fd(const struct svm_store *st)

@@ -28,7 +28,7 @@ struct svm_store_open_args {
 	uint64_t min_bytes; /* the store must hold at least this many bytes */
 	bool create;	    /* create a missing file of min_bytes (never truncates) */
 	bool grow;	    /* an existing empty file is sized to min_bytes (a migration's destination) */
-	bool direct;	    /* large aligned svm_store_readv calls bypass the page cache (O_DIRECT) */
+	bool direct;	    /* large aligned reads and writes bypass the page cache (O_DIRECT) */
 };
 
 /*
@@ -57,7 +57,18 @@ int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cn
  */
 int svm_store_readv_cached(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
 			   uint64_t off, size_t len);
-/* As readv; fua: the data is on stable media when this returns. */
+/*
+ * As readv; fua: the data is on stable media when this returns. On a store
+ * opened with args.direct (and for writing), a write of at least
+ * SVM_STORE_DIRECT_WRITE_MIN_BYTES whose offset, length and iovecs suit the
+ * direct I/O alignment writes with O_DIRECT, past the page cache (the kernel
+ * writes back and drops cached pages of the range around it, so buffered
+ * reads and writes before and after it stay coherent); such a write fails
+ * with the store's -errno (EIO, ENOSPC) as a buffered one would. Any other
+ * write, and one the kernel refuses direct, is buffered. Blocks until done:
+ * callers on the command thread keep their writes below the minimum
+ * (SVM_INLINE_WRITE_MAX_BYTES, limits.h).
+ */
 int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		     size_t len, bool fua);
 int svm_store_flush(struct svm_store *st);
@@ -105,6 +116,9 @@ const char *svm_store_path(const struct svm_store *st);
  */
 uint64_t svm_store_direct_bytes(const struct svm_store *st);
 uint64_t svm_store_direct_fallbacks(const struct svm_store *st);
+/* The same for direct writes (svm_store_writev). */
+uint64_t svm_store_direct_write_bytes(const struct svm_store *st);
+uint64_t svm_store_direct_write_fallbacks(const struct svm_store *st);
 /* The store's file descriptor, for the datamovers (xcopy/mover.h), which copy between fds. */
 int svm_store_fd(const struct svm_store *st);
 

@@ -191,10 +191,16 @@ static void direct_reads(void)
 	v = (struct iovec){data, 2 * mib};
 	r = (struct iovec){back, 2 * mib};
 
-	/* written back, then dirty in the cache over it: the direct read sees the dirty data */
+	/*
+	 * written (direct, FUA), then dirty in the cache over it (writes below the
+	 * direct-write minimum are buffered): the direct read sees the dirty data
+	 */
 	CHECK_EQ(svm_store_writev(st, &v, 1, mib, 2 * mib, true), 0);
-	v.iov_base = newer;
-	CHECK_EQ(svm_store_writev(st, &v, 1, mib, mib, false), 0);
+	for (size_t o = 0; o < mib; o += len) {
+		v = (struct iovec){newer + o, len};
+		CHECK_EQ(svm_store_writev(st, &v, 1, mib + o, len, false), 0);
+	}
+	v = (struct iovec){data, 2 * mib};
 	memset(back, 0, 2 * mib);
 	CHECK_EQ(svm_store_readv(st, &r, 1, mib, 2 * mib), 0);
 	CHECK(!memcmp(back, newer, mib) && !memcmp(back + mib, data + mib, mib));
@@ -265,6 +271,126 @@ free_bufs:
 	free(data);
 	free(back);
 	free(newer);
+}
+
+/*
+ * direct=yes: large aligned writes go past the page cache (O_DIRECT) and stay
+ * coherent with buffered I/O before and after them: a direct write over
+ * cached (clean or dirty) pages is what every later read sees, buffered or
+ * direct, through this store or another open file; a small buffered write
+ * after it lands on top. A write the alignment does not suit, or below the
+ * minimum, is buffered with the same result; FUA goes direct too; an
+ * injected write fault answers on the direct path as on the buffered one.
+ * Without direct, nothing is written direct.
+ */
+static void direct_writes(void)
+{
+	const size_t mib = 1 << 20, len = SVM_STORE_DIRECT_WRITE_MIN_BYTES;
+	struct svm_store_open_args a = {.min_bytes = 8 * mib, .create = true, .direct = true};
+	bool direct = test_dir_direct_io();
+	uint8_t *data = NULL, *back = NULL, *small = NULL;
+	struct iovec v, r, s, vv[3];
+	struct svm_store *st;
+	uint64_t wb, wf;
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/dwrite.img", test_dir);
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	if (posix_memalign((void **)&data, 4096, 2 * mib) ||
+	    posix_memalign((void **)&back, 4096, 2 * mib + 4096) ||
+	    posix_memalign((void **)&small, 4096, 8192)) {
+		CHECK(!"out of memory");
+		goto free_bufs;
+	}
+	fill(data, 2 * mib, 3);
+	fill(small, 8192, 4);
+	v = (struct iovec){data, mib};
+	r = (struct iovec){back, mib};
+	s = (struct iovec){small, 4096};
+
+	/* a page written buffered (dirty) and one read into the cache (clean) */
+	CHECK_EQ(svm_store_writev(st, &s, 1, mib, 4096, false), 0);
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib + 8192, 4096), 0);
+	/* then a direct write over both: every later read sees it */
+	CHECK_EQ(svm_store_writev(st, &v, 1, mib, mib, false), 0);
+	CHECK_EQ(svm_store_direct_write_bytes(st), direct ? mib : 0);
+	CHECK_EQ(svm_store_direct_write_fallbacks(st), 0);
+	memset(back, 0, mib);
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, 4096), 0); /* short: the page cache */
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib + 8192, 4096), 0);
+	CHECK(!memcmp(back, data + 8192, 4096));
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, 4096), 0);
+	CHECK(!memcmp(back, data, 4096));
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, mib), 0); /* long: direct */
+	CHECK(!memcmp(back, data, mib));
+	fd = open(path, O_RDONLY | O_CLOEXEC); /* another open file: its page cache */
+	CHECK(fd >= 0 && pread(fd, back, mib, mib) == (ssize_t)mib && !memcmp(back, data, mib));
+	if (fd >= 0)
+		close(fd);
+
+	/* a small buffered write after it lands on top, for buffered and direct reads */
+	CHECK_EQ(svm_store_writev(st, &s, 1, mib + 4 * 4096, 4096, false), 0);
+	memcpy(data + 4 * 4096, small, 4096);
+	CHECK_EQ(svm_store_readv(st, &r, 1, mib, mib), 0);
+	CHECK(!memcmp(back, data, mib));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && pread(fd, back, mib, mib) == (ssize_t)mib && !memcmp(back, data, mib));
+	if (fd >= 0)
+		close(fd);
+
+	/* unaligned offset, length, buffer; one iovec misaligned; too short: buffered, same bytes */
+	wb = svm_store_direct_write_bytes(st);
+	wf = svm_store_direct_write_fallbacks(st);
+	v = (struct iovec){data + mib, 2 * len};
+	CHECK_EQ(svm_store_writev(st, &v, 1, 4 * mib + 612, len, false), 0); /* offset */
+	CHECK_EQ(svm_store_writev(st, &v, 1, 5 * mib, len + 100, false), 0); /* length */
+	v.iov_base = data + mib + 100; /* buffer */
+	CHECK_EQ(svm_store_writev(st, &v, 1, 6 * mib, len, false), 0);
+	vv[0] = (struct iovec){data, 4096};
+	vv[1] = (struct iovec){data + 8192 + 100, len - 4096};
+	CHECK_EQ(svm_store_writev(st, vv, 2, 7 * mib, len, false), 0);
+	v.iov_base = data;
+	CHECK_EQ(svm_store_writev(st, &v, 1, 3 * mib, len - 4096, false), 0); /* short: not tried */
+	CHECK_EQ(svm_store_direct_write_bytes(st), wb);
+	CHECK_EQ(svm_store_direct_write_fallbacks(st), wf + (direct ? 4 : 0));
+	r = (struct iovec){back, 2 * len};
+	CHECK_EQ(svm_store_readv(st, &r, 1, 4 * mib + 612, len), 0);
+	CHECK(!memcmp(back, data + mib, len));
+	CHECK_EQ(svm_store_readv(st, &r, 1, 5 * mib, len + 100), 0);
+	CHECK(!memcmp(back, data + mib, len + 100));
+	CHECK_EQ(svm_store_readv(st, &r, 1, 6 * mib, len), 0);
+	CHECK(!memcmp(back, data + mib + 100, len));
+	CHECK_EQ(svm_store_readv(st, &r, 1, 7 * mib, len), 0);
+	CHECK(!memcmp(back, data, 4096) && !memcmp(back + 4096, data + 8192 + 100, len - 4096));
+
+	/* several aligned iovecs, FUA: direct */
+	vv[0] = (struct iovec){data + mib, len / 2};
+	vv[1] = (struct iovec){data, len / 2};
+	vv[2] = (struct iovec){data + 2 * len, 4096}; /* past the transfer: clipped off */
+	CHECK_EQ(svm_store_writev(st, vv, 3, 2 * mib, len, true), 0);
+	CHECK_EQ(svm_store_direct_write_bytes(st), wb + (direct ? len : 0));
+	CHECK_EQ(svm_store_readv(st, &r, 1, 2 * mib, len), 0);
+	CHECK(!memcmp(back, data + mib, len / 2) && !memcmp(back + len / 2, data, len / 2));
+
+	/* an injected write fault answers on the direct path too */
+	svm_store_fault_write = -EIO;
+	v = (struct iovec){data, mib};
+	CHECK_EQ(svm_store_writev(st, &v, 1, 0, mib, false), -EIO);
+	svm_store_fault_write = 0;
+	CHECK_EQ(svm_store_direct_write_bytes(st), wb + (direct ? len : 0));
+	svm_store_close(st);
+
+	/* direct=no: never direct */
+	a.direct = false;
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	CHECK_EQ(svm_store_writev(st, &v, 1, mib, mib, false), 0);
+	CHECK(svm_store_direct_write_bytes(st) == 0 && svm_store_direct_write_fallbacks(st) == 0);
+	svm_store_close(st);
+free_bufs:
+	free(data);
+	free(back);
+	free(small);
 }
 
 void store_test(void)
@@ -365,6 +491,7 @@ void store_test(void)
 	many_iovecs();
 	test_log_capture(); /* the close line of a direct store */
 	direct_reads();
+	direct_writes();
 	test_log_restore();
 	discard_probe();
 	phys_block_size();
