@@ -76,8 +76,12 @@ fio_verify() {
 vm_step "fio 4 KiB randwrite + crc32c verify on user:rbd" 400 fio_verify
 
 in_rados() {
-	local prefix size
-	prefix=$(rbd info "$POOL/$IMAGE" | tee /dev/stderr | sed -n 's/^[[:space:]]*block_name_prefix: //p')
+	local info prefix size
+	# (Not "| tee /dev/stderr": stderr is the test's log file, and tee
+	# would open it again with O_TRUNC.)
+	info=$(rbd info "$POOL/$IMAGE")
+	printf '%s\n' "$info" >&2
+	prefix=$(sed -n 's/^[[:space:]]*block_name_prefix: //p' <<<"$info")
 	[ -n "$prefix" ] || { echo "no block_name_prefix in rbd info"; return 1; }
 	timeout 120 rados -p "$POOL" get "$prefix.0000000000000000" /tmp/obj0
 	size=$(stat -c %s /tmp/obj0)
