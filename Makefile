@@ -68,13 +68,16 @@ CLI_BINS       := $(BUILD)/cli/svmctl $(BUILD)/cli/cli_tests \
                   $(SAN_BUILD)/cli/svmctl $(SAN_BUILD)/cli/cli_tests
 
 # Everything `make check` and the VM rig need on Debian 12.
+# The ceph packages give the VM rig its throw-away cluster (tests/vm/ceph.sh); librbd-dev
+# (with librados-dev) is for the RBD store.
 # clang does not pull the sanitizer runtimes (libclang-rt-14-dev is only a Recommends of
 # libclang-common-14-dev) nor llvm-symbolizer (llvm) for file:line in reports.
 DEPS := gcc make libc6-dev clang libclang-rt-14-dev llvm \
         tcmu-runner libtcmu2 targetcli-fb python3-rtslib-fb sg3-utils \
         libiscsi-bin sdparm fio qemu-system-x86 qemu-utils linux-image-amd64 busybox-static dbus kmod \
         iproute2 cpio util-linux e2fsprogs procps python3 strace xfsprogs lvm2 \
-        libglib2.0-dev libkmod-dev pkg-config liburing-dev
+        libglib2.0-dev libkmod-dev pkg-config liburing-dev \
+        ceph-mon ceph-osd ceph-mgr ceph-common librbd-dev
 
 .PHONY: all deps install uninstall check check-unit check-sanitize check-fuzz check-e2e \
         check-conformance check-cli fuzz demo bench clean format
