@@ -15,7 +15,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
 vm_require targetcli tcmu-runner sdparm sg_readcap blockdev strace losetup
-trap 'vm_cleanup; losetup -D' EXIT
+trap 'vm_cleanup || :; losetup -D || :' EXIT
 vm_on_fail() { vm_dump_state; }
 
 vm_start_services || fail "services did not start"
@@ -51,7 +51,7 @@ keys_c1() {
 	[ "$w" = 0 ]
 	log_has 'svm/c1: svm: LUN open on /var/lib/svm/c1.img .*write cache off'
 	# write-through: the handler writes with RWF_DSYNC although the initiator sent no FUA
-	grep -q 'RWF_DSYNC' <<<"$(writes_of "$d_c1" | tee /dev/stderr)"
+	grep -q 'RWF_DSYNC' <<<"$(vm_show writes_of "$d_c1")"
 }
 # writes_of DEV: the runner's pwritev2 calls while a 64 KiB write without FUA goes to DEV
 writes_of() {
@@ -78,7 +78,7 @@ keys_c2() {
 	[ "$(cat "$(echo $cfgfs/user_*/c2)"/attrib/emulate_write_cache)" = 1 ]
 	[ "$(blockdev --getsize64 "$d_c2")" -eq $((64 << 20)) ]
 	# write-back: no RWF_DSYNC
-	! grep -q 'RWF_DSYNC' <<<"$(writes_of "$d_c2" | tee /dev/stderr)"
+	! grep -q 'RWF_DSYNC' <<<"$(vm_show writes_of "$d_c2")"
 }
 vm_step "dst=, create=no (existing store), tcmur_cmd_time_out= reach the handler" 60 keys_c2
 

@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
 vm_require targetcli fio sg_raw sg_unmap sg_sync sg_vpd losetup blkdiscard dmsetup od
-trap 'vm_cleanup; dmsetup remove svm-slow 2>/dev/null; umount /mnt/nopunch 2>/dev/null; losetup -D' EXIT
+trap 'vm_cleanup || :; dmsetup remove svm-slow 2>/dev/null || :; umount /mnt/nopunch 2>/dev/null || :; losetup -D || :' EXIT
 vm_on_fail() { vm_dump_state; }
 
 vm_start_services || fail "services did not start"
@@ -175,7 +175,7 @@ vm_tcli "/backstores/user:svm create name=np size=16M cfgstring=/mnt/nopunch/np.
 d_np=$(vm_loop_lun /backstores/user:svm/np)
 no_punch() {
 	local s
-	grep -q 'Unmap command supported (LBPU): 0' <<<"$(sg_vpd -p lbpv "$d_np" | tee /dev/stderr)"
+	grep -q 'Unmap command supported (LBPU): 0' <<<"$(vm_show sg_vpd -p lbpv "$d_np")"
 	s=$(sg_unmap --force --lba=0 --num=8 "$d_np" 2>&1 || true)
 	echo "UNMAP on the ramfs store: $s"
 	grep -qi 'invalid command operation code\|illegal request\|not supported' <<<"$s"

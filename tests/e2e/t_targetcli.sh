@@ -21,7 +21,7 @@ out=$(targetcli /backstores/user:svm create name=lun0 size=1G cfgstring=/var/lib
 dev=$(vm_loop_lun /backstores/user:svm/lun0) || fail "no disk for lun0"
 
 check_identity() {
-	grep -q 'Product identification: tcmu-svm' <<<"$(sg_inq "$dev" | tee /dev/stderr)"
+	grep -q 'Product identification: tcmu-svm' <<<"$(vm_show sg_inq "$dev")"
 	[ "$(blockdev --getsize64 "$dev")" -eq $((1 << 30)) ]
 	grep -q 'Logical block length=512 bytes' <<<"$(sg_readcap -l "$dev")"
 }

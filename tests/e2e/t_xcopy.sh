@@ -13,7 +13,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
 vm_require targetcli tcmu-runner sg_xcopy sg_raw sg_vpd od sha256sum mkfs.xfs losetup
-trap 'vm_cleanup; umount /mnt/svm-xfs 2>/dev/null; losetup -D' EXIT
+trap 'vm_cleanup || :; umount /mnt/svm-xfs 2>/dev/null || :; losetup -D || :' EXIT
 vm_on_fail() { vm_dump_state; }
 
 vm_start_services || fail "services did not start"

@@ -42,6 +42,11 @@
 #   vm_log MSG...              timestamped (guest uptime) message on stderr
 #   vm_require CMD...          skip (77) unless every CMD is on PATH
 #   vm_require_file FILE...    skip (77) unless every FILE exists
+#   vm_show CMD [ARGS...]      run CMD (a command or a shell function), copy its
+#                              stdout to stderr (the test's log) and print it;
+#                              returns CMD's status. For grep <<<"$(vm_show ...)":
+#                              "| tee /dev/stderr" would reopen the log file,
+#                              truncating it
 #   vm_step NAME TIMEOUT_S CMD [ARGS...]
 #                              run CMD (a command or a shell function) in a
 #                              subshell with set -e and a time limit; logs
@@ -203,6 +208,14 @@ vm_require() {
 		command -v "$c" >/dev/null 2>&1 ||
 			skip "required command '$c' not available (Debian package: $(_vm_pkg_of "$c"))"
 	done
+}
+
+vm_show() {
+	local out rc=0
+	out=$("$@") || rc=$?
+	printf '%s\n' "$out" >&2
+	printf '%s\n' "$out"
+	return "$rc"
 }
 
 vm_require_file() {
