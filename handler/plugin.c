@@ -1102,6 +1102,10 @@ free_cmd:
 	return false;
 }
 
+/* A write copied on the command thread (handle_open) must never go O_DIRECT (limits.h). */
+_Static_assert(SVM_STORE_DIRECT_WRITE_MIN_BYTES >= SVM_INLINE_WRITE_MAX_BYTES,
+	       "SVM_STORE_DIRECT_WRITE_MIN_BYTES below SVM_INLINE_WRITE_MAX_BYTES");
+
 /* Where svm_handle_cmd runs a command; called with the slot read-locked. */
 static int handle_open(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
 {
@@ -1127,8 +1131,6 @@ static int handle_open(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_
 		 * unless the store makes such writes wait (dirty throttling, a
 		 * partial page to read first); then the pool takes them for a while.
 		 */
-		_Static_assert(SVM_STORE_DIRECT_WRITE_MIN_BYTES >= SVM_INLINE_WRITE_MAX_BYTES,
-			       "a write on the command thread must never go direct (limits.h)");
 		if (svm_iov_length(cmd->iovec, cmd->iov_cnt) >= SVM_INLINE_WRITE_MAX_BYTES)
 			return TCMU_STS_NOT_HANDLED; /* large: a worker writes it (limits.h) */
 		t0 = now_ns();
