@@ -6,14 +6,17 @@
 #
 #   tests/vm/run-vm -t 2400 -m 4096 -o build/bench-ceiling tests/bench/ceiling-guest.sh
 #
-# In one VM and one tcmu-runner, three LUNs exported through tcm_loop:
+# In one VM and one tcmu-runner, four LUNs exported through tcm_loop:
 #   null    user:svmnull (tests/bench/null/handler_svmnull.c): answers
 #           READ/WRITE/SYNCHRONIZE CACHE with GOOD at once on tcmu-runner's
 #           command thread and does no work at all; what it measures is
 #           TCMU's and tcmu-runner's own cost, the bound for every handler
 #   svm     user:svm (this handler) on a preallocated file
 #   fileio  LIO fileio, write_back=true, on a preallocated file
-# (ext4 on a RAM disk, SVM_CEILING_SIZE each, default 512M; both user:
+#   qcow    user:qcow (tcmu-runner's stock handler_qcow.so) on a qcow2 image
+#           with every cluster allocated, as in make bench: with it the
+#           ceiling can be set against the issue's "≥ 1.1× qcow" too
+# (ext4 on a RAM disk, SVM_CEILING_SIZE each, default 512M; the user:
 # backstores with hw_max_sectors=2048, as in make bench).  fio as in make
 # bench: 4 KiB randwrite iodepth 16 (3 s ramp + SVM_CEILING_RW_TIME s,
 # default 20), 1 MiB seqwrite and seqread iodepth 8 (2 s ramp +
@@ -39,18 +42,21 @@ RES=$SVM_OUTDIR/results
 STORE=/var/lib/svm-ceiling
 MARK=$SVM_REPO/tests/bench/mark
 NULL_SO=$SVM_REPO/build/instruments/handler_svmnull.so
+QCOW_SO=$(vm_stock_handler_dir)/handler_qcow.so
 mkdir -p "$RES"
-vm_require_file "$SVM_REPO/build/handler_svm.so" "$NULL_SO" "$MARK"
+vm_require qemu-img
+vm_require_file "$SVM_REPO/build/handler_svm.so" "$NULL_SO" "$MARK" "$QCOW_SO"
 size_bytes=$(numfmt --from=iec "$SIZE")
 
 HDIR=/run/svm-ceiling-handlers
 mkdir -p "$HDIR"
 ln -sf "$SVM_REPO/build/handler_svm.so" "$HDIR/handler_svm.so"
 ln -sf "$NULL_SO" "$HDIR/handler_svmnull.so"
+ln -sf "$QCOW_SO" "$HDIR/handler_qcow.so"
 vm_start_services "$HDIR" || fail "services did not start"
 
 setup() {
-	local kib=$(((2 * size_bytes + (256 << 20)) / 1024)) f
+	local kib=$(((3 * size_bytes + (256 << 20)) / 1024)) f
 	modprobe brd rd_nr=1 rd_size="$kib" max_part=0
 	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/ram0
 	mkdir -p "$STORE"
@@ -58,21 +64,26 @@ setup() {
 	for f in svm fileio; do
 		dd if=/dev/zero of="$STORE/$f.img" bs=1M count=$((size_bytes >> 20)) conv=fsync status=none
 	done
+	# as tests/bench/guest.sh: qcow2 v2 (tcmu-runner 1.5.4's format), every cluster allocated
+	qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=65536,preallocation=full \
+		"$STORE/qcow.qcow2" "$size_bytes"
 	sync
 }
-vm_step "ext4 on a RAM disk, two preallocated stores" 600 setup
+vm_step "ext4 on a RAM disk, three preallocated stores" 600 setup
 
 vm_tcli "/backstores/user:svmnull create name=null size=$size_bytes cfgstring=none hw_max_sectors=2048" \
 	"/backstores/user:svm create name=svm size=$size_bytes cfgstring=$STORE/svm.img hw_max_sectors=2048" \
-	"/backstores/fileio create name=fileio file_or_dev=$STORE/fileio.img size=$size_bytes write_back=true" ||
+	"/backstores/fileio create name=fileio file_or_dev=$STORE/fileio.img size=$size_bytes write_back=true" \
+	"/backstores/user:qcow create name=qcow size=$size_bytes cfgstring=$STORE/qcow.qcow2 hw_max_sectors=2048" ||
 	fail "targetcli could not create the backstores"
 declare -A DEV=()
 DEV[null]=$(vm_loop_lun /backstores/user:svmnull/null) || fail "no disk for null"
 DEV[svm]=$(vm_loop_lun /backstores/user:svm/svm) || fail "no disk for svm"
 DEV[fileio]=$(vm_loop_lun /backstores/fileio/fileio) || fail "no disk for fileio"
+DEV[qcow]=$(vm_loop_lun /backstores/user:qcow/qcow) || fail "no disk for qcow"
 {
 	printf 'lun\tdev\tmax_sectors_kb\n'
-	for lun in null svm fileio; do
+	for lun in null svm fileio qcow; do
 		d=${DEV[$lun]#/dev/}
 		echo none >"/sys/block/$d/queue/scheduler" 2>/dev/null || true
 		printf '%s\t%s\t%s\n' "$lun" "/dev/$d" "$(cat "/sys/block/$d/queue/max_sectors_kb")"
@@ -106,12 +117,13 @@ run_phase() {
 	cd "$WORK"
 	fio --output-format=json --output="$RES/$phase-r$round.json" "$RES/$phase-r$round.fio" </dev/null
 }
-LUNS=(null svm fileio)
+LUNS=(null svm fileio qcow)
 for ((r = 1; r <= ROUNDS; r++)); do
-	# rotate: round 1 null svm fileio, round 2 svm fileio null, ...
-	order=("${LUNS[@]:$(((r - 1) % 3))}" "${LUNS[@]:0:$(((r - 1) % 3))}")
+	# rotate: round 1 null svm fileio qcow, round 2 svm fileio qcow null, ...
+	k=$(((r - 1) % ${#LUNS[@]}))
+	order=("${LUNS[@]:$k}" "${LUNS[@]:0:$k}")
 	for p in randwrite seqwrite seqread; do
-		vm_step "round $r: $p on ${order[*]}" $((3 * (RW_TIME + 60) + 120)) run_phase "$p" "$r" "${order[@]}"
+		vm_step "round $r: $p on ${order[*]}" $((${#LUNS[@]} * (RW_TIME + 60) + 120)) run_phase "$p" "$r" "${order[@]}"
 	done
 done
 vm_tcmu_alive || fail "tcmu-runner died"
@@ -156,8 +168,11 @@ for ph, what in (("randwrite", "4 KiB random write IOPS"), ("seqwrite", "1 MiB s
     row("%s: null / fileio (the ceiling)" % what, lambda r: val[(ph, r, "null")][i] / val[(ph, r, "fileio")][i])
     row("%s: svm / fileio" % what, lambda r: val[(ph, r, "svm")][i] / val[(ph, r, "fileio")][i])
     row("%s: svm / null (svm's share of the ceiling)" % what, lambda r: val[(ph, r, "svm")][i] / val[(ph, r, "null")][i])
+    row("%s: null / qcow (the ceiling against qcow)" % what, lambda r: val[(ph, r, "null")][i] / val[(ph, r, "qcow")][i])
+    row("%s: svm / qcow" % what, lambda r: val[(ph, r, "svm")][i] / val[(ph, r, "qcow")][i])
 row("4 KiB random write p99: null / fileio", lambda r: val[("randwrite", r, "null")][2] / val[("randwrite", r, "fileio")][2])
 row("4 KiB random write p99: svm / fileio", lambda r: val[("randwrite", r, "svm")][2] / val[("randwrite", r, "fileio")][2])
+row("4 KiB random write p99: qcow / fileio", lambda r: val[("randwrite", r, "qcow")][2] / val[("randwrite", r, "fileio")][2])
 PY
 cat "$SVM_OUTDIR/ceiling.md"
 pass "TCMU ceiling measured"
