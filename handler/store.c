@@ -212,7 +212,7 @@ static void open_direct(struct svm_store *st)
 	st->dfd_writes = (fcntl(st->fd, F_GETFL) & O_ACCMODE) == O_RDWR;
 	fd = open(path, (st->dfd_writes ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
 	if (fd < 0) {
-		svm_log(SVM_LOG_INFO, "store %s cannot be read with O_DIRECT (%s): reads are buffered",
+		svm_log(SVM_LOG_INFO, "store %s cannot be opened with O_DIRECT (%s): all I/O is buffered",
 			st->path, strerror(errno));
 		return;
 	}
@@ -220,7 +220,7 @@ static void open_direct(struct svm_store *st)
 	if (!statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) && (sx.stx_mask & STATX_DIOALIGN)) {
 		if (!sx.stx_dio_offset_align) {
 			svm_log(SVM_LOG_INFO,
-				"store %s does not take O_DIRECT (statx): reads are buffered",
+				"store %s does not take O_DIRECT (statx): all I/O is buffered",
 				st->path);
 			close(fd);
 			return;
@@ -375,6 +375,21 @@ static bool direct_aligned(const struct svm_store *st, const struct iovec *iov, 
 }
 
 /*
+ * w = iov clipped to len, when it suits a direct transfer at off (at most
+ * IOV_MAX iovecs, aligned); true then, and the caller frees w.
+ */
+static bool direct_window(const struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
+			  uint64_t off, size_t len, struct svm_iov_window *w)
+{
+	if (svm_iov_window_init(w, iov, iov_cnt, len))
+		return false;
+	if (w->cnt <= IOV_MAX && direct_aligned(st, w->iov, w->cnt, off, len))
+		return true;
+	svm_iov_window_free(w);
+	return false;
+}
+
+/*
  * One preadv with O_DIRECT for the whole read: 0 when it read all len
  * bytes, else -EAGAIN and the caller reads buffered (again from the start:
  * harmless for a read). The kernel refusing it (EINVAL: an alignment it
@@ -386,12 +401,8 @@ static int read_direct(struct svm_store *st, const struct iovec *iov, size_t iov
 	struct svm_iov_window w;
 	ssize_t n;
 
-	if (svm_iov_window_init(&w, iov, iov_cnt, len))
+	if (!direct_window(st, iov, iov_cnt, off, len, &w))
 		goto fallback;
-	if (w.cnt > IOV_MAX || !direct_aligned(st, w.iov, w.cnt, off, len)) {
-		svm_iov_window_free(&w);
-		goto fallback;
-	}
 	do
 		n = preadv(st->dfd, w.iov, w.cnt, off);
 	while (n < 0 && errno == EINTR);
@@ -455,12 +466,8 @@ static int write_direct(struct svm_store *st, const struct iovec *iov, size_t io
 	ssize_t n;
 	int err;
 
-	if (svm_iov_window_init(&w, iov, iov_cnt, len))
+	if (!direct_window(st, iov, iov_cnt, off, len, &w))
 		goto fallback;
-	if (w.cnt > IOV_MAX || !direct_aligned(st, w.iov, w.cnt, off, len)) {
-		svm_iov_window_free(&w);
-		goto fallback;
-	}
 	do
 		n = pwritev2(st->dfd, w.iov, w.cnt, off, fua ? RWF_DSYNC : 0);
 	while (n < 0 && errno == EINTR);
