@@ -18,12 +18,16 @@ LDFLAGS ?=
 
 LIB_SRCS := handler/cdb.c handler/cfg.c handler/ctl.c handler/iov.c handler/lio.c handler/log.c handler/lun.c handler/migrate.c handler/migrec.c handler/mirror.c handler/pool.c \
             handler/rangelock.c handler/registry.c handler/sbc.c handler/scsi.c handler/sense.c \
-            handler/spc.c handler/state.c handler/store.c handler/svmlog.c handler/tpc.c \
+            handler/spc.c handler/state.c handler/store.c handler/store_rbd.c handler/svmlog.c \
+            handler/tpc.c \
             xcopy/mover.c xcopy/xcopy.c
 PLUGIN_SRCS := $(LIB_SRCS) handler/plugin.c handler/uring.c
 # liburing (SVM_ENGINE=uring, handler/uring.h), linked in statically: the handler needs no
 # liburing2 at run time and imports nothing tcmu-runner's ABI check does not know
 URING_LIBS  := -l:liburing.a
+# librbd and librados (Debian's librbd1 and librados2, which tcmu-runner's own package pulls
+# in) for RBD stores (handler/store_rbd.c); Debian ships no .pc file for them
+RBD_LIBS    := -lrbd -lrados
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 PLUGIN_OBJS := $(PLUGIN_SRCS:%.c=$(BUILD)/%.o)
@@ -89,24 +93,24 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/handler_svm.so: $(PLUGIN_OBJS) handler/handler_svm.map
 	$(CC) -shared -Wl,--version-script=handler/handler_svm.map -Wl,-z,relro,-z,now \
-		$(LDFLAGS) -o $@ $(PLUGIN_OBJS) $(URING_LIBS)
+		$(LDFLAGS) -o $@ $(PLUGIN_OBJS) $(URING_LIBS) $(RBD_LIBS)
 
 $(BUILD)/unit_tests: $(PLUGIN_OBJS) $(UNIT_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(RBD_LIBS)
 
 $(SAN_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -c -o $@ $<
 
 $(SAN_BUILD)/unit_tests: $(SAN_OBJS)
-	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(URING_LIBS)
+	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(RBD_LIBS)
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/tests/fuzz/%.o $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(RBD_LIBS)
 
 fuzz: $(FUZZ_BINS)
 

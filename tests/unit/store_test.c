@@ -66,7 +66,8 @@ static void discard_probe(void)
 
 	snprintf(path, sizeof(path), "%s/probe.img", test_dir);
 	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
-	CHECK_EQ(svm_store_caps(st), SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_DISCARD_ZEROES);
+	CHECK_EQ(svm_store_caps(st), SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_DISCARD_ZEROES |
+					     SVM_STORE_CAP_INLINE);
 	svm_store_close(st);
 	CHECK(stat(path, &sb) == 0 && sb.st_size == 1 << 20); /* the probe kept the size */
 
@@ -75,7 +76,7 @@ static void discard_probe(void)
 	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
 	test_log_restore();
 	svm_store_fault_discard_probe = 0;
-	CHECK_EQ(svm_store_caps(st), 0);
+	CHECK_EQ(svm_store_caps(st), SVM_STORE_CAP_INLINE); /* a file: cached writes inline */
 	CHECK(strstr(test_last_log, "will not offer UNMAP") != NULL);
 	svm_store_close(st);
 }
@@ -393,8 +394,31 @@ free_bufs:
 	free(small);
 }
 
+/*
+ * RBD stores without a cluster: what is refused before any network, and a
+ * cluster configuration that cannot be read (the VM's tests/e2e/t_rbd.sh
+ * covers a real cluster and an unreachable one).
+ */
+static void rbd_open_refusals(void)
+{
+	struct svm_store_open_args a = {.min_bytes = 1 << 20, .rbd_conf = "/nonexistent/ceph.conf"};
+	struct svm_store *st = NULL;
+	char *reason = NULL;
+
+	CHECK(svm_store_is_rbd("rbd/svm/lun0") && !svm_store_is_rbd("/var/lib/svm/rbd"));
+	CHECK_EQ(svm_store_open("rbd/svm", &a, &st, &reason), -EINVAL);
+	CHECK(reason && strstr(reason, "names no image"));
+	free(reason);
+	reason = NULL;
+	CHECK_EQ(svm_store_open("rbd/svm/lun0", &a, &st, &reason), -ENOENT);
+	CHECK(reason && strstr(reason, "cannot read Ceph configuration '/nonexistent/ceph.conf'"));
+	free(reason);
+	CHECK(st == NULL);
+}
+
 void store_test(void)
 {
+	rbd_open_refusals();
 	struct svm_store_open_args a = {.min_bytes = 1 << 20, .create = true};
 	struct svm_store *st, *st2;
 	char path[128], *reason = NULL, buf[8192], back[8192];

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include "store_rbd.h"
+#include "cfg.h"
+#include "iov.h"
+#include "limits.h"
+#include "log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RBD_PREFIX	 "rbd/"
+#define RBD_DEFAULT_CONF "/etc/ceph/ceph.conf"
+#define RBD_DEFAULT_ID	 "admin"
+
+struct svm_rbd {
+	rados_t cluster;
+	rados_ioctx_t io;
+	rbd_image_t image;
+	bool connected;
+	char *spec;
+};
+
+bool svm_rbd_is_spec(const char *spec)
+{
+	return spec && !strncmp(spec, RBD_PREFIX, sizeof(RBD_PREFIX) - 1);
+}
+
+/* One name of the spec: [p, p + n). 0, or -EINVAL with *reason. */
+static int check_name(const char *spec, const char *what, const char *p, size_t n, char **reason)
+{
+	if (!n)
+		return svm_reason(
+		    reason, -EINVAL,
+		    "RBD store '%s' has an empty %s name (expected rbd/<pool>/<image>)", spec,
+		    what);
+	if (n > SVM_RBD_NAME_MAX)
+		return svm_reason(reason, -EINVAL,
+				  "RBD store '%s': the %s name is longer than %d bytes", spec, what,
+				  SVM_RBD_NAME_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '@')
+			return svm_reason(reason, -EINVAL,
+					  "RBD store '%s': '@' in the %s name (snapshots are "
+					  "read-only and not served)",
+					  spec, what);
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return svm_reason(reason, -EINVAL,
+					  "RBD store '%s': a control character in the %s name",
+					  spec, what);
+	}
+	return 0;
+}
+
+int svm_rbd_parse(const char *spec, char **pool, char **image, char **reason)
+{
+	const char *p, *slash;
+	char *pl = NULL, *im = NULL;
+	int ret;
+
+	if (!svm_rbd_is_spec(spec))
+		return svm_reason(reason, -EINVAL, "'%s' is not an RBD store (rbd/<pool>/<image>)",
+				  spec ? spec : "");
+	p = spec + sizeof(RBD_PREFIX) - 1;
+	slash = strchr(p, '/');
+	if (!slash)
+		return svm_reason(reason, -EINVAL,
+				  "RBD store '%s' names no image (expected rbd/<pool>/<image>)",
+				  spec);
+	ret = check_name(spec, "pool", p, (size_t)(slash - p), reason);
+	if (ret)
+		return ret;
+	if (strchr(slash + 1, '/'))
+		return svm_reason(
+		    reason, -EINVAL,
+		    "RBD store '%s': '/' in the image name (expected rbd/<pool>/<image>; "
+		    "RBD namespaces are not supported)",
+		    spec);
+	ret = check_name(spec, "image", slash + 1, strlen(slash + 1), reason);
+	if (ret)
+		return ret;
+	if (pool && !(pl = strndup(p, (size_t)(slash - p))))
+		goto oom;
+	if (image && !(im = strdup(slash + 1)))
+		goto free_pool;
+	if (pool)
+		*pool = pl;
+	if (image)
+		*image = im;
+	return 0;
+
+free_pool:
+	free(pl);
+oom:
+	return svm_reason(reason, -ENOMEM, "out of memory");
+}
+
+/* Connect r->cluster: the conf file, bounded waits, then rados_connect. */
+static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, char **reason)
+{
+	char timeout[16];
+	int ret;
+
+	ret = rados_create(&r->cluster, id);
+	if (ret < 0)
+		return svm_reason(reason, ret, "cannot create a Ceph client '%s': %s", id,
+				  strerror(-ret));
+	r->connected = true; /* a handle to shut down, connected or not */
+	ret = rados_conf_read_file(r->cluster, conf);
+	if (ret < 0)
+		return svm_reason(reason, ret, "cannot read Ceph configuration '%s': %s", conf,
+				  strerror(-ret));
+	snprintf(timeout, sizeof(timeout), "%d", SVM_RBD_CONNECT_TIMEOUT_S);
+	if ((ret = rados_conf_set(r->cluster, "client_mount_timeout", timeout)) < 0 ||
+	    (ret = rados_conf_set(r->cluster, "rados_mon_op_timeout", timeout)) < 0)
+		return svm_reason(reason, ret, "cannot set Ceph client timeouts: %s",
+				  strerror(-ret));
+	ret = rados_connect(r->cluster);
+	if (ret < 0)
+		return svm_reason(reason, ret,
+				  "cannot connect to the Ceph cluster of '%s' as client.%s (within "
+				  "%d s): %s",
+				  conf, id, SVM_RBD_CONNECT_TIMEOUT_S, strerror(-ret));
+	return 0;
+}
+
+int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
+		 uint64_t *size, char **reason)
+{
+	char *pool = NULL, *image = NULL;
+	struct svm_rbd *r;
+	int ret;
+
+	ret = svm_rbd_parse(spec, &pool, &image, reason);
+	if (ret)
+		return ret;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->spec = strdup(spec))) {
+		ret = svm_reason(reason, -ENOMEM, "out of memory");
+		goto free_rbd;
+	}
+	conf = conf ? conf : RBD_DEFAULT_CONF;
+	id = id ? id : RBD_DEFAULT_ID;
+	ret = connect_cluster(r, conf, id, reason);
+	if (ret)
+		goto free_rbd;
+	ret = rados_ioctx_create(r->cluster, pool, &r->io);
+	if (ret < 0) {
+		ret = svm_reason(reason, ret, "cannot open pool '%s' of RBD store '%s': %s", pool,
+				 spec, strerror(-ret));
+		goto free_rbd;
+	}
+	ret = rbd_open(r->io, image, &r->image, NULL);
+	if (ret < 0) {
+		r->image = NULL;
+		ret = svm_reason(reason, ret, "cannot open RBD image '%s' in pool '%s': %s", image,
+				 pool, strerror(-ret));
+		goto free_rbd;
+	}
+	ret = rbd_get_size(r->image, size);
+	if (ret < 0) {
+		ret =
+		    svm_reason(reason, ret, "cannot size RBD image '%s': %s", spec, strerror(-ret));
+		goto free_rbd;
+	}
+	svm_log(SVM_LOG_INFO, "RBD store %s opened (%s, client.%s): %llu bytes", spec, conf, id,
+		(unsigned long long)*size);
+	free(pool);
+	free(image);
+	*out = r;
+	return 0;
+
+free_rbd:
+	svm_rbd_close(r);
+	free(pool);
+	free(image);
+	return ret;
+}
+
+void svm_rbd_close(struct svm_rbd *r)
+{
+	if (!r)
+		return;
+	if (r->image)
+		rbd_close(r->image);
+	if (r->io)
+		rados_ioctx_destroy(r->io);
+	if (r->connected)
+		rados_shutdown(r->cluster);
+	free(r->spec);
+	free(r);
+}
+
+/*
+ * Issue one aio call through start (which gets the completion) and wait for
+ * it. The result: 0, or the call's or the completion's -errno.
+ */
+typedef int (*aio_start_fn)(struct svm_rbd *r, rbd_completion_t c, void *arg);
+
+static int aio_wait(struct svm_rbd *r, aio_start_fn start, void *arg)
+{
+	rbd_completion_t c;
+	ssize_t n;
+	int ret;
+
+	ret = rbd_aio_create_completion(NULL, NULL, &c);
+	if (ret < 0)
+		return ret;
+	ret = start(r, c, arg);
+	if (ret < 0)
+		goto release;
+	rbd_aio_wait_for_complete(c);
+	n = rbd_aio_get_return_value(c);
+	ret = n < 0 ? (int)n : 0;
+release:
+	rbd_aio_release(c);
+	return ret;
+}
+
+struct xfer_args {
+	const struct iovec *iov;
+	int cnt;
+	uint64_t off;
+	uint64_t len;
+};
+
+static int start_readv(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct xfer_args *x = arg;
+
+	return rbd_aio_readv(r->image, x->iov, x->cnt, x->off, c);
+}
+
+static int start_writev(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct xfer_args *x = arg;
+
+	return rbd_aio_writev(r->image, x->iov, x->cnt, x->off, c);
+}
+
+static int start_flush(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	(void)arg;
+	return rbd_aio_flush(r->image, c);
+}
+
+static int start_discard(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct xfer_args *x = arg;
+
+	return rbd_aio_discard(r->image, x->off, x->len, c);
+}
+
+static int start_write_zeroes(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct xfer_args *x = arg;
+
+	return rbd_aio_write_zeroes(r->image, x->off, x->len, c, 0, 0);
+}
+
+/*
+ * A vectored transfer of exactly len bytes. librbd takes at most IOV_MAX
+ * iovecs a call; a longer iovec goes through one bounce buffer.
+ */
+static int xfer(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		size_t len, bool write)
+{
+	struct svm_iov_window w;
+	struct xfer_args x = {.off = off, .len = len};
+	struct iovec one;
+	int ret;
+
+	if (!len)
+		return 0;
+	ret = svm_iov_window_init(&w, iov, iov_cnt, len);
+	if (ret)
+		return ret;
+	if (w.cnt <= IOV_MAX) {
+		x.iov = w.iov;
+		x.cnt = w.cnt;
+		ret = aio_wait(r, write ? start_writev : start_readv, &x);
+		goto free_window;
+	}
+	one.iov_len = len;
+	one.iov_base = malloc(len);
+	if (!one.iov_base) {
+		ret = -ENOMEM;
+		goto free_window;
+	}
+	x.iov = &one;
+	x.cnt = 1;
+	if (write)
+		svm_iov_to_buf(w.iov, (size_t)w.cnt, 0, one.iov_base, len);
+	ret = aio_wait(r, write ? start_writev : start_readv, &x);
+	if (!ret && !write)
+		svm_iov_from_buf(w.iov, (size_t)w.cnt, one.iov_base, len);
+	free(one.iov_base);
+free_window:
+	svm_iov_window_free(&w);
+	return ret;
+}
+
+int svm_rbd_readv(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		  size_t len)
+{
+	return xfer(r, iov, iov_cnt, off, len, false);
+}
+
+int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		   size_t len, bool fua)
+{
+	int ret = xfer(r, iov, iov_cnt, off, len, true);
+
+	return !ret && fua ? svm_rbd_flush(r) : ret;
+}
+
+int svm_rbd_flush(struct svm_rbd *r)
+{
+	return aio_wait(r, start_flush, NULL);
+}
+
+int svm_rbd_discard(struct svm_rbd *r, uint64_t off, uint64_t len)
+{
+	struct xfer_args x = {.off = off, .len = len};
+
+	return len ? aio_wait(r, start_discard, &x) : 0;
+}
+
+int svm_rbd_write_zeroes(struct svm_rbd *r, uint64_t off, uint64_t len)
+{
+	struct xfer_args x = {.off = off, .len = len};
+
+	return len ? aio_wait(r, start_write_zeroes, &x) : 0;
+}
+
+/* rbd_diff_iterate2's walk: the run that holds off, in extents of increasing offset. */
+struct extent_walk {
+	uint64_t off; /* where the run starts */
+	uint64_t cur; /* the end of the allocated run found so far (off: none yet) */
+	bool mapped;  /* off is allocated */
+	bool done;    /* the run's end is known: end */
+	uint64_t end;
+};
+
+static int extent_cb(uint64_t o, size_t l, int exists, void *arg)
+{
+	struct extent_walk *w = arg;
+
+	if (!exists)
+		return 0; /* discarded since the image began: not allocated */
+	if (o > w->cur) {
+		/* a gap: it ends the run of off, allocated or not */
+		w->mapped = w->cur > w->off;
+		w->end = w->mapped ? w->cur : o;
+		w->done = true;
+		return -ECANCELED; /* stop the walk */
+	}
+	if (o + l > w->cur)
+		w->cur = o + l;
+	return 0;
+}
+
+int svm_rbd_extent(struct svm_rbd *r, uint64_t off, uint64_t size, bool *mapped, uint64_t *end)
+{
+	struct extent_walk w = {.off = off, .cur = off};
+	int ret;
+
+	*mapped = true;
+	*end = size;
+	if (off >= size)
+		return 0;
+	ret = rbd_diff_iterate2(r->image, NULL, off, size - off, 1, 0, extent_cb, &w);
+	if (ret < 0 && !(ret == -ECANCELED && w.done))
+		return ret;
+	if (w.done) {
+		*mapped = w.mapped;
+		*end = w.end;
+	} else {
+		/* the walk reached the end: allocated to cur, then nothing */
+		*mapped = w.cur > off;
+		*end = w.cur > off && w.cur < size ? w.cur : size;
+	}
+	return 0;
+}
+
+int svm_rbd_size(struct svm_rbd *r, uint64_t *size)
+{
+	return rbd_get_size(r->image, size);
+}
