@@ -116,9 +116,16 @@ static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, 
 		return svm_reason(reason, ret, "cannot read Ceph configuration '%s': %s", conf,
 				  strerror(-ret));
 	snprintf(timeout, sizeof(timeout), "%d", SVM_RBD_CONNECT_TIMEOUT_S);
+	/*
+	 * rbd_skip_partial_discard=false: librbd's default (true) skips the
+	 * parts of a discard that do not cover rbd_discard_granularity_bytes
+	 * (64 KiB) whole, and those would read back their old data; the LUN
+	 * reports LBPRZ, so every discarded byte must read back zero.
+	 */
 	if ((ret = rados_conf_set(r->cluster, "client_mount_timeout", timeout)) < 0 ||
-	    (ret = rados_conf_set(r->cluster, "rados_mon_op_timeout", timeout)) < 0)
-		return svm_reason(reason, ret, "cannot set Ceph client timeouts: %s",
+	    (ret = rados_conf_set(r->cluster, "rados_mon_op_timeout", timeout)) < 0 ||
+	    (ret = rados_conf_set(r->cluster, "rbd_skip_partial_discard", "false")) < 0)
+		return svm_reason(reason, ret, "cannot set Ceph client options: %s",
 				  strerror(-ret));
 	ret = rados_connect(r->cluster);
 	if (ret < 0)
@@ -338,54 +345,92 @@ int svm_rbd_write_zeroes(struct svm_rbd *r, uint64_t off, uint64_t len)
 	return len ? aio_wait(r, start_write_zeroes, &x) : 0;
 }
 
-/* rbd_diff_iterate2's walk: the run that holds off, in extents of increasing offset. */
-struct extent_walk {
-	uint64_t off; /* where the run starts */
-	uint64_t cur; /* the end of the allocated run found so far (off: none yet) */
-	bool mapped;  /* off is allocated */
-	bool done;    /* the run's end is known: end */
-	uint64_t end;
+/*
+ * rbd_diff_iterate2 does not call back in offset order (its object
+ * requests run concurrently): the extents of a window are collected, then
+ * sorted.
+ */
+struct extent_list {
+	struct svm_rbd_extent {
+		uint64_t off, len;
+	} *v;
+	size_t n, cap;
 };
 
 static int extent_cb(uint64_t o, size_t l, int exists, void *arg)
 {
-	struct extent_walk *w = arg;
+	struct extent_list *el = arg;
+	void *p;
 
-	if (!exists)
+	if (!exists || !l)
 		return 0; /* discarded since the image began: not allocated */
-	if (o > w->cur) {
-		/* a gap: it ends the run of off, allocated or not */
-		w->mapped = w->cur > w->off;
-		w->end = w->mapped ? w->cur : o;
-		w->done = true;
-		return -ECANCELED; /* stop the walk */
+	if (el->n == el->cap) {
+		el->cap = el->cap ? el->cap * 2 : 64;
+		p = realloc(el->v, el->cap * sizeof(*el->v));
+		if (!p)
+			return -ENOMEM;
+		el->v = p;
 	}
-	if (o + l > w->cur)
-		w->cur = o + l;
+	el->v[el->n++] = (struct svm_rbd_extent){.off = o, .len = l};
 	return 0;
 }
 
-int svm_rbd_extent(struct svm_rbd *r, uint64_t off, uint64_t size, bool *mapped, uint64_t *end)
+static int extent_cmp(const void *a, const void *b)
 {
-	struct extent_walk w = {.off = off, .cur = off};
-	int ret;
+	const struct svm_rbd_extent *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int svm_rbd_extent(struct svm_rbd *r, uint64_t off, uint64_t size, bool *mapped,
+		   uint64_t *end)
+{
+	struct extent_list el = {0};
+	uint64_t from = off, win, cur;
+	int ret = 0;
 
 	*mapped = true;
 	*end = size;
-	if (off >= size)
-		return 0;
-	ret = rbd_diff_iterate2(r->image, NULL, off, size - off, 1, 0, extent_cb, &w);
-	if (ret < 0 && !(ret == -ECANCELED && w.done))
-		return ret;
-	if (w.done) {
-		*mapped = w.mapped;
-		*end = w.end;
-	} else {
-		/* the walk reached the end: allocated to cur, then nothing */
-		*mapped = w.cur > off;
-		*end = w.cur > off && w.cur < size ? w.cur : size;
+	/*
+	 * Windows of SVM_RBD_EXTENT_WINDOW bytes from off: the run that holds
+	 * off ends inside one (found), or goes on into the next.
+	 */
+	for (bool first = true; from < size; first = false) {
+		win = size - from < SVM_RBD_EXTENT_WINDOW ? size - from : SVM_RBD_EXTENT_WINDOW;
+		el.n = 0;
+		ret = rbd_diff_iterate2(r->image, NULL, from, win, 1, 0, extent_cb, &el);
+		if (ret < 0)
+			goto free_list;
+		ret = 0;
+		qsort(el.v, el.n, sizeof(*el.v), extent_cmp);
+		cur = from; /* allocated up to here, from the run's start */
+		for (size_t i = 0; i < el.n; i++) {
+			if (el.v[i].off + el.v[i].len <= cur)
+				continue;
+			if (el.v[i].off > cur)
+				break; /* a gap */
+			cur = el.v[i].off + el.v[i].len;
+		}
+		if (first)
+			*mapped = cur > from;
+		if (!*mapped) {
+			/* unallocated from off to the first extent at or after it */
+			for (size_t i = 0; i < el.n; i++) {
+				if (el.v[i].off + el.v[i].len > from) {
+					*end = el.v[i].off > off ? el.v[i].off : off;
+					goto free_list;
+				}
+			}
+		} else if (cur < from + win) {
+			*end = cur;
+			goto free_list;
+		}
+		from += win; /* the run goes on past the window */
 	}
-	return 0;
+	*end = size;
+free_list:
+	free(el.v);
+	return ret;
 }
 
 int svm_rbd_size(struct svm_rbd *r, uint64_t *size)

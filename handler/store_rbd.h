@@ -53,7 +53,11 @@ int svm_rbd_readv(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, ui
 int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		   size_t len, bool fua);
 int svm_rbd_flush(struct svm_rbd *r);
-/* Deallocate; RBD reads discarded ranges back as zeroes. */
+/*
+ * Deallocate; every discarded byte reads back zero (the client is set up
+ * with rbd_skip_partial_discard=false, so parts of 64 KiB granules are
+ * zeroed rather than skipped).
+ */
 int svm_rbd_discard(struct svm_rbd *r, uint64_t off, uint64_t len);
 int svm_rbd_write_zeroes(struct svm_rbd *r, uint64_t off, uint64_t len);
 /*

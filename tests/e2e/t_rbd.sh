@@ -9,8 +9,11 @@
 #    data went to the cluster through librbd;
 #  - UNMAP (sg_unmap) of a written range reads back zeroes, and the image
 #    gives the space back (rbd du);
+#  - an UNMAP of 5 blocks (no 64 KiB granule whole) reads back zeroes;
+#  - GET LBA STATUS (rbd_diff_iterate2): unmapped deallocated, data mapped;
 #  - SYNCHRONIZE CACHE (sg_sync) succeeds;
-#  - EXTENDED COPY is not offered (INQUIRY 3PC clear) on RBD yet;
+#  - EXTENDED COPY is not offered (INQUIRY 3PC clear) on RBD yet, and
+#    svmctl migrate from or to RBD is refused ("not supported yet");
 #  - deleting the backstore closes the image (`rbd rm` finds no watcher);
 #  - a cluster that cannot be reached at open (a conf naming a port nobody
 #    listens on) makes the create fail with the handler's reason within a
@@ -22,7 +25,8 @@ set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=../vm/ceph.sh
 . "$(dirname "$0")/../vm/ceph.sh"
-vm_require targetcli tcmu-runner fio dd cmp sg_unmap sg_sync sg_inq sg_vpd sg_readcap blockdev rbd rados
+vm_require targetcli tcmu-runner fio dd cmp sg_unmap sg_sync sg_inq sg_vpd sg_readcap \
+	sg_get_lba_status blockdev rbd rados
 ceph_require
 trap ceph_cleanup EXIT
 vm_on_fail() {
@@ -103,6 +107,43 @@ unmap_zeroes() {
 }
 vm_step "UNMAP reads back zeroes" 180 unmap_zeroes
 
+# An UNMAP that covers no 64 KiB granule whole (librbd would skip it by
+# default, rbd_skip_partial_discard): 5 blocks at an odd LBA inside data.
+unmap_partial() {
+	local lba=$(((100 << 11) + 3))
+	dd if="$dev" bs=512 skip="$lba" count=5 iflag=direct status=none | cmp -s - /dev/zero &&
+		{ echo "the blocks were zero before UNMAP"; return 1; }
+	sg_unmap --force --lba="$lba" --num=5 "$sg"
+	dd if="$dev" bs=512 skip="$lba" count=5 iflag=direct status=none | cmp -n 2560 - /dev/zero
+	dd if="$dev" bs=512 skip=$((lba + 5)) count=1 iflag=direct status=none | cmp -s - /dev/zero &&
+		{ echo "the block after the UNMAP was zeroed too"; return 1; }
+	echo "UNMAP of 5 blocks at LBA $lba: they read back zeroes, the next block keeps its data"
+}
+vm_step "a partial-granule UNMAP reads back zeroes (LBPRZ)" 120 unmap_partial
+
+# GET LBA STATUS from rbd_diff_iterate2: the unmapped 8 MiB at 80 MiB is
+# deallocated (provisioning status 1) and no more (data follows at 88 MiB:
+# fio_seq wrote 64-128 MiB), the data at 64 MiB mapped (0).
+# sg_get_lba_status --brief: "<lba_hex> <blocks_hex> <p_status> <add_status>".
+lba_desc() { # LBA: the first descriptor's blocks and status, as "BLOCKS STATUS"
+	sg_get_lba_status --brief --lba="$1" "$sg" >/tmp/lba.out
+	cat /tmp/lba.out >&2
+	local lba n st _
+	read -r lba n st _ < <(grep '^0x' /tmp/lba.out | head -n 1)
+	[ -n "$n" ] || return 1
+	echo "$((n)) $st"
+}
+lba_status() {
+	local d
+	d=$(lba_desc $((80 << 11)))
+	[ "$d" = "$((8 << 11)) 1" ] ||
+		{ echo "at 80 MiB: '$d', expected $((8 << 11)) blocks deallocated (1)"; return 1; }
+	d=$(lba_desc $((64 << 11)))
+	[ "${d#* }" = 0 ] || { echo "at 64 MiB: '$d', expected mapped (0)"; return 1; }
+	echo "GET LBA STATUS: 8 MiB deallocated at 80 MiB; 64 MiB mapped ($d)"
+}
+vm_step "GET LBA STATUS on RBD" 120 lba_status
+
 sync_cache() {
 	sg_sync "$sg"
 	echo "SYNCHRONIZE CACHE: GOOD"
@@ -115,6 +156,23 @@ no_3pc() {
 	echo "INQUIRY: 3PC=0 (EXTENDED COPY not offered on RBD yet)"
 }
 vm_step "EXTENDED COPY not offered on RBD" 60 no_3pc
+
+migrate_refused() {
+	local svmctl=$SVM_REPO/build/cli/svmctl out rc=0
+	mkdir -p /var/lib/svm # (svmctl checks the destination's directory first)
+	out=$("$svmctl" migrate r0 --to /var/lib/svm/r0-file.img 2>&1) || rc=$?
+	printf '%s\n' "$out" >&2
+	[ "$rc" -ne 0 ] || { echo "svmctl migrate from RBD succeeded"; return 1; }
+	grep -q 'not supported yet' <<<"$out"
+	[ ! -e /var/lib/svm/r0-file.img ] || { echo "a destination file was created"; return 1; }
+	rc=0
+	out=$("$svmctl" migrate r0 --to rbd/$POOL/other 2>&1) || rc=$?
+	printf '%s\n' "$out" >&2
+	[ "$rc" -ne 0 ] && grep -q 'not supported yet' <<<"$out"
+	vm_tcmu_alive
+	echo "svmctl migrate from and to RBD refused: not supported yet"
+}
+vm_step "svmctl migrate refuses RBD (not yet)" 60 migrate_refused
 
 delete_lun() {
 	local disk=${dev#/dev/}
