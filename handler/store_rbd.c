@@ -6,19 +6,170 @@
 #include "limits.h"
 #include "log.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <rados/librados.h>
 #include <rbd/librbd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RBD_PREFIX	 "rbd/"
 #define RBD_DEFAULT_CONF "/etc/ceph/ceph.conf"
 #define RBD_DEFAULT_ID	 "admin"
 
+/*
+ * librados and librbd are not linked (no DT_NEEDED: loading them and their
+ * dependencies costs every tcmu-runner start seconds, RBD LUN or not). The
+ * first RBD open loads them with dlopen and resolves every call this file
+ * makes into lib_fns, typed from the real headers. Each call below goes
+ * through a store's r->lib; a direct rbd_* or rados_* call would not link
+ * (the unit tests link without -lrbd -lrados) and would fail
+ * tests/unit/abi_check.sh.
+ */
+#define RADOS_FNS(X)                                                                       \
+	X(rados_create)                                                                    \
+	X(rados_conf_read_file)                                                            \
+	X(rados_conf_set)                                                                  \
+	X(rados_connect)                                                                   \
+	X(rados_ioctx_create)                                                              \
+	X(rados_ioctx_destroy)                                                             \
+	X(rados_shutdown)
+#define RBD_FNS(X)                                                                         \
+	X(rbd_open)                                                                        \
+	X(rbd_close)                                                                       \
+	X(rbd_get_size)                                                                    \
+	X(rbd_aio_create_completion)                                                       \
+	X(rbd_aio_wait_for_complete)                                                       \
+	X(rbd_aio_get_return_value)                                                        \
+	X(rbd_aio_release)                                                                 \
+	X(rbd_aio_readv)                                                                   \
+	X(rbd_aio_writev)                                                                  \
+	X(rbd_aio_flush)                                                                   \
+	X(rbd_aio_discard)                                                                 \
+	X(rbd_aio_write_zeroes)                                                            \
+	X(rbd_diff_iterate2)
+
+struct rbd_lib {
+#define LIB_FN_FIELD(fn) __typeof__(fn) *fn;
+	RADOS_FNS(LIB_FN_FIELD)
+	RBD_FNS(LIB_FN_FIELD)
+#undef LIB_FN_FIELD
+};
+
+/* One library: its soname (a test hook may change it), the Debian package that ships it. */
+struct lib_file {
+	const char **name;
+	const char *package;
+};
+
+const char *svm_rbd_librados_name = "librados.so.2";
+const char *svm_rbd_librbd_name = "librbd.so.1";
+unsigned svm_rbd_dlopen_calls;
+
+/*
+ * Written once, under lib_lock, by the first load that succeeds; read-only
+ * from then on (stores reach it through their r->lib, set under the same
+ * lock). A load that fails leaves nothing behind and the next RBD open
+ * tries again. A loaded library is never closed.
+ */
+static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rbd_lib lib_fns;
+static bool lib_loaded;
+
+/* dlopen one library; -ENOENT with *reason naming its package when it cannot be loaded. */
+static int lib_open(const struct lib_file *f, const char *spec, void **handle, char **reason)
+{
+	const char *err;
+
+	svm_rbd_dlopen_calls++;
+	*handle = dlopen(*f->name, RTLD_NOW | RTLD_LOCAL);
+	if (*handle)
+		return 0;
+	err = dlerror();
+	return svm_reason(reason, -ENOENT,
+			  "cannot open RBD store '%s': %s is not installed: apt install %s (%s)",
+			  spec, f->package, f->package, err ? err : *f->name);
+}
+
+/* One symbol of handle, or NULL with *reason naming it (the caller answers -ENOSYS). */
+static void *lib_sym(const struct lib_file *f, void *handle, const char *sym, const char *spec,
+		     char **reason)
+{
+	void *fn = dlsym(handle, sym);
+
+	if (!fn)
+		svm_reason(reason, -ENOSYS,
+			   "cannot open RBD store '%s': %s has no %s (the installed %s is older "
+			   "than the one this handler was built with)",
+			   spec, *f->name, sym, f->package);
+	return fn;
+}
+
+/*
+ * Load librados and librbd (librados first: librbd needs it, and a missing
+ * librados2 is then named as such) and resolve all of RADOS_FNS and
+ * RBD_FNS. 0 and *out, or -ENOENT / -ENOSYS with *reason. Thread-safe.
+ */
+static int lib_load(const char *spec, const struct rbd_lib **out, char **reason)
+{
+	const struct lib_file rados = {&svm_rbd_librados_name, "librados2"};
+	const struct lib_file rbd = {&svm_rbd_librbd_name, "librbd1"};
+	void *rados_handle = NULL, *rbd_handle = NULL, *sym;
+	struct rbd_lib fns = {0};
+	struct timespec t0, t1;
+	int ret;
+
+	pthread_mutex_lock(&lib_lock);
+	if (lib_loaded) {
+		ret = 0;
+		goto unlock;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = lib_open(&rados, spec, &rados_handle, reason);
+	if (ret)
+		goto unlock;
+	ret = lib_open(&rbd, spec, &rbd_handle, reason);
+	if (ret)
+		goto close_rados;
+	/* dlsym's void * into a function pointer: POSIX guarantees the conversion. */
+#define LIB_FN_SYM(lib, fn)                                                                  \
+	if (!(sym = lib_sym(&lib, lib##_handle, #fn, spec, reason))) {                       \
+		ret = -ENOSYS;                                                               \
+		goto close_rbd;                                                              \
+	}                                                                                    \
+	fns.fn = (__typeof__(fns.fn))sym;
+#define RADOS_SYM(fn) LIB_FN_SYM(rados, fn)
+#define RBD_SYM(fn)   LIB_FN_SYM(rbd, fn)
+	RADOS_FNS(RADOS_SYM)
+	RBD_FNS(RBD_SYM)
+#undef RBD_SYM
+#undef RADOS_SYM
+#undef LIB_FN_SYM
+	lib_fns = fns;
+	lib_loaded = true;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	svm_log(SVM_LOG_INFO, "RBD: loaded %s and %s in %lld ms", svm_rbd_librados_name,
+		svm_rbd_librbd_name,
+		(long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	goto unlock;
+
+close_rbd:
+	dlclose(rbd_handle);
+close_rados:
+	dlclose(rados_handle);
+unlock:
+	if (!ret)
+		*out = &lib_fns;
+	pthread_mutex_unlock(&lib_lock);
+	return ret;
+}
+
 struct svm_rbd {
+	const struct rbd_lib *lib; /* NULL until the libraries are loaded */
 	rados_t cluster;
 	rados_ioctx_t io;
 	rbd_image_t image;
@@ -106,12 +257,12 @@ static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, 
 	char timeout[16];
 	int ret;
 
-	ret = rados_create(&r->cluster, id);
+	ret = r->lib->rados_create(&r->cluster, id);
 	if (ret < 0)
 		return svm_reason(reason, ret, "cannot create a Ceph client '%s': %s", id,
 				  strerror(-ret));
 	r->connected = true; /* a handle to shut down, connected or not */
-	ret = rados_conf_read_file(r->cluster, conf);
+	ret = r->lib->rados_conf_read_file(r->cluster, conf);
 	if (ret < 0)
 		return svm_reason(reason, ret, "cannot read Ceph configuration '%s': %s", conf,
 				  strerror(-ret));
@@ -122,12 +273,12 @@ static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, 
 	 * (64 KiB) whole, and those would read back their old data; the LUN
 	 * reports LBPRZ, so every discarded byte must read back zero.
 	 */
-	if ((ret = rados_conf_set(r->cluster, "client_mount_timeout", timeout)) < 0 ||
-	    (ret = rados_conf_set(r->cluster, "rados_mon_op_timeout", timeout)) < 0 ||
-	    (ret = rados_conf_set(r->cluster, "rbd_skip_partial_discard", "false")) < 0)
+	if ((ret = r->lib->rados_conf_set(r->cluster, "client_mount_timeout", timeout)) < 0 ||
+	    (ret = r->lib->rados_conf_set(r->cluster, "rados_mon_op_timeout", timeout)) < 0 ||
+	    (ret = r->lib->rados_conf_set(r->cluster, "rbd_skip_partial_discard", "false")) < 0)
 		return svm_reason(reason, ret, "cannot set Ceph client options: %s",
 				  strerror(-ret));
-	ret = rados_connect(r->cluster);
+	ret = r->lib->rados_connect(r->cluster);
 	if (ret < 0)
 		return svm_reason(reason, ret,
 				  "cannot connect to the Ceph cluster of '%s' as client.%s (within "
@@ -151,25 +302,28 @@ int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_
 		ret = svm_reason(reason, -ENOMEM, "out of memory");
 		goto free_rbd;
 	}
+	ret = lib_load(spec, &r->lib, reason);
+	if (ret)
+		goto free_rbd;
 	conf = conf ? conf : RBD_DEFAULT_CONF;
 	id = id ? id : RBD_DEFAULT_ID;
 	ret = connect_cluster(r, conf, id, reason);
 	if (ret)
 		goto free_rbd;
-	ret = rados_ioctx_create(r->cluster, pool, &r->io);
+	ret = r->lib->rados_ioctx_create(r->cluster, pool, &r->io);
 	if (ret < 0) {
 		ret = svm_reason(reason, ret, "cannot open pool '%s' of RBD store '%s': %s", pool,
 				 spec, strerror(-ret));
 		goto free_rbd;
 	}
-	ret = rbd_open(r->io, image, &r->image, NULL);
+	ret = r->lib->rbd_open(r->io, image, &r->image, NULL);
 	if (ret < 0) {
 		r->image = NULL;
 		ret = svm_reason(reason, ret, "cannot open RBD image '%s' in pool '%s': %s", image,
 				 pool, strerror(-ret));
 		goto free_rbd;
 	}
-	ret = rbd_get_size(r->image, size);
+	ret = r->lib->rbd_get_size(r->image, size);
 	if (ret < 0) {
 		ret =
 		    svm_reason(reason, ret, "cannot size RBD image '%s': %s", spec, strerror(-ret));
@@ -194,11 +348,11 @@ void svm_rbd_close(struct svm_rbd *r)
 	if (!r)
 		return;
 	if (r->image)
-		rbd_close(r->image);
+		r->lib->rbd_close(r->image);
 	if (r->io)
-		rados_ioctx_destroy(r->io);
+		r->lib->rados_ioctx_destroy(r->io);
 	if (r->connected)
-		rados_shutdown(r->cluster);
+		r->lib->rados_shutdown(r->cluster);
 	free(r->spec);
 	free(r);
 }
@@ -215,17 +369,17 @@ static int aio_wait(struct svm_rbd *r, aio_start_fn start, void *arg)
 	ssize_t n;
 	int ret;
 
-	ret = rbd_aio_create_completion(NULL, NULL, &c);
+	ret = r->lib->rbd_aio_create_completion(NULL, NULL, &c);
 	if (ret < 0)
 		return ret;
 	ret = start(r, c, arg);
 	if (ret < 0)
 		goto release;
-	rbd_aio_wait_for_complete(c);
-	n = rbd_aio_get_return_value(c);
+	r->lib->rbd_aio_wait_for_complete(c);
+	n = r->lib->rbd_aio_get_return_value(c);
 	ret = n < 0 ? (int)n : 0;
 release:
-	rbd_aio_release(c);
+	r->lib->rbd_aio_release(c);
 	return ret;
 }
 
@@ -240,34 +394,34 @@ static int start_readv(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	struct xfer_args *x = arg;
 
-	return rbd_aio_readv(r->image, x->iov, x->cnt, x->off, c);
+	return r->lib->rbd_aio_readv(r->image, x->iov, x->cnt, x->off, c);
 }
 
 static int start_writev(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	struct xfer_args *x = arg;
 
-	return rbd_aio_writev(r->image, x->iov, x->cnt, x->off, c);
+	return r->lib->rbd_aio_writev(r->image, x->iov, x->cnt, x->off, c);
 }
 
 static int start_flush(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	(void)arg;
-	return rbd_aio_flush(r->image, c);
+	return r->lib->rbd_aio_flush(r->image, c);
 }
 
 static int start_discard(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	struct xfer_args *x = arg;
 
-	return rbd_aio_discard(r->image, x->off, x->len, c);
+	return r->lib->rbd_aio_discard(r->image, x->off, x->len, c);
 }
 
 static int start_write_zeroes(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	struct xfer_args *x = arg;
 
-	return rbd_aio_write_zeroes(r->image, x->off, x->len, c, 0, 0);
+	return r->lib->rbd_aio_write_zeroes(r->image, x->off, x->len, c, 0, 0);
 }
 
 /*
@@ -398,7 +552,7 @@ int svm_rbd_extent(struct svm_rbd *r, uint64_t off, uint64_t size, bool *mapped,
 	for (bool first = true; from < size; first = false) {
 		win = size - from < SVM_RBD_EXTENT_WINDOW ? size - from : SVM_RBD_EXTENT_WINDOW;
 		el.n = 0;
-		ret = rbd_diff_iterate2(r->image, NULL, from, win, 1, 0, extent_cb, &el);
+		ret = r->lib->rbd_diff_iterate2(r->image, NULL, from, win, 1, 0, extent_cb, &el);
 		if (ret < 0)
 			goto free_list;
 		ret = 0;
@@ -435,5 +589,5 @@ free_list:
 
 int svm_rbd_size(struct svm_rbd *r, uint64_t *size)
 {
-	return rbd_get_size(r->image, size);
+	return r->lib->rbd_get_size(r->image, size);
 }
