@@ -30,6 +30,11 @@ int cli_dest_check_syntax(const char *path, char **reason)
 
 	if (!*path)
 		return reason_set(reason, -EINVAL, "the destination path is empty");
+	if (!strncmp(path, "rbd/", 4))
+		return reason_set(reason, -EOPNOTSUPP,
+				  "destination '%s' is an RBD store: migration to RBD is not "
+				  "supported yet",
+				  path);
 	if (path[0] != '/')
 		return reason_set(
 		    reason, -EINVAL,

@@ -3,6 +3,7 @@
 #include "cfg.h"
 #include "limits.h"
 #include "state.h"
+#include "store_rbd.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -150,6 +151,26 @@ static int key_group(const char *key, const char *val, struct svm_cfg *cfg, char
 	return cfg->xcopy_group ? 0 : svm_reason(reason, -ENOMEM, "out of memory");
 }
 
+static int key_conf(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
+{
+	(void)key;
+	return set_path("Ceph configuration", val, &cfg->conf, reason);
+}
+
+/* A Ceph client id, as in client.<id>: the user's name without "client.". */
+static int key_id(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
+{
+	size_t n = strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+
+	if (!n || val[n] || n > SVM_RBD_ID_MAX)
+		return svm_reason(reason, -EINVAL,
+				  "malformed value '%s' for key '%s': expected a Ceph client id of 1 "
+				  "to %d letters, digits, '_', '.' or '-' (without 'client.')",
+				  val, key, SVM_RBD_ID_MAX);
+	cfg->id = strdup(val);
+	return cfg->id ? 0 : svm_reason(reason, -ENOMEM, "out of memory");
+}
+
 static int key_svm_log(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
 {
 	(void)key;
@@ -179,7 +200,8 @@ static const struct {
 } keys[] = {
 	{"dst", key_dst},     {"create", key_create},	  {"wce", key_wce},
 	{"mover", key_mover}, {"xcopy_group", key_group}, {"svm_log", key_svm_log},
-	{"direct", key_direct}, {"tcmur_cmd_time_out", key_runner_timeout},
+	{"direct", key_direct}, {"conf", key_conf},		  {"id", key_id},
+	{"tcmur_cmd_time_out", key_runner_timeout},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -202,9 +224,23 @@ static int parse_element(char *tok, struct svm_cfg *cfg, bool seen[NKEYS], char 
 	}
 	return svm_reason(reason, -EINVAL,
 			  "unknown key '%s' (known keys: dst, create, wce, mover, xcopy_group, direct, "
-			  "svm_log; and "
+			  "svm_log, conf, id; and "
 			  "tcmu-runner's tcmur_cmd_time_out)",
 			  tok);
+}
+
+/* The source: an absolute path, or an RBD store rbd/<pool>/<image> (store_rbd.h). */
+static int set_source(const char *val, char **out, char **reason)
+{
+	int ret;
+
+	if (!svm_rbd_is_spec(val))
+		return set_path("source", val, out, reason);
+	ret = svm_rbd_parse(val, NULL, NULL, reason);
+	if (ret)
+		return ret;
+	*out = strdup(val);
+	return *out ? 0 : svm_reason(reason, -ENOMEM, "out of memory");
 }
 
 int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
@@ -228,10 +264,16 @@ int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 		next = strchr(tok, ';');
 		if (next)
 			*next++ = '\0';
-		ret = tok == copy ? set_path("source", tok, &cfg->src, reason)
+		ret = tok == copy ? set_source(tok, &cfg->src, reason)
 				  : parse_element(tok, cfg, seen, reason);
 		if (ret)
 			goto free_cfg;
+	}
+	if ((cfg->conf || cfg->id) && !svm_rbd_is_spec(cfg->src)) {
+		ret = svm_reason(reason, -EINVAL,
+				 "conf= and id= are for an RBD source (rbd/<pool>/<image>), not '%s'",
+				 cfg->src);
+		goto free_cfg;
 	}
 	free(copy);
 	return 0;
@@ -276,7 +318,9 @@ void svm_cfg_free(struct svm_cfg *cfg)
 	free(cfg->dst);
 	free(cfg->xcopy_group);
 	free(cfg->svm_log);
-	cfg->src = cfg->dst = cfg->xcopy_group = cfg->svm_log = NULL;
+	free(cfg->conf);
+	free(cfg->id);
+	cfg->src = cfg->dst = cfg->xcopy_group = cfg->svm_log = cfg->conf = cfg->id = NULL;
 }
 
 int svm_cfg_format(const struct svm_cfg *cfg, char *buf, size_t len)
@@ -286,7 +330,9 @@ int svm_cfg_format(const struct svm_cfg *cfg, char *buf, size_t len)
 
 	if (cfg->has_cmd_time_out)
 		snprintf(timeout, sizeof(timeout), "%u", cfg->cmd_time_out);
-	n = snprintf(buf, len, "svm/%s%s%s%s%s%s%s%s%s%s%s%s%s%s", cfg->src,
+	n = snprintf(buf, len, "svm/%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s", cfg->src,
+		     cfg->conf ? ";conf=" : "", cfg->conf ? cfg->conf : "",
+		     cfg->id ? ";id=" : "", cfg->id ? cfg->id : "",
 		     cfg->dst ? ";dst=" : "", cfg->dst ? cfg->dst : "",
 		     cfg->create ? "" : ";create=no", cfg->wce ? "" : ";wce=no",
 		     cfg->mover != SVM_MOVER_AUTO ? ";mover=" : "",
@@ -326,6 +372,9 @@ static int check_store_path(const char *what, const char *path, bool may_create,
 	char *d;
 	int ret = 0;
 
+	if (svm_rbd_is_spec(path))
+		/* checked when parsed; the cluster is asked only when the store is opened */
+		return svm_rbd_parse(path, NULL, NULL, reason);
 	if (stat(path, &st) == 0) {
 		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 			return svm_reason(reason, -EINVAL,
@@ -372,6 +421,8 @@ bool svm_cfg_same_store(const char *a, const char *b)
 	char *ca, *cb;
 	bool same;
 
+	if (svm_rbd_is_spec(a) || svm_rbd_is_spec(b))
+		return !strcmp(a, b); /* one pool, one image name */
 	if (!stat(a, &sa) && !stat(b, &sb))
 		return S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode)
 			       ? sa.st_rdev == sb.st_rdev
@@ -396,6 +447,11 @@ int svm_cfg_check_live_change(const struct svm_cfg *cur, const struct svm_cfg *n
 		return svm_reason(reason, -EINVAL,
 				  "wce= cannot change on a running LUN: set the attribute "
 				  "emulate_write_cache instead");
+	if (!!cur->conf != !!next->conf || (cur->conf && strcmp(cur->conf, next->conf)) ||
+	    !!cur->id != !!next->id || (cur->id && strcmp(cur->id, next->id)))
+		return svm_reason(reason, -EINVAL,
+				  "conf= and id= cannot change on a running LUN: they take effect "
+				  "when the LUN is opened");
 	if (cur->direct != next->direct)
 		return svm_reason(reason, -EINVAL,
 				  "direct= cannot change on a running LUN: it takes effect when the "

@@ -3,9 +3,13 @@
  * The LUN's configuration string. LIO keeps it as "svm/<cfgstring>" (the
  * device's dev_config); targetcli's cfgstring is the part after "svm/":
  *
- *   <source-path>[;dst=<dest-path>][;create=yes|no][;wce=yes|no]
- *                [;mover=auto|bounce|kernel|reflink][;xcopy_group=<name>][;direct=yes|no]
- *                [;svm_log=<path>]
+ *   <source>[;conf=<ceph.conf>][;id=<client-id>][;dst=<dest-path>][;create=yes|no]
+ *           [;wce=yes|no][;mover=auto|bounce|kernel|reflink][;xcopy_group=<name>]
+ *           [;direct=yes|no][;svm_log=<path>]
+ *
+ * The source is an absolute path (a file or block device) or an RBD image
+ * rbd/<pool>/<image> (store_rbd.h); conf= and id= are its cluster's
+ * configuration file and client id, and only for an RBD source.
  *
  * Elements are separated by ';', tcmu-runner's own convention: the kernel
  * cuts a dev_config at its first ',' (its control parser splits on ','
@@ -33,6 +37,8 @@ struct svm_cfg {
 	enum svm_mover_kind mover; /* datamover for copies (mover=; default auto) */
 	char *xcopy_group; /* copy group for cross-LUN EXTENDED COPY, or NULL (none) */
 	char *svm_log;	   /* the SVM log file (svm_log=), or NULL: the default */
+	char *conf;	   /* an RBD source's ceph.conf (conf=), or NULL: /etc/ceph/ceph.conf */
+	char *id;	   /* an RBD source's client id (id=), or NULL: admin */
 	bool direct;	   /* large reads that miss the page cache use O_DIRECT (direct=; default yes) */
 	unsigned cmd_time_out; /* tcmu-runner's tcmur_cmd_time_out=, kept to write it back */
 	bool has_cmd_time_out;
@@ -55,7 +61,8 @@ int svm_cfg_parse_dev_config(const char *dev_config, struct svm_cfg *cfg, char *
 
 /*
  * Check a parsed cfg against the filesystem, without creating or changing
- * anything: the source exists (or may be created in an existing writable
+ * anything (an RBD source is not looked up: the cluster is asked when the
+ * store opens): the source exists (or may be created in an existing writable
  * directory), is a regular file or block device, is readable and writable;
  * the destination, if any, is not the source. Blocks on stat(2).
  * Returns 0, or -errno with *reason set to a malloc'd sentence.

@@ -245,4 +245,17 @@
  */
 #define SVM_STORE_DIRECT_WRITE_MIN_BYTES (256u << 10)
 
+/*
+ * RBD stores (store_rbd.h): the longest pool and image name of an
+ * "rbd/<pool>/<image>" store (librbd's RBD_MAX_IMAGE_NAME_SIZE is 96 with
+ * the NUL; pools get the same bound here), the longest client id= and how
+ * long connecting to the cluster and its monitor operations may take before
+ * the open is refused (client_mount_timeout, rados_mon_op_timeout).
+ */
+#define SVM_RBD_NAME_MAX	  95
+#define SVM_RBD_ID_MAX		  64
+#define SVM_RBD_CONNECT_TIMEOUT_S 30
+/* svm_store_extent on RBD asks rbd_diff_iterate2 about this many bytes at a time */
+#define SVM_RBD_EXTENT_WINDOW (64ull << 20)
+
 #endif

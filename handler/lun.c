@@ -73,7 +73,10 @@ static uint8_t phys_exponent(uint32_t block_size, uint32_t pbs)
 
 int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **reason)
 {
-	struct svm_store_open_args sa = {.create = p->cfg->create, .direct = p->cfg->direct};
+	struct svm_store_open_args sa = {.create = p->cfg->create,
+					 .direct = p->cfg->direct,
+					 .rbd_conf = p->cfg->conf,
+					 .rbd_id = p->cfg->id};
 	struct svm_lun *lun;
 	unsigned caps;
 	int ret;
@@ -106,7 +109,8 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 	if (ret)
 		goto free_lun;
 	caps = svm_store_caps(lun->src);
-	if (!(caps & SVM_STORE_CAP_BLOCKDEV)) {
+	/* a file that goes missing later is told from a new one (an image cannot vanish so) */
+	if (!(caps & SVM_STORE_CAP_BLOCKDEV) && !svm_store_is_rbd(p->cfg->src)) {
 		int err = svm_state_store_record(p->cfg->src);
 
 		if (err)
@@ -173,6 +177,7 @@ void svm_lun_get_geom(const struct svm_lun *lun, struct svm_lun_geom *out)
 		.lbpu = lun->lbpu,
 		.lbprz = lun->lbprz,
 		.lbppbe = lun->lbppbe,
+		.copy = svm_store_fd(__atomic_load_n(&lun->src, __ATOMIC_ACQUIRE)) >= 0,
 	};
 }
 
@@ -409,6 +414,9 @@ int svm_lun_write_nowait(struct svm_lun *lun, const struct iovec *iov, size_t cn
 	struct svm_range r;
 	int ret;
 
+	/* a store whose every write waits (RBD: the network) never writes on the command thread */
+	if (!(svm_store_caps(__atomic_load_n(&lun->src, __ATOMIC_ACQUIRE)) & SVM_STORE_CAP_INLINE))
+		return -EAGAIN;
 	if (!svm_range_trylock(&lun->wlock, &r, off, len, false))
 		return -EAGAIN;
 	ret = put(lun, iov, cnt, off, len, fua);
@@ -488,9 +496,14 @@ int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len)
 int svm_lun_async_begin(struct svm_lun *lun, struct svm_lun_async *a, uint64_t off, uint64_t len,
 			bool fua)
 {
+	int fd;
+
 	if (a->kind != SVM_LUN_ASYNC_WRITE) {
 		a->st = get_primary(lun, &a->epoch);
-		return svm_store_fd(a->st);
+		fd = svm_store_fd(a->st);
+		if (fd < 0) /* an RBD store: no fd for the engine; the blocking calls serve it */
+			put_primary(lun, a->epoch);
+		return fd < 0 ? -EAGAIN : fd;
 	}
 	/* faults are injected in store.c's own calls: let the blocking path meet them */
 	if (svm_store_fault_write || svm_store_fault_write_hold_us)
@@ -504,7 +517,10 @@ int svm_lun_async_begin(struct svm_lun *lun, struct svm_lun_async *a, uint64_t o
 	}
 	a->st = lun->src;
 	a->sync = fua || write_through(lun);
-	return svm_store_fd(a->st);
+	fd = svm_store_fd(a->st);
+	if (fd < 0)
+		svm_range_unlock(&lun->wlock, &a->r);
+	return fd < 0 ? -EAGAIN : fd;
 }
 
 void svm_lun_async_end(struct svm_lun *lun, struct svm_lun_async *a, int ret)
@@ -663,10 +679,13 @@ int svm_lun_copy(struct svm_lun *dst, uint64_t dst_off, struct svm_lun *src, uin
 	unsigned e;
 	int ret;
 
+	if (res)
+		*res = (struct svm_mover_result){0};
 	hold_shared(dst, &r, dst_off, len);
 	req.src_fd = svm_store_fd(get_primary(src, &e));
 	req.dst_fd = svm_store_fd(dst->src);
-	ret = svm_mover_copy(&req, res);
+	/* the movers copy between fds; an RBD store has none (tpc.c refuses such copies first) */
+	ret = req.src_fd < 0 || req.dst_fd < 0 ? -EOPNOTSUPP : svm_mover_copy(&req, res);
 	put_primary(src, e);
 	/* a LUN under migration: what landed in a copied region goes to its destination too */
 	if (!ret && dst->mirror)
@@ -675,6 +694,15 @@ int svm_lun_copy(struct svm_lun *dst, uint64_t dst_off, struct svm_lun *src, uin
 	if (!ret && write_through(dst))
 		ret = svm_lun_flush(dst);
 	return ret;
+}
+
+bool svm_lun_can_copy(struct svm_lun *lun)
+{
+	unsigned e;
+	bool can = svm_store_fd(get_primary(lun, &e)) >= 0;
+
+	put_primary(lun, e);
+	return can;
 }
 
 void svm_lun_set_mover(struct svm_lun *lun, enum svm_mover_kind kind)

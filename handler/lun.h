@@ -57,6 +57,7 @@ struct svm_lun_geom {
 	 * that is no larger than a logical block, or unknown
 	 */
 	uint8_t lbppbe;
+	bool copy; /* the datamovers can copy its store (svm_lun_can_copy): INQUIRY's 3PC */
 };
 
 /* The longest unit serial LIO stores (INQUIRY_VPD_SERIAL_LEN), plus NUL. */
@@ -149,12 +150,19 @@ void svm_lun_prefetch(struct svm_lun *lun, uint64_t off, uint64_t len);
  * copy as memmove). The destination range is held shared in dst's range
  * lock, as for any write; with dst's write cache off the copy is flushed
  * before this returns. deadline_ns: as in struct svm_mover_req. Returns 0,
- * or the mover's -errno (-EOPNOTSUPP: a pinned mover cannot do this pair);
- * res (may be NULL) says how much each mover moved. Blocks.
+ * or the mover's -errno (-EOPNOTSUPP: a pinned mover cannot do this pair,
+ * or a store has no fd to copy with: RBD); res (may be NULL) says how much
+ * each mover moved. Blocks.
  */
 int svm_lun_copy(struct svm_lun *dst, uint64_t dst_off, struct svm_lun *src, uint64_t src_off,
 		 uint64_t len, enum svm_mover_kind kind, uint64_t deadline_ns,
 		 struct svm_mover_result *res);
+/*
+ * Whether the datamovers can copy to and from the LUN's store (it has an
+ * fd: a file or block device, not an RBD image): EXTENDED COPY and the 3PC
+ * bit of INQUIRY ask. Never blocks.
+ */
+bool svm_lun_can_copy(struct svm_lun *lun);
 
 /* The datamover this LUN's copies use (cfgstring mover=). Never blocks. */
 void svm_lun_set_mover(struct svm_lun *lun, enum svm_mover_kind kind);

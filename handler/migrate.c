@@ -449,6 +449,12 @@ static int check_destination(const char *src, const char *to, uint64_t size, cha
 	struct stat sb;
 	int ret = 0;
 
+	if (svm_store_is_rbd(src))
+		return svm_reason(reason, -EOPNOTSUPP,
+				  "migration from an RBD store (%s) is not supported yet", src);
+	if (svm_store_is_rbd(to))
+		return svm_reason(reason, -EOPNOTSUPP,
+				  "migration to an RBD store (%s) is not supported yet", to);
 	if (!to || to[0] != '/')
 		return svm_reason(reason, -EINVAL, "destination '%s' is not an absolute path",
 				  to ? to : "");

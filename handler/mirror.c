@@ -61,9 +61,14 @@ static void free_maps(struct svm_mirror *m)
 
 int svm_mirror_create(const struct svm_mirror_params *p, struct svm_mirror **out, char **reason)
 {
-	struct svm_mirror *m = calloc(1, sizeof(*m));
+	struct svm_mirror *m;
 	int ret;
 
+	/* the pass and svm_mirror_sync copy between fds; an RBD store has none (migrate.c refuses) */
+	if (svm_store_fd(p->primary) < 0 || svm_store_fd(p->secondary) < 0)
+		return svm_reason(reason, -EOPNOTSUPP,
+				  "a migration from or to an RBD store is not supported yet");
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return svm_reason(reason, -ENOMEM, "out of memory");
 	m->pri = p->primary;

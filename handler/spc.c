@@ -66,11 +66,10 @@ static size_t inquiry_standard(const struct svm_lun_geom *g, uint8_t *b)
 {
 	static const uint16_t versions[] = {0x00A0, 0x0460, 0x04C0};
 
-	(void)g;
 	b[0] = 0x00; /* PERIPHERAL QUALIFIER 0, DEVICE TYPE 0 (direct access block) */
 	b[2] = 0x06; /* VERSION: SPC-4 */
 	b[3] = 0x12; /* HISUP, RESPONSE DATA FORMAT 2 */
-	b[5] = 0x08; /* 3PC: EXTENDED COPY (xcopy/xcopy.h) */
+	b[5] = g->copy ? 0x08 : 0; /* 3PC: EXTENDED COPY (xcopy/xcopy.h); not on RBD yet */
 	b[7] = 0x02; /* CMDQUE */
 	pad_copy(b + 8, VENDOR, 8);
 	pad_copy(b + 16, PRODUCT, 16);

@@ -5,6 +5,7 @@
 #include "iov.h"
 #include "limits.h"
 #include "log.h"
+#include "store_rbd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +21,34 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+struct svm_store;
+
+/*
+ * What differs between kinds of store: the public svm_store_* calls of
+ * store.h that do I/O dispatch through the store's table; the rest
+ * (size, caps, counters) is common. Every entry is set.
+ */
+struct store_ops {
+	const char *kind; /* for the log: "file", "RBD" */
+	int (*readv)(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		     size_t len);
+	int (*readv_cached)(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
+			    uint64_t off, size_t len);
+	int (*writev)(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		      size_t len, bool fua);
+	int (*flush)(struct svm_store *st);
+	int (*discard)(struct svm_store *st, uint64_t off, uint64_t len);
+	int (*extent)(struct svm_store *st, uint64_t off, bool *mapped, uint64_t *end);
+	int (*write_zeroes)(struct svm_store *st, uint64_t off, uint64_t len);
+	int (*grow)(struct svm_store *st, uint64_t min_bytes, char **reason);
+	void (*prefetch)(struct svm_store *st, uint64_t off, uint64_t len);
+	void (*close)(struct svm_store *st);
+};
+
 struct svm_store {
-	int fd;
+	const struct store_ops *ops;
+	struct svm_rbd *rbd; /* an RBD store's image (store_rbd.h); NULL for a file or device */
+	int fd;		     /* -1 for an RBD store: no fd to hand to a datamover */
 	int dfd;	    /* the store opened again with O_DIRECT; -1: none */
 	bool dfd_writes;    /* dfd is open for writing too (the store is) */
 	uint32_t dio_align; /* direct I/O: offset, length and every iovec a multiple of this */
@@ -38,6 +65,8 @@ struct svm_store {
 	uint64_t flushes; /* atomic: fdatasync calls issued (svm_store_flushes) */
 	uint32_t phys_block; /* svm_store_phys_block_size, found at open; 0: unknown */
 };
+
+static const struct store_ops file_ops, rbd_ops;
 
 int svm_store_fault_discard_probe;
 int svm_store_fault_write;
@@ -234,6 +263,36 @@ static void open_direct(struct svm_store *st)
 	st->dfd = fd;
 }
 
+static int check_min_bytes(const struct svm_store *st, uint64_t min_bytes, char **reason)
+{
+	if (st->size >= min_bytes)
+		return 0;
+	return svm_reason(reason, -ENOSPC,
+			  "store '%s' holds %llu bytes, less than the LUN's %llu bytes", st->path,
+			  (unsigned long long)st->size, (unsigned long long)min_bytes);
+}
+
+/*
+ * An RBD store: the image must exist (create= and grow= do not apply: `rbd
+ * create` makes images) and hold min_bytes. RBD reads discarded ranges back
+ * as zeroes. No fd, no page cache: nothing of it may run on the command
+ * thread, so no SVM_STORE_CAP_INLINE.
+ */
+static int open_rbd(struct svm_store *st, const struct svm_store_open_args *a, char **reason)
+{
+	int ret;
+
+	st->ops = &rbd_ops;
+	ret = svm_rbd_open(st->path, a->rbd_conf, a->rbd_id, &st->rbd, &st->size, reason);
+	if (ret)
+		return ret;
+	ret = check_min_bytes(st, a->min_bytes, reason);
+	if (ret)
+		return ret;
+	st->caps = SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_DISCARD_ZEROES;
+	return 0;
+}
+
 int svm_store_open(const char *path, const struct svm_store_open_args *args,
 		   struct svm_store **out, char **reason)
 {
@@ -243,12 +302,20 @@ int svm_store_open(const char *path, const struct svm_store_open_args *args,
 
 	if (!st)
 		return svm_reason(reason, -ENOMEM, "out of memory");
+	st->ops = &file_ops;
 	st->fd = -1;
 	st->dfd = -1;
 	st->path = strdup(path);
 	if (!st->path) {
 		ret = svm_reason(reason, -ENOMEM, "out of memory");
 		goto free_store;
+	}
+	if (svm_rbd_is_spec(path)) {
+		ret = open_rbd(st, args, reason);
+		if (ret)
+			goto free_store;
+		*out = st;
+		return 0;
 	}
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode)) {
 		ret = svm_reason(reason, -EINVAL, "store '%s' is not a regular file or block device",
@@ -259,12 +326,9 @@ int svm_store_open(const char *path, const struct svm_store_open_args *args,
 							  : open_file(st, args, reason);
 	if (ret)
 		goto free_store;
-	if (st->size < args->min_bytes) {
-		ret = svm_reason(reason, -ENOSPC,
-				 "store '%s' holds %llu bytes, less than the LUN's %llu bytes", path,
-				 (unsigned long long)st->size, (unsigned long long)args->min_bytes);
+	ret = check_min_bytes(st, args->min_bytes, reason);
+	if (ret)
 		goto free_store;
-	}
 	st->phys_block = probe_phys_block(st);
 	ret = probe_discard(st);
 	if (!ret)
@@ -278,6 +342,7 @@ int svm_store_open(const char *path, const struct svm_store_open_args *args,
 			strerror(-ret));
 	if (args->direct)
 		open_direct(st);
+	st->caps |= SVM_STORE_CAP_INLINE;
 	*out = st;
 	return 0;
 
@@ -290,6 +355,13 @@ void svm_store_close(struct svm_store *st)
 {
 	if (!st)
 		return;
+	st->ops->close(st);
+	free(st->path);
+	free(st);
+}
+
+static void file_close(struct svm_store *st)
+{
 	if (st->dfd >= 0) {
 		svm_log(SVM_LOG_INFO,
 			"store %s closed; O_DIRECT: %llu bytes read, %llu written; buffered "
@@ -302,8 +374,6 @@ void svm_store_close(struct svm_store *st)
 	}
 	if (st->fd >= 0)
 		close(st->fd);
-	free(st->path);
-	free(st);
 }
 
 static int sync_data(struct svm_store *st)
@@ -420,8 +490,8 @@ fallback:
 	return -EAGAIN;
 }
 
-int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
-		    size_t len)
+static int file_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		      size_t len)
 {
 	if (st->dfd >= 0 && len >= SVM_STORE_DIRECT_MIN_BYTES &&
 	    !__atomic_load_n(&st->no_direct, __ATOMIC_RELAXED) &&
@@ -430,8 +500,8 @@ int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cn
 	return xfer(st, iov, iov_cnt, off, len, false, 0);
 }
 
-int svm_store_readv_cached(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
-			   uint64_t off, size_t len)
+static int file_readv_cached(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
+			     uint64_t off, size_t len)
 {
 	struct svm_iov_window w;
 	ssize_t n;
@@ -488,15 +558,11 @@ fallback:
 	return -EAGAIN;
 }
 
-int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
-		     size_t len, bool fua)
+static int file_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		       size_t len, bool fua)
 {
 	int ret;
 
-	if (svm_store_fault_write)
-		return svm_store_fault_write;
-	if (svm_store_fault_write_hold_us)
-		fault_hold();
 	if (st->dfd >= 0 && st->dfd_writes && len >= SVM_STORE_DIRECT_WRITE_MIN_BYTES &&
 	    !__atomic_load_n(&st->no_direct_write, __ATOMIC_RELAXED)) {
 		ret = write_direct(st, iov, iov_cnt, off, len, fua);
@@ -506,7 +572,7 @@ int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_c
 	return xfer(st, iov, iov_cnt, off, len, true, fua ? RWF_DSYNC : 0);
 }
 
-int svm_store_flush(struct svm_store *st)
+static int file_flush(struct svm_store *st)
 {
 	return sync_data(st);
 }
@@ -521,7 +587,7 @@ uint64_t svm_store_flushes(const struct svm_store *st)
 	return __atomic_load_n(&st->flushes, __ATOMIC_RELAXED);
 }
 
-int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len)
+static int file_discard(struct svm_store *st, uint64_t off, uint64_t len)
 {
 	if (!len)
 		return 0;
@@ -533,7 +599,7 @@ int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len)
 	return fallocate(st->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
 }
 
-int svm_store_extent(struct svm_store *st, uint64_t off, bool *mapped, uint64_t *end)
+static int file_extent(struct svm_store *st, uint64_t off, bool *mapped, uint64_t *end)
 {
 	uint64_t size = svm_store_size(st);
 	off_t d, h;
@@ -561,7 +627,7 @@ int svm_store_extent(struct svm_store *st, uint64_t off, bool *mapped, uint64_t 
 	return 0;
 }
 
-int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
+static int file_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
 {
 	if (!len)
 		return 0;
@@ -573,7 +639,7 @@ int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
 	return fallocate(st->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
 }
 
-int svm_store_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
+static int file_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
 {
 	uint64_t size;
 	struct stat sb;
@@ -602,7 +668,7 @@ int svm_store_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
 	return 0;
 }
 
-void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len)
+static void file_prefetch(struct svm_store *st, uint64_t off, uint64_t len)
 {
 	(void)posix_fadvise(st->fd, off, len, POSIX_FADV_WILLNEED);
 }
@@ -650,4 +716,158 @@ int svm_store_fd(const struct svm_store *st)
 const char *svm_store_path(const struct svm_store *st)
 {
 	return st->path;
+}
+
+static int rbd_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		     size_t len)
+{
+	return svm_rbd_readv(st->rbd, iov, iov_cnt, off, len);
+}
+
+static int rbd_readv_cached(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
+			    uint64_t off, size_t len)
+{
+	(void)st, (void)iov, (void)iov_cnt, (void)off, (void)len;
+	return -EAGAIN; /* no page cache to look in: a worker reads it */
+}
+
+static int rbd_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		      size_t len, bool fua)
+{
+	return svm_rbd_writev(st->rbd, iov, iov_cnt, off, len, fua);
+}
+
+static int rbd_flush(struct svm_store *st)
+{
+	__atomic_add_fetch(&st->flushes, 1, __ATOMIC_RELAXED);
+	return svm_rbd_flush(st->rbd);
+}
+
+static int rbd_discard(struct svm_store *st, uint64_t off, uint64_t len)
+{
+	return svm_rbd_discard(st->rbd, off, len);
+}
+
+static int rbd_extent(struct svm_store *st, uint64_t off, bool *mapped, uint64_t *end)
+{
+	return svm_rbd_extent(st->rbd, off, svm_store_size(st), mapped, end);
+}
+
+static int rbd_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
+{
+	return svm_rbd_write_zeroes(st->rbd, off, len);
+}
+
+/* An image is resized with `rbd resize`, never by the handler: measure it again. */
+static int rbd_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
+{
+	uint64_t size;
+	int ret = svm_rbd_size(st->rbd, &size);
+
+	if (ret < 0)
+		return svm_reason(reason, ret, "cannot size RBD image '%s': %s", st->path,
+				  strerror(-ret));
+	if (size < min_bytes)
+		return svm_reason(reason, -ENOSPC,
+				  "RBD image '%s' holds %llu bytes, less than the %llu bytes asked "
+				  "for: grow it first with rbd resize",
+				  st->path, (unsigned long long)size,
+				  (unsigned long long)min_bytes);
+	__atomic_store_n(&st->size, size, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void rbd_prefetch(struct svm_store *st, uint64_t off, uint64_t len)
+{
+	(void)st, (void)off, (void)len; /* a hint only: librbd has its own read-ahead */
+}
+
+static void rbd_close(struct svm_store *st)
+{
+	svm_rbd_close(st->rbd);
+}
+
+static const struct store_ops file_ops = {
+	.kind = "file",
+	.readv = file_readv,
+	.readv_cached = file_readv_cached,
+	.writev = file_writev,
+	.flush = file_flush,
+	.discard = file_discard,
+	.extent = file_extent,
+	.write_zeroes = file_write_zeroes,
+	.grow = file_grow,
+	.prefetch = file_prefetch,
+	.close = file_close,
+};
+
+static const struct store_ops rbd_ops = {
+	.kind = "RBD",
+	.readv = rbd_readv,
+	.readv_cached = rbd_readv_cached,
+	.writev = rbd_writev,
+	.flush = rbd_flush,
+	.discard = rbd_discard,
+	.extent = rbd_extent,
+	.write_zeroes = rbd_write_zeroes,
+	.grow = rbd_grow,
+	.prefetch = rbd_prefetch,
+	.close = rbd_close,
+};
+
+int svm_store_readv(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		    size_t len)
+{
+	return st->ops->readv(st, iov, iov_cnt, off, len);
+}
+
+int svm_store_readv_cached(struct svm_store *st, const struct iovec *iov, size_t iov_cnt,
+			   uint64_t off, size_t len)
+{
+	return st->ops->readv_cached(st, iov, iov_cnt, off, len);
+}
+
+int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		     size_t len, bool fua)
+{
+	if (svm_store_fault_write)
+		return svm_store_fault_write;
+	if (svm_store_fault_write_hold_us)
+		fault_hold();
+	return st->ops->writev(st, iov, iov_cnt, off, len, fua);
+}
+
+int svm_store_flush(struct svm_store *st)
+{
+	return st->ops->flush(st);
+}
+
+int svm_store_discard(struct svm_store *st, uint64_t off, uint64_t len)
+{
+	return st->ops->discard(st, off, len);
+}
+
+int svm_store_extent(struct svm_store *st, uint64_t off, bool *mapped, uint64_t *end)
+{
+	return st->ops->extent(st, off, mapped, end);
+}
+
+int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
+{
+	return st->ops->write_zeroes(st, off, len);
+}
+
+int svm_store_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
+{
+	return st->ops->grow(st, min_bytes, reason);
+}
+
+void svm_store_prefetch(struct svm_store *st, uint64_t off, uint64_t len)
+{
+	st->ops->prefetch(st, off, len);
+}
+
+bool svm_store_is_rbd(const char *spec)
+{
+	return svm_rbd_is_spec(spec);
 }

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A store is where a LUN's blocks live: a regular file or a block device
- * (later: an RBD image). Every call here blocks on the store's I/O and is
- * safe to call from many threads at once on one store. Offsets and lengths
- * are in bytes. Setup returns -errno (and a reason); I/O returns 0 or -errno.
+ * A store is where a LUN's blocks live: a regular file, a block device, or
+ * a Ceph RBD image named "rbd/<pool>/<image>" (store_rbd.h, through
+ * librbd). Every call here blocks on the store's I/O (an RBD store's on the
+ * network) and is safe to call from many threads at once on one store.
+ * Offsets and lengths are in bytes. Setup returns -errno (and a reason);
+ * I/O returns 0 or -errno.
+ *
+ * An RBD store does not do everything yet: it has no fd (svm_store_fd is
+ * -1: no datamover, so no EXTENDED COPY and no migration from or to it), no
+ * page cache (svm_store_readv_cached is always -EAGAIN) and no
+ * SVM_STORE_CAP_INLINE; svm_store_grow only measures the image again and
+ * svm_store_prefetch does nothing.
  */
 #ifndef SVM_STORE_H
 #define SVM_STORE_H
@@ -23,17 +31,35 @@ struct svm_store;
 #define SVM_STORE_CAP_DISCARD	     (1u << 0) /* discard deallocates */
 #define SVM_STORE_CAP_DISCARD_ZEROES (1u << 1) /* and reads of discarded blocks return zeroes */
 #define SVM_STORE_CAP_BLOCKDEV	     (1u << 2) /* a block device, not a file */
+/*
+ * Cached writes may run on tcmu-runner's command thread: a write lands in
+ * the page cache and waits on the device only when the kernel throttles it.
+ * A file or block device has it; an RBD store, whose every write waits for
+ * the cluster, does not (lun.c's svm_lun_write_nowait answers -EAGAIN, so
+ * such writes go to the worker pool).
+ */
+#define SVM_STORE_CAP_INLINE (1u << 3)
 
 struct svm_store_open_args {
 	uint64_t min_bytes; /* the store must hold at least this many bytes */
 	bool create;	    /* create a missing file of min_bytes (never truncates) */
 	bool grow;	    /* an existing empty file is sized to min_bytes (a migration's destination) */
 	bool direct;	    /* large aligned reads and writes bypass the page cache (O_DIRECT) */
+	/* an RBD store: the cluster's ceph.conf (NULL: /etc/ceph/ceph.conf), the client id (NULL:
+	 * admin) */
+	const char *rbd_conf;
+	const char *rbd_id;
 };
+
+/* Whether spec names an RBD store ("rbd/..."), well formed or not. Pure, never blocks. */
+bool svm_store_is_rbd(const char *spec);
 
 /*
  * Open path as a store. A block device is opened O_EXCL (fails if mounted
- * or held); a file is locked (flock) so two LUNs never share one. An
+ * or held); a file is locked (flock) so two LUNs never share one. An RBD
+ * store connects to its cluster (refused after at most
+ * SVM_RBD_CONNECT_TIMEOUT_S when the cluster cannot be reached) and must
+ * exist: create and grow do not apply to it. An
  * existing file or device smaller than min_bytes is refused, never grown.
  * Returns 0 and *out, or -errno with *reason malloc'd.
  */
@@ -119,7 +145,11 @@ uint64_t svm_store_direct_fallbacks(const struct svm_store *st);
 /* The same for direct writes (svm_store_writev). */
 uint64_t svm_store_direct_write_bytes(const struct svm_store *st);
 uint64_t svm_store_direct_write_fallbacks(const struct svm_store *st);
-/* The store's file descriptor, for the datamovers (xcopy/mover.h), which copy between fds. */
+/*
+ * The store's file descriptor, for the datamovers (xcopy/mover.h), which
+ * copy between fds, and the io_uring engine; -1 for an RBD store, which
+ * every caller must check before handing it on.
+ */
 int svm_store_fd(const struct svm_store *st);
 
 /*

@@ -43,7 +43,8 @@ static void describe(struct svm_lun *lun, struct svm_xcopy_lu *lu)
 	struct svm_lun_geom g;
 
 	svm_lun_get_geom(lun, &g);
-	*lu = (struct svm_xcopy_lu){.reachable = true, .block_len = g.block_size,
+	/* a store the datamovers cannot copy with (RBD): COPY TARGET DEVICE NOT REACHABLE */
+	*lu = (struct svm_xcopy_lu){.reachable = svm_lun_can_copy(lun), .block_len = g.block_size,
 				    .num_lbas = g.num_lbas};
 }
 
@@ -207,7 +208,8 @@ enum svm_sense svm_tpc_extended_copy(struct svm_lun *lun, struct svm_scsi_req *r
 		goto free_copy;
 	resolve(lun, x);
 	svm_lun_get_geom(lun, &self_geom);
-	self_lu = (struct svm_xcopy_lu){.reachable = true, .block_len = self_geom.block_size,
+	self_lu = (struct svm_xcopy_lu){.reachable = svm_lun_can_copy(lun),
+					.block_len = self_geom.block_size,
 					.num_lbas = self_geom.num_lbas};
 	s = svm_xcopy_check(&x->plan, x->lus, &self_lu, &req->ptr);
 	if (!s)

@@ -33,6 +33,8 @@ static void syntax(void)
 	CHECK_DEST(cli_dest_check_syntax("b.img", &reason), -EINVAL, "is a relative path");
 	CHECK_DEST(cli_dest_check_syntax("./b.img", &reason), -EINVAL, "is a relative path");
 	CHECK_DEST(cli_dest_check_syntax("", &reason), -EINVAL, "empty");
+	CHECK_DEST(cli_dest_check_syntax("rbd/svm/lun1", &reason), -EOPNOTSUPP,
+		   "migration to RBD is not supported yet");
 	CHECK_DEST(cli_dest_check_syntax("/a,wce=no", &reason), -EINVAL, "holds a ','");
 	CHECK_DEST(cli_dest_check_syntax("/a;b", &reason), -EINVAL, "holds a ';'");
 	CHECK_DEST(cli_dest_check_syntax("/a:b", &reason), -EINVAL, "holds a ':'");

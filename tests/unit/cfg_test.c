@@ -3,6 +3,7 @@
 #include "test.h"
 #include "../../handler/cfg.h"
 #include "../../handler/limits.h"
+#include "../../handler/store_rbd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,11 +41,82 @@ static int check_paths(const char *str, char **reason)
 	return ret;
 }
 
+/* RBD sources (store_rbd.h) and their cluster keys conf= and id=. */
+static void rbd_cfg_test(void)
+{
+	char long_name[SVM_RBD_NAME_MAX + 2], s[300], *pool = NULL, *image = NULL, *reason = NULL;
+	struct svm_cfg cfg, next;
+
+	CHECK_EQ(svm_cfg_parse("rbd/svm/lun0", &cfg, NULL), 0);
+	CHECK(!strcmp(cfg.src, "rbd/svm/lun0") && !cfg.conf && !cfg.id);
+	CHECK_EQ(svm_cfg_check_paths(&cfg, NULL), 0); /* no cluster asked */
+	svm_cfg_free(&cfg);
+	CHECK_EQ(svm_cfg_parse("rbd/svm/lun0;conf=/run/svm-ceph/ceph.conf;id=admin", &cfg, NULL), 0);
+	CHECK(!strcmp(cfg.conf, "/run/svm-ceph/ceph.conf") && !strcmp(cfg.id, "admin"));
+	/* conf= and id= are fixed while the LUN runs */
+	CHECK_EQ(svm_cfg_parse("rbd/svm/lun0;conf=/etc/ceph/ceph.conf;id=admin", &next, NULL), 0);
+	CHECK_EQ(svm_cfg_check_live_change(&cfg, &next, &reason), -EINVAL);
+	CHECK(reason && strstr(reason, "conf= and id= cannot change"));
+	free(reason);
+	reason = NULL;
+	svm_cfg_free(&next);
+	CHECK_EQ(svm_cfg_parse("rbd/svm/lun0;conf=/run/svm-ceph/ceph.conf;id=admin;wce=no", &next,
+			       NULL), 0);
+	CHECK_EQ(svm_cfg_check_live_change(&cfg, &next, &reason), -EINVAL); /* wce, not conf */
+	CHECK(reason && strstr(reason, "wce="));
+	free(reason);
+	reason = NULL;
+	svm_cfg_free(&next);
+	svm_cfg_free(&cfg);
+	CHECK(svm_cfg_same_store("rbd/a/b", "rbd/a/b"));
+	CHECK(!svm_cfg_same_store("rbd/a/b", "rbd/a/c"));
+	CHECK(!svm_cfg_same_store("rbd/a/b", "/rbd/a/b"));
+
+	/* malformed specs: each refused with its reason */
+	expect_parse("rbd/", -EINVAL, "names no image");
+	expect_parse("rbd/svm", -EINVAL, "names no image");
+	expect_parse("rbd//lun0", -EINVAL, "empty pool name");
+	expect_parse("rbd/svm/", -EINVAL, "empty image name");
+	expect_parse("rbd/svm/ns/lun0", -EINVAL, "namespaces are not supported");
+	expect_parse("rbd/svm/lun0@snap", -EINVAL, "snapshots");
+	expect_parse("rbd/svm/lun0;dst=rbd/svm/lun1", -EINVAL, "not absolute");
+	expect_parse("rbd/svm/lun0;conf=ceph.conf", -EINVAL, "not absolute");
+	expect_parse("rbd/svm/lun0;id=client:admin", -EINVAL, "':'");
+	expect_parse("rbd/svm/lun0;id=a/b", -EINVAL, "Ceph client id");
+	expect_parse("rbd/svm/lun0;id=", -EINVAL, "Ceph client id");
+	expect_parse("rbd/svm/lun0;id=a;id=b", -EINVAL, "given twice");
+	expect_parse("/a/b.img;conf=/etc/ceph/ceph.conf", -EINVAL, "are for an RBD source");
+	expect_parse("/a/b.img;id=admin", -EINVAL, "are for an RBD source");
+	expect_parse("RBD/svm/lun0", -EINVAL, "not absolute"); /* the prefix is lower case */
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0'; /* SVM_RBD_NAME_MAX + 1 bytes */
+	snprintf(s, sizeof(s), "rbd/svm/%s", long_name);
+	expect_parse(s, -EINVAL, "image name is longer than");
+	snprintf(s, sizeof(s), "rbd/%s/lun0", long_name);
+	expect_parse(s, -EINVAL, "pool name is longer than");
+	long_name[SVM_RBD_NAME_MAX] = '\0'; /* exactly the longest */
+	snprintf(s, sizeof(s), "rbd/%s/lun0", long_name);
+	expect_parse(s, 0, NULL);
+
+	/* the parser's own answers */
+	CHECK(svm_rbd_is_spec("rbd/a/b") && !svm_rbd_is_spec("/rbd/a/b") && !svm_rbd_is_spec(NULL));
+	CHECK_EQ(svm_rbd_parse("rbd/pool-1/image.2", &pool, &image, NULL), 0);
+	CHECK(pool && image && !strcmp(pool, "pool-1") && !strcmp(image, "image.2"));
+	free(pool);
+	free(image);
+	CHECK_EQ(svm_rbd_parse("rbd/p/i", NULL, NULL, NULL), 0);
+	CHECK_EQ(svm_rbd_parse("/var/lib/x.img", NULL, NULL, &reason), -EINVAL);
+	CHECK(reason && strstr(reason, "is not an RBD store"));
+	free(reason);
+}
+
 void cfg_test(void)
 {
 	struct svm_cfg cfg;
 	char *reason = NULL, path[128], link[128], s[512];
 	int fd;
+
+	rbd_cfg_test();
 
 	CHECK_EQ(svm_cfg_parse("/a/b.img", &cfg, NULL), 0);
 	CHECK(!strcmp(cfg.src, "/a/b.img") && !cfg.dst && cfg.create && cfg.wce && cfg.direct);
@@ -93,6 +165,7 @@ void cfg_test(void)
 			 "svm_log=/l/x.log;tcmur_cmd_time_out=45"),
 			"/a/b.img;svm_log=/l/x.log;mover=reflink",
 			"/a/b.img;svm_log=/l/x.log;direct=off;wce=yes",
+			"rbd/p/img;id=svm;dst=/c/d.img;conf=/etc/ceph/c.conf",
 		};
 		static const char *const want[] = {
 			"svm//a/b.img",
@@ -100,6 +173,7 @@ void cfg_test(void)
 			 "svm_log=/l/x.log;tcmur_cmd_time_out=45"),
 			"svm//a/b.img;mover=reflink;svm_log=/l/x.log",
 			"svm//a/b.img;direct=no;svm_log=/l/x.log",
+			"svm/rbd/p/img;conf=/etc/ceph/c.conf;id=svm;dst=/c/d.img",
 		};
 		struct svm_cfg back;
 		char out[300];

@@ -248,6 +248,11 @@ void migrate_test(void)
 	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), -EINVAL);
 	free(reason);
 	reason = NULL;
+	a.to = "rbd/svm/lun1"; /* issue 9: not yet */
+	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), -EOPNOTSUPP);
+	CHECK(reason && strstr(reason, "migration to an RBD store (rbd/svm/lun1) is not supported yet"));
+	free(reason);
+	reason = NULL;
 	a.to = "/no/such/dir/x.img";
 	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), -ENOENT);
 	free(reason);

@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE
+#include "store_rbd.h"
+#include "cfg.h"
+#include "iov.h"
+#include "limits.h"
+#include "log.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RBD_PREFIX	 "rbd/"
+#define RBD_DEFAULT_CONF "/etc/ceph/ceph.conf"
+#define RBD_DEFAULT_ID	 "admin"
+
+/*
+ * librados and librbd are not linked (no DT_NEEDED: loading them and their
+ * dependencies costs every tcmu-runner start seconds, RBD LUN or not). The
+ * first RBD open loads them with dlopen and resolves every call this file
+ * makes into lib_fns, typed from the real headers. Each call below goes
+ * through a store's r->lib; a direct rbd_* or rados_* call would not link
+ * (the unit tests link without -lrbd -lrados) and would fail
+ * tests/unit/abi_check.sh.
+ */
+#define RADOS_FNS(X)                                                                       \
+	X(rados_create)                                                                    \
+	X(rados_conf_read_file)                                                            \
+	X(rados_conf_set)                                                                  \
+	X(rados_connect)                                                                   \
+	X(rados_ioctx_create)                                                              \
+	X(rados_ioctx_destroy)                                                             \
+	X(rados_shutdown)
+#define RBD_FNS(X)                                                                         \
+	X(rbd_open)                                                                        \
+	X(rbd_close)                                                                       \
+	X(rbd_get_size)                                                                    \
+	X(rbd_aio_create_completion)                                                       \
+	X(rbd_aio_wait_for_complete)                                                       \
+	X(rbd_aio_get_return_value)                                                        \
+	X(rbd_aio_release)                                                                 \
+	X(rbd_aio_readv)                                                                   \
+	X(rbd_aio_writev)                                                                  \
+	X(rbd_aio_flush)                                                                   \
+	X(rbd_aio_discard)                                                                 \
+	X(rbd_aio_write_zeroes)                                                            \
+	X(rbd_diff_iterate2)
+
+struct rbd_lib {
+#define LIB_FN_FIELD(fn) __typeof__(fn) *fn;
+	RADOS_FNS(LIB_FN_FIELD)
+	RBD_FNS(LIB_FN_FIELD)
+#undef LIB_FN_FIELD
+};
+
+/* One library: its soname (a test hook may change it), the Debian package that ships it. */
+struct lib_file {
+	const char **name;
+	const char *package;
+};
+
+const char *svm_rbd_librados_name = "librados.so.2";
+const char *svm_rbd_librbd_name = "librbd.so.1";
+unsigned svm_rbd_dlopen_calls;
+
+/*
+ * Written once, under lib_lock, by the first load that succeeds; read-only
+ * from then on (stores reach it through their r->lib, set under the same
+ * lock). A load that fails leaves nothing behind and the next RBD open
+ * tries again. A loaded library is never closed.
+ */
+static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rbd_lib lib_fns;
+static bool lib_loaded;
+
+/* dlopen one library; -ENOENT with *reason naming its package when it cannot be loaded. */
+static int lib_open(const struct lib_file *f, const char *spec, void **handle, char **reason)
+{
+	const char *err;
+
+	svm_rbd_dlopen_calls++;
+	*handle = dlopen(*f->name, RTLD_NOW | RTLD_LOCAL);
+	if (*handle)
+		return 0;
+	err = dlerror();
+	return svm_reason(reason, -ENOENT,
+			  "cannot open RBD store '%s': %s is not installed: apt install %s (%s)",
+			  spec, f->package, f->package, err ? err : *f->name);
+}
+
+/* One symbol of handle, or NULL with *reason naming it (the caller answers -ENOSYS). */
+static void *lib_sym(const struct lib_file *f, void *handle, const char *sym, const char *spec,
+		     char **reason)
+{
+	void *fn = dlsym(handle, sym);
+
+	if (!fn)
+		svm_reason(reason, -ENOSYS,
+			   "cannot open RBD store '%s': %s has no %s (the installed %s is older "
+			   "than the one this handler was built with)",
+			   spec, *f->name, sym, f->package);
+	return fn;
+}
+
+/*
+ * Load librados and librbd (librados first: librbd needs it, and a missing
+ * librados2 is then named as such) and resolve all of RADOS_FNS and
+ * RBD_FNS. 0 and *out, or -ENOENT / -ENOSYS with *reason. Thread-safe.
+ */
+static int lib_load(const char *spec, const struct rbd_lib **out, char **reason)
+{
+	const struct lib_file rados = {&svm_rbd_librados_name, "librados2"};
+	const struct lib_file rbd = {&svm_rbd_librbd_name, "librbd1"};
+	void *rados_handle = NULL, *rbd_handle = NULL, *sym;
+	struct rbd_lib fns = {0};
+	struct timespec t0, t1;
+	int ret;
+
+	pthread_mutex_lock(&lib_lock);
+	if (lib_loaded) {
+		ret = 0;
+		goto unlock;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = lib_open(&rados, spec, &rados_handle, reason);
+	if (ret)
+		goto unlock;
+	ret = lib_open(&rbd, spec, &rbd_handle, reason);
+	if (ret)
+		goto close_rados;
+	/* dlsym's void * into a function pointer: POSIX guarantees the conversion. */
+#define LIB_FN_SYM(lib, fn)                                                                  \
+	if (!(sym = lib_sym(&lib, lib##_handle, #fn, spec, reason))) {                       \
+		ret = -ENOSYS;                                                               \
+		goto close_rbd;                                                              \
+	}                                                                                    \
+	fns.fn = (__typeof__(fns.fn))sym;
+#define RADOS_SYM(fn) LIB_FN_SYM(rados, fn)
+#define RBD_SYM(fn)   LIB_FN_SYM(rbd, fn)
+	RADOS_FNS(RADOS_SYM)
+	RBD_FNS(RBD_SYM)
+#undef RBD_SYM
+#undef RADOS_SYM
+#undef LIB_FN_SYM
+	lib_fns = fns;
+	lib_loaded = true;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	svm_log(SVM_LOG_INFO, "RBD: loaded %s and %s in %lld ms", svm_rbd_librados_name,
+		svm_rbd_librbd_name,
+		(long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	goto unlock;
+
+close_rbd:
+	dlclose(rbd_handle);
+close_rados:
+	dlclose(rados_handle);
+unlock:
+	if (!ret)
+		*out = &lib_fns;
+	pthread_mutex_unlock(&lib_lock);
+	return ret;
+}
+
+struct svm_rbd {
+	const struct rbd_lib *lib; /* NULL until the libraries are loaded */
+	rados_t cluster;
+	rados_ioctx_t io;
+	rbd_image_t image;
+	bool connected;
+	char *spec;
+};
+
+bool svm_rbd_is_spec(const char *spec)
+{
+	return spec && !strncmp(spec, RBD_PREFIX, sizeof(RBD_PREFIX) - 1);
+}
+
+/* One name of the spec: [p, p + n). 0, or -EINVAL with *reason. */
+static int check_name(const char *spec, const char *what, const char *p, size_t n, char **reason)
+{
+	if (!n)
+		return svm_reason(
+		    reason, -EINVAL,
+		    "RBD store '%s' has an empty %s name (expected rbd/<pool>/<image>)", spec,
+		    what);
+	if (n > SVM_RBD_NAME_MAX)
+		return svm_reason(reason, -EINVAL,
+				  "RBD store '%s': the %s name is longer than %d bytes", spec, what,
+				  SVM_RBD_NAME_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '@')
+			return svm_reason(reason, -EINVAL,
+					  "RBD store '%s': '@' in the %s name (snapshots are "
+					  "read-only and not served)",
+					  spec, what);
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return svm_reason(reason, -EINVAL,
+					  "RBD store '%s': a control character in the %s name",
+					  spec, what);
+	}
+	return 0;
+}
+
+int svm_rbd_parse(const char *spec, char **pool, char **image, char **reason)
+{
+	const char *p, *slash;
+	char *pl = NULL, *im = NULL;
+	int ret;
+
+	if (!svm_rbd_is_spec(spec))
+		return svm_reason(reason, -EINVAL, "'%s' is not an RBD store (rbd/<pool>/<image>)",
+				  spec ? spec : "");
+	p = spec + sizeof(RBD_PREFIX) - 1;
+	slash = strchr(p, '/');
+	if (!slash)
+		return svm_reason(reason, -EINVAL,
+				  "RBD store '%s' names no image (expected rbd/<pool>/<image>)",
+				  spec);
+	ret = check_name(spec, "pool", p, (size_t)(slash - p), reason);
+	if (ret)
+		return ret;
+	if (strchr(slash + 1, '/'))
+		return svm_reason(
+		    reason, -EINVAL,
+		    "RBD store '%s': '/' in the image name (expected rbd/<pool>/<image>; "
+		    "RBD namespaces are not supported)",
+		    spec);
+	ret = check_name(spec, "image", slash + 1, strlen(slash + 1), reason);
+	if (ret)
+		return ret;
+	if (pool && !(pl = strndup(p, (size_t)(slash - p))))
+		goto oom;
+	if (image && !(im = strdup(slash + 1)))
+		goto free_pool;
+	if (pool)
+		*pool = pl;
+	if (image)
+		*image = im;
+	return 0;
+
+free_pool:
+	free(pl);
+oom:
+	return svm_reason(reason, -ENOMEM, "out of memory");
+}
+
+/* Connect r->cluster: the conf file, bounded waits, then rados_connect. */
+static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, char **reason)
+{
+	char timeout[16];
+	int ret;
+
+	ret = r->lib->rados_create(&r->cluster, id);
+	if (ret < 0)
+		return svm_reason(reason, ret, "cannot create a Ceph client '%s': %s", id,
+				  strerror(-ret));
+	r->connected = true; /* a handle to shut down, connected or not */
+	ret = r->lib->rados_conf_read_file(r->cluster, conf);
+	if (ret < 0)
+		return svm_reason(reason, ret, "cannot read Ceph configuration '%s': %s", conf,
+				  strerror(-ret));
+	snprintf(timeout, sizeof(timeout), "%d", SVM_RBD_CONNECT_TIMEOUT_S);
+	/*
+	 * rbd_skip_partial_discard=false: librbd's default (true) skips the
+	 * parts of a discard that do not cover rbd_discard_granularity_bytes
+	 * (64 KiB) whole, and those would read back their old data; the LUN
+	 * reports LBPRZ, so every discarded byte must read back zero.
+	 */
+	if ((ret = r->lib->rados_conf_set(r->cluster, "client_mount_timeout", timeout)) < 0 ||
+	    (ret = r->lib->rados_conf_set(r->cluster, "rados_mon_op_timeout", timeout)) < 0 ||
+	    (ret = r->lib->rados_conf_set(r->cluster, "rbd_skip_partial_discard", "false")) < 0)
+		return svm_reason(reason, ret, "cannot set Ceph client options: %s",
+				  strerror(-ret));
+	ret = r->lib->rados_connect(r->cluster);
+	if (ret < 0)
+		return svm_reason(reason, ret,
+				  "cannot connect to the Ceph cluster of '%s' as client.%s (within "
+				  "%d s): %s",
+				  conf, id, SVM_RBD_CONNECT_TIMEOUT_S, strerror(-ret));
+	return 0;
+}
+
+int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
+		 uint64_t *size, char **reason)
+{
+	char *pool = NULL, *image = NULL;
+	struct svm_rbd *r;
+	int ret;
+
+	ret = svm_rbd_parse(spec, &pool, &image, reason);
+	if (ret)
+		return ret;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->spec = strdup(spec))) {
+		ret = svm_reason(reason, -ENOMEM, "out of memory");
+		goto free_rbd;
+	}
+	ret = lib_load(spec, &r->lib, reason);
+	if (ret)
+		goto free_rbd;
+	conf = conf ? conf : RBD_DEFAULT_CONF;
+	id = id ? id : RBD_DEFAULT_ID;
+	ret = connect_cluster(r, conf, id, reason);
+	if (ret)
+		goto free_rbd;
+	ret = r->lib->rados_ioctx_create(r->cluster, pool, &r->io);
+	if (ret < 0) {
+		ret = svm_reason(reason, ret, "cannot open pool '%s' of RBD store '%s': %s", pool,
+				 spec, strerror(-ret));
+		goto free_rbd;
+	}
+	ret = r->lib->rbd_open(r->io, image, &r->image, NULL);
+	if (ret < 0) {
+		r->image = NULL;
+		ret = svm_reason(reason, ret, "cannot open RBD image '%s' in pool '%s': %s", image,
+				 pool, strerror(-ret));
+		goto free_rbd;
+	}
+	ret = r->lib->rbd_get_size(r->image, size);
+	if (ret < 0) {
+		ret =
+		    svm_reason(reason, ret, "cannot size RBD image '%s': %s", spec, strerror(-ret));
+		goto free_rbd;
+	}
+	svm_log(SVM_LOG_INFO, "RBD store %s opened (%s, client.%s): %llu bytes", spec, conf, id,
+		(unsigned long long)*size);
+	free(pool);
+	free(image);
+	*out = r;
+	return 0;
+
+free_rbd:
+	svm_rbd_close(r);
+	free(pool);
+	free(image);
+	return ret;
+}
+
+void svm_rbd_close(struct svm_rbd *r)
+{
+	if (!r)
+		return;
+	if (r->image)
+		r->lib->rbd_close(r->image);
+	if (r->io)
+		r->lib->rados_ioctx_destroy(r->io);
+	if (r->connected)
+		r->lib->rados_shutdown(r->cluster);
+	free(r->spec);
+	free(r);
+}
+
+/*
+ * Issue one aio call through start (which gets the completion) and wait for
+ * it. The result: 0, or the call's or the completion's -errno.
+ */
+typedef int (*aio_start_fn)(struct svm_rbd *r, rbd_completion_t c, void *arg);
+
+static int aio_wait(struct svm_rbd *r, aio_start_fn start, void *arg)
+{
+	rbd_completion_t c;
+	ssize_t n;
+	int ret;
+
+	ret = r->lib->rbd_aio_create_completion(NULL, NULL, &c);
+	if (ret < 0)
+		return ret;
+	ret = start(r, c, arg);
+	if (ret < 0)
+		goto release;
+	r->lib->rbd_aio_wait_for_complete(c);
+	n = r->lib->rbd_aio_get_return_value(c);
+	ret = n < 0 ? (int)n : 0;
+release:
+	r->lib->rbd_aio_release(c);
+	return ret;
+}
+
+struct xfer_args {
+	const struct iovec *iov;
+	int cnt;
+	uint64_t off;
+	uint64_t len;
+};
+
+static int start_readv(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct xfer_args *x = arg;
+
+	return r->lib->rbd_aio_readv(r->image, x->iov, x->cnt, x->off, c);
+}
+
+static int start_writev(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct xfer_args *x = arg;
+
+	return r->lib->rbd_aio_writev(r->image, x->iov, x->cnt, x->off, c);
+}
+
+static int start_flush(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	(void)arg;
+	return r->lib->rbd_aio_flush(r->image, c);
+}
+
+static int start_discard(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct xfer_args *x = arg;
+
+	return r->lib->rbd_aio_discard(r->image, x->off, x->len, c);
+}
+
+static int start_write_zeroes(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct xfer_args *x = arg;
+
+	return r->lib->rbd_aio_write_zeroes(r->image, x->off, x->len, c, 0, 0);
+}
+
+/*
+ * A vectored transfer of exactly len bytes. librbd takes at most IOV_MAX
+ * iovecs a call; a longer iovec goes through one bounce buffer.
+ */
+static int xfer(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		size_t len, bool write)
+{
+	struct svm_iov_window w;
+	struct xfer_args x = {.off = off, .len = len};
+	struct iovec one;
+	int ret;
+
+	if (!len)
+		return 0;
+	ret = svm_iov_window_init(&w, iov, iov_cnt, len);
+	if (ret)
+		return ret;
+	if (w.cnt <= IOV_MAX) {
+		x.iov = w.iov;
+		x.cnt = w.cnt;
+		ret = aio_wait(r, write ? start_writev : start_readv, &x);
+		goto free_window;
+	}
+	one.iov_len = len;
+	one.iov_base = malloc(len);
+	if (!one.iov_base) {
+		ret = -ENOMEM;
+		goto free_window;
+	}
+	x.iov = &one;
+	x.cnt = 1;
+	if (write)
+		svm_iov_to_buf(w.iov, (size_t)w.cnt, 0, one.iov_base, len);
+	ret = aio_wait(r, write ? start_writev : start_readv, &x);
+	if (!ret && !write)
+		svm_iov_from_buf(w.iov, (size_t)w.cnt, one.iov_base, len);
+	free(one.iov_base);
+free_window:
+	svm_iov_window_free(&w);
+	return ret;
+}
+
+int svm_rbd_readv(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		  size_t len)
+{
+	return xfer(r, iov, iov_cnt, off, len, false);
+}
+
+int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		   size_t len, bool fua)
+{
+	int ret = xfer(r, iov, iov_cnt, off, len, true);
+
+	return !ret && fua ? svm_rbd_flush(r) : ret;
+}
+
+int svm_rbd_flush(struct svm_rbd *r)
+{
+	return aio_wait(r, start_flush, NULL);
+}
+
+int svm_rbd_discard(struct svm_rbd *r, uint64_t off, uint64_t len)
+{
+	struct xfer_args x = {.off = off, .len = len};
+
+	return len ? aio_wait(r, start_discard, &x) : 0;
+}
+
+int svm_rbd_write_zeroes(struct svm_rbd *r, uint64_t off, uint64_t len)
+{
+	struct xfer_args x = {.off = off, .len = len};
+
+	return len ? aio_wait(r, start_write_zeroes, &x) : 0;
+}
+
+/*
+ * rbd_diff_iterate2 does not call back in offset order (its object
+ * requests run concurrently): the extents of a window are collected, then
+ * sorted.
+ */
+struct extent_list {
+	struct svm_rbd_extent {
+		uint64_t off, len;
+	} *v;
+	size_t n, cap;
+};
+
+static int extent_cb(uint64_t o, size_t l, int exists, void *arg)
+{
+	struct extent_list *el = arg;
+	void *p;
+
+	if (!exists || !l)
+		return 0; /* discarded since the image began: not allocated */
+	if (el->n == el->cap) {
+		el->cap = el->cap ? el->cap * 2 : 64;
+		p = realloc(el->v, el->cap * sizeof(*el->v));
+		if (!p)
+			return -ENOMEM;
+		el->v = p;
+	}
+	el->v[el->n++] = (struct svm_rbd_extent){.off = o, .len = l};
+	return 0;
+}
+
+static int extent_cmp(const void *a, const void *b)
+{
+	const struct svm_rbd_extent *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int svm_rbd_extent(struct svm_rbd *r, uint64_t off, uint64_t size, bool *mapped,
+		   uint64_t *end)
+{
+	struct extent_list el = {0};
+	uint64_t from = off, win, cur;
+	int ret = 0;
+
+	*mapped = true;
+	*end = size;
+	/*
+	 * Windows of SVM_RBD_EXTENT_WINDOW bytes from off: the run that holds
+	 * off ends inside one (found), or goes on into the next.
+	 */
+	for (bool first = true; from < size; first = false) {
+		win = size - from < SVM_RBD_EXTENT_WINDOW ? size - from : SVM_RBD_EXTENT_WINDOW;
+		el.n = 0;
+		ret = r->lib->rbd_diff_iterate2(r->image, NULL, from, win, 1, 0, extent_cb, &el);
+		if (ret < 0)
+			goto free_list;
+		ret = 0;
+		qsort(el.v, el.n, sizeof(*el.v), extent_cmp);
+		cur = from; /* allocated up to here, from the run's start */
+		for (size_t i = 0; i < el.n; i++) {
+			if (el.v[i].off + el.v[i].len <= cur)
+				continue;
+			if (el.v[i].off > cur)
+				break; /* a gap */
+			cur = el.v[i].off + el.v[i].len;
+		}
+		if (first)
+			*mapped = cur > from;
+		if (!*mapped) {
+			/* unallocated from off to the first extent at or after it */
+			for (size_t i = 0; i < el.n; i++) {
+				if (el.v[i].off + el.v[i].len > from) {
+					*end = el.v[i].off > off ? el.v[i].off : off;
+					goto free_list;
+				}
+			}
+		} else if (cur < from + win) {
+			*end = cur;
+			goto free_list;
+		}
+		from += win; /* the run goes on past the window */
+	}
+	*end = size;
+free_list:
+	free(el.v);
+	return ret;
+}
+
+int svm_rbd_size(struct svm_rbd *r, uint64_t *size)
+{
+	return r->lib->rbd_get_size(r->image, size);
+}

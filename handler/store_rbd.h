@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The RBD store, internal to store.c (which dispatches the public
+ * svm_store_* calls to it through its ops table): a Ceph RBD image named
+ * "rbd/<pool>/<image>", tcmu-runner's rbd handler form, reached through
+ * librados and librbd. One cluster connection per store.
+ *
+ * The handler does not link librados and librbd: the first svm_rbd_open
+ * loads them (dlopen, Debian's librados2 and librbd1), so file and
+ * block-device stores never load them and tcmu-runner starts without them.
+ *
+ * Every I/O call issues librbd's asynchronous call (rbd_aio_*) and waits
+ * for its completion: it blocks on the network for as long as the cluster
+ * takes, so it must run on a worker thread, never on tcmu-runner's command
+ * thread. Safe to call from many threads at once on one store (librbd
+ * serialises what it must). I/O returns 0 or -errno.
+ */
+#ifndef SVM_STORE_RBD_H
+#define SVM_STORE_RBD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct svm_rbd;
+
+/* Whether spec names an RBD store (begins with "rbd/"); it may still be malformed. Pure. */
+bool svm_rbd_is_spec(const char *spec);
+
+/*
+ * Split "rbd/<pool>/<image>" into its pool and image, each 1 to
+ * SVM_RBD_NAME_MAX bytes, holding no '/' (no namespaces), '@' (no
+ * snapshots: they are read-only) or control character. pool and image
+ * (either may be NULL: only check) receive malloc'd copies. Pure string
+ * work, never blocks. 0, or -EINVAL (-ENOMEM) with *reason malloc'd.
+ */
+int svm_rbd_parse(const char *spec, char **pool, char **image, char **reason);
+
+/*
+ * Connect to the cluster described by conf (a ceph.conf path, NULL: the
+ * default /etc/ceph/ceph.conf) as client id (NULL: admin), and open the
+ * image of spec. Connecting and the monitor's answers are bounded by
+ * SVM_RBD_CONNECT_TIMEOUT_S: an unreachable cluster is refused (-ETIMEDOUT
+ * or another -errno with *reason malloc'd) after at most that long, it never
+ * hangs. Blocks on the network. 0 and *out, the image's size in *size.
+ * Loads librados and librbd first if no open did yet: -ENOENT when one of
+ * them is not installed ("librbd1 is not installed: apt install librbd1"),
+ * -ENOSYS when one lacks a call this store makes (the reason names it); a
+ * later open tries again.
+ */
+int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
+		 uint64_t *size, char **reason);
+/* Close the image and the cluster connection; waits for librbd's own in-flight work. NULL ok. */
+void svm_rbd_close(struct svm_rbd *r);
+
+/* Exactly len bytes at off, from/into the first len bytes of iov (which may hold more). */
+int svm_rbd_readv(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		  size_t len);
+/* fua: then an rbd flush, so the data is stable in the cluster when this returns. */
+int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
+		   size_t len, bool fua);
+int svm_rbd_flush(struct svm_rbd *r);
+/*
+ * Deallocate; every discarded byte reads back zero (the client is set up
+ * with rbd_skip_partial_discard=false, so parts of 64 KiB granules are
+ * zeroed rather than skipped).
+ */
+int svm_rbd_discard(struct svm_rbd *r, uint64_t off, uint64_t len);
+int svm_rbd_write_zeroes(struct svm_rbd *r, uint64_t off, uint64_t len);
+/*
+ * As svm_store_extent, from rbd_diff_iterate2 over the whole image's
+ * history (no snapshot: what is allocated), byte-granular: whether off is
+ * allocated and where that run ends (size: the image's size).
+ */
+int svm_rbd_extent(struct svm_rbd *r, uint64_t off, uint64_t size, bool *mapped, uint64_t *end);
+/* The image's size as the cluster has it now (after an `rbd resize`). 0 or -errno. */
+int svm_rbd_size(struct svm_rbd *r, uint64_t *size);
+
+/*
+ * Test hooks: the sonames svm_rbd_open loads (defaults "librados.so.2" and
+ * "librbd.so.1"; read when a load is tried, until one succeeds), and how
+ * many dlopen calls it made.
+ */
+extern const char *svm_rbd_librados_name;
+extern const char *svm_rbd_librbd_name;
+extern unsigned svm_rbd_dlopen_calls;
+
+#endif
