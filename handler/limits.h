@@ -52,6 +52,14 @@
 /* How long a switchover waits for LIO to take the new dev_config (plugin.c commit_hook). */
 #define SVM_COMMIT_WAIT_S 30
 #define SVM_MIGRATE_MIRROR_THREADS 16
+/*
+ * The pass's copy through the store API (mirror.c: a pair with an RBD
+ * store, which has no fd for a datamover): a chunk is cut into pieces of
+ * this many bytes, read and written concurrently on the mirror's pool, so
+ * SVM_MIGRATE_CHUNK_BYTES / SVM_MIGRATE_STORE_PIECE_BYTES reads or writes
+ * are in flight at once rather than one round trip at a time.
+ */
+#define SVM_MIGRATE_STORE_PIECE_BYTES (1u << 20)
 
 /* Longest xcopy_group= name (docs/xcopy.md) */
 #define SVM_XCOPY_GROUP_MAX 64

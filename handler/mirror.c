@@ -10,7 +10,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+bool svm_mirror_force_store_copy;
 
 struct svm_mirror {
 	struct svm_store *pri, *sec;
@@ -18,6 +21,7 @@ struct svm_mirror {
 	struct svm_pool *pool; /* secondary writes: its own threads, never the LUNs' */
 	struct svm_pool_queue *queue;
 	uint64_t size, chunk, nchunks;
+	bool via_store;	 /* copies go through svm_store_readv/writev (a store has no fd) */
 	uint64_t cursor; /* atomic: the pass has passed [0, cursor) */
 	uint8_t *done;	 /* atomic per chunk: covered whole by a write ahead of the cursor */
 	int error;	 /* atomic: the secondary's failure, -errno */
@@ -64,13 +68,10 @@ int svm_mirror_create(const struct svm_mirror_params *p, struct svm_mirror **out
 	struct svm_mirror *m;
 	int ret;
 
-	/* the pass and svm_mirror_sync copy between fds; an RBD store has none (migrate.c refuses) */
-	if (svm_store_fd(p->primary) < 0 || svm_store_fd(p->secondary) < 0)
-		return svm_reason(reason, -EOPNOTSUPP,
-				  "a migration from or to an RBD store is not supported yet");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return svm_reason(reason, -ENOMEM, "out of memory");
+	m->via_store = svm_mirror_store_copy(p->primary, p->secondary);
 	m->pri = p->primary;
 	m->sec = p->secondary;
 	m->lock = p->lock;
@@ -339,6 +340,129 @@ int svm_mirror_discard(struct svm_mirror *m, uint64_t off, uint64_t len, bool ze
 	return both(m, &j, prim_discard, first, last);
 }
 
+bool svm_mirror_store_copy(const struct svm_store *a, const struct svm_store *b)
+{
+	return svm_mirror_force_store_copy || svm_store_fd(a) < 0 || svm_store_fd(b) < 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A copy through the store API: [off, off + len) cut into pieces of
+ * SVM_MIGRATE_STORE_PIECE_BYTES, each read from the primary into a buffer
+ * of its own and written to the secondary by a worker of the mirror's pool,
+ * all pieces at once; the caller waits for the last.
+ */
+struct store_copy {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned left;	  /* pieces not finished */
+	int ret;	  /* the first failure, -errno */
+	const char *what; /* and what failed */
+	uint64_t moved;	  /* bytes written */
+};
+
+struct piece_job {
+	struct svm_pool_job job;
+	struct svm_mirror *m;
+	struct store_copy *sc;
+	uint64_t off, len;
+};
+
+static void piece_run(struct svm_pool_job *job)
+{
+	struct piece_job *pj = (struct piece_job *)job;
+	struct store_copy *sc = pj->sc;
+	const char *what = NULL;
+	struct iovec iov = {.iov_len = pj->len};
+	int ret = -ENOMEM;
+
+	iov.iov_base = aligned_alloc(4096, (pj->len + 4095) / 4096 * 4096);
+	if (!iov.iov_base) {
+		what = "the datamover's copy";
+		goto done;
+	}
+	ret = svm_store_readv(pj->m->pri, &iov, 1, pj->off, pj->len);
+	if (ret) {
+		what = "a read of the source";
+		goto free_buf;
+	}
+	ret = svm_store_writev(pj->m->sec, &iov, 1, pj->off, pj->len, false);
+	if (ret)
+		what = "a write to the destination";
+free_buf:
+	free(iov.iov_base);
+done:
+	pthread_mutex_lock(&sc->lock);
+	if (ret && !sc->ret) {
+		sc->ret = ret;
+		sc->what = what;
+	}
+	if (!ret)
+		sc->moved += pj->len;
+	if (--sc->left == 0)
+		pthread_cond_signal(&sc->cond);
+	pthread_mutex_unlock(&sc->lock);
+}
+
+/*
+ * Copy [off, off + len) from the primary to the secondary through the store
+ * API, SVM_MIGRATE_CHUNK_BYTES / SVM_MIGRATE_STORE_PIECE_BYTES pieces in
+ * flight; no piece starts after deadline_ns (0: none) but the first.
+ * Counts under SVM_MOVER_BOUNCE. 0, or -errno with *what.
+ */
+static int store_copy(struct svm_mirror *m, uint64_t off, uint64_t len, uint64_t deadline_ns,
+		      const char **what)
+{
+	enum { NPIECES = SVM_MIGRATE_CHUNK_BYTES / SVM_MIGRATE_STORE_PIECE_BYTES };
+	struct piece_job jobs[NPIECES];
+	struct store_copy sc = {.ret = 0};
+	uint64_t at = off;
+	int ret = 0;
+
+	pthread_mutex_init(&sc.lock, NULL);
+	pthread_cond_init(&sc.cond, NULL);
+	while (at < off + len && !ret) {
+		unsigned n = 0;
+
+		/* a batch of up to NPIECES pieces, all in flight, then the next */
+		pthread_mutex_lock(&sc.lock);
+		for (; n < NPIECES && at < off + len; n++) {
+			if (deadline_ns && (at > off) && now_ns() >= deadline_ns)
+				break;
+			jobs[n] =
+			    (struct piece_job){.job.fn = piece_run, .m = m, .sc = &sc, .off = at};
+			jobs[n].len = off + len - at < SVM_MIGRATE_STORE_PIECE_BYTES
+					  ? off + len - at
+					  : SVM_MIGRATE_STORE_PIECE_BYTES;
+			at += jobs[n].len;
+			sc.left++;
+		}
+		pthread_mutex_unlock(&sc.lock);
+		for (unsigned i = 0; i < n; i++)
+			svm_pool_submit(m->queue, &jobs[i].job);
+		pthread_mutex_lock(&sc.lock);
+		while (sc.left)
+			pthread_cond_wait(&sc.cond, &sc.lock);
+		ret = sc.ret;
+		pthread_mutex_unlock(&sc.lock);
+		if (!ret && !n)
+			ret = -ETIMEDOUT;
+	}
+	pthread_cond_destroy(&sc.cond);
+	pthread_mutex_destroy(&sc.lock);
+	add(&m->moved[SVM_MOVER_BOUNCE], sc.moved);
+	if (ret)
+		*what = sc.what ? sc.what : "the datamover's copy (deadline)";
+	return ret;
+}
+
 int svm_mirror_sync(struct svm_mirror *m, uint64_t off, uint64_t len, enum svm_mover_kind kind)
 {
 	struct svm_mover_req req = {.want = kind,
@@ -354,8 +478,14 @@ int svm_mirror_sync(struct svm_mirror *m, uint64_t off, uint64_t len, enum svm_m
 	if (!decide(m, off, len, &first, &last))
 		return 0;
 	ret = intent_begin(m, off, len);
-	if (!ret)
+	if (!ret && m->via_store) {
+		const char *what;
+
+		/* whole pieces, no deadline: the EXTENDED COPY has written it to the primary */
+		ret = store_copy(m, off, len, 0, &what);
+	} else if (!ret) {
 		ret = svm_mover_copy(&req, NULL);
+	}
 	intent_end(m, off, len);
 	if (ret) {
 		break_mirror(m, ret, "copying an EXTENDED COPY's data to the destination");
@@ -450,6 +580,19 @@ static int move_chunk(struct svm_mirror *m, uint64_t off, uint64_t len, enum svm
 			*what = "deallocating a hole of the destination";
 			return ret;
 		}
+	}
+	if (m->via_store) {
+		/* bounce is the tier that copies through a buffer; a pinned kernel or reflink
+		 * cannot */
+		if (kind == SVM_MOVER_KERNEL || kind == SVM_MOVER_REFLINK) {
+			*what = "the datamover's copy (a pinned kernel or reflink mover needs two "
+				"files)";
+			return -EOPNOTSUPP;
+		}
+		ret = store_copy(m, off, len, deadline_ns, what);
+		if (!ret)
+			add(&m->copied, len);
+		return ret;
 	}
 	ret = svm_mover_copy(&req, &res);
 	for (int k = 0; k < SVM_MOVER_KINDS; k++)

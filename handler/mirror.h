@@ -30,6 +30,19 @@
  * primary only, and svm_mirror_error says why; the migration then stops.
  * A failure of the primary fails the host command, as without a mirror.
  *
+ * The copy (the pass, svm_mirror_sync) goes between the stores' fds through
+ * a datamover (xcopy/mover.h) when both have one. When either has none (an
+ * RBD store, store_rbd.h) it goes through the store API instead: each chunk
+ * is cut into pieces of SVM_MIGRATE_STORE_PIECE_BYTES, and every piece is
+ * read from the primary (svm_store_readv) into a buffer of its own and
+ * written to the secondary (svm_store_writev) by a worker of the mirror's
+ * pool, all the chunk's pieces at once, so several I/Os are in flight per
+ * chunk (one synchronous round trip at a time is what makes RBD slow).
+ * These bytes count under SVM_MOVER_BOUNCE, the buffer tier; a pass asked
+ * for a pinned kernel or reflink mover on such a pair fails with
+ * -EOPNOTSUPP (migrate.c refuses it at the start). The step's deadline
+ * holds as for a datamover: no piece starts after it but the first.
+ *
  * No tcmu dependency. Calls block on the stores unless said otherwise.
  */
 #ifndef SVM_MIRROR_H
@@ -65,6 +78,17 @@ struct svm_mirror_stats {
 	uint64_t moved[SVM_MOVER_KINDS]; /* bytes each datamover moved for the pass */
 	uint64_t cursor;	      /* the pass has passed [0, cursor) */
 };
+
+/*
+ * Whether a mirror of stores a and b copies through the store API (either
+ * has no fd, or svm_mirror_force_store_copy) rather than a datamover. Pure.
+ */
+bool svm_mirror_store_copy(const struct svm_store *a, const struct svm_store *b);
+/*
+ * Test seam (tests/unit), never set by the handler: mirrors created while
+ * it is true copy through the store API even between two files.
+ */
+extern bool svm_mirror_force_store_copy;
 
 /* 0 and *out, or -errno with *reason. Starts the mirror's worker pool. */
 int svm_mirror_create(const struct svm_mirror_params *p, struct svm_mirror **out, char **reason);

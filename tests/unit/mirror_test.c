@@ -105,6 +105,101 @@ static void *race(void *arg)
 	return NULL;
 }
 
+/*
+ * The copy through the store API (what a pair with an RBD store takes),
+ * forced between two files: the pass copies and skips as with a datamover,
+ * counts under bounce, keeps several writes in flight per chunk, refuses a
+ * pinned kernel mover, and says which store failed.
+ */
+static void store_copy_test(struct svm_rangelock *rl)
+{
+	struct svm_mirror_params p = {.size = SIZE, .lock = rl, .region = 2 * CH, .nregions = 4};
+	struct svm_mirror_stats st;
+	struct svm_mirror *m;
+	char *reason = NULL;
+	struct racer rc = {.rl = rl};
+	pthread_t t;
+
+	p.primary = store("sc-src.img", true);
+	p.secondary = store("sc-dst.img", true);
+	CHECK(!svm_mirror_store_copy(p.primary, p.secondary)); /* two files: a datamover */
+	svm_mirror_force_store_copy = true;
+	CHECK(svm_mirror_store_copy(p.primary, p.secondary));
+	/* chunks 0, 1 and the first half of 5: data; a stale destination over chunk 3 (a hole) */
+	put(p.primary, 0, 2 * CH, 11);
+	put(p.primary, 5 * CH, CH / 2 + 4096, 12);
+	put(p.secondary, 3 * CH, 8192, 99);
+
+	/* a pinned kernel mover cannot copy through the store API */
+	CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+	CHECK_EQ(svm_mirror_step(m, SVM_MOVER_KERNEL, 0), -EOPNOTSUPP);
+	CHECK(svm_mirror_error_what(m) && strstr(svm_mirror_error_what(m), "kernel"));
+	svm_mirror_destroy(m);
+
+	/* the first chunk: its four pieces' writes are in flight together */
+	CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+	svm_store_fault_write_hold_us = 100000;
+	svm_store_fault_writes_peak = 0;
+	CHECK_EQ(svm_mirror_step(m, SVM_MOVER_AUTO, 0), 0);
+	svm_store_fault_write_hold_us = 0;
+	CHECK(svm_store_fault_writes_peak >= 2);
+	CHECK_EQ(svm_store_fault_writes_peak, CH / SVM_MIGRATE_STORE_PIECE_BYTES);
+	CHECK(equal(p.primary, p.secondary, 0, CH));
+
+	/* the rest of the pass with host writes racing it */
+	rc.m = m;
+	CHECK_EQ(pthread_create(&t, NULL, race, &rc), 0);
+	for (int i = 0; i < 1000 && __atomic_load_n(&rc.writes, __ATOMIC_ACQUIRE) < 4; i++)
+		usleep(10000);
+	run_pass(m);
+	rc.stop = true;
+	pthread_join(t, NULL);
+	CHECK(rc.writes > 0 && rc.errors == 0);
+	CHECK(equal(p.primary, p.secondary, 0, SIZE));
+	svm_mirror_get_stats(m, &st);
+	CHECK_EQ(st.bytes_copied + st.bytes_skipped, SIZE);
+	CHECK(st.bytes_copied >= 3 * (uint64_t)CH); /* 0, 1, 5 at least (racing writes add some) */
+	CHECK_EQ(st.moved[SVM_MOVER_BOUNCE], st.bytes_copied);
+	CHECK_EQ(st.moved[SVM_MOVER_KERNEL] + st.moved[SVM_MOVER_REFLINK], 0);
+
+	/* svm_mirror_sync (an EXTENDED COPY's data) goes through the store API too */
+	put(p.primary, 6 * CH + 4096, 3 * SVM_MIGRATE_STORE_PIECE_BYTES, 13);
+	CHECK(!equal(p.primary, p.secondary, 6 * CH, CH));
+	{
+		struct svm_range r;
+
+		svm_range_lock(rl, &r, 6 * CH + 4096, 3 * SVM_MIGRATE_STORE_PIECE_BYTES, false);
+		CHECK_EQ(svm_mirror_sync(m, 6 * CH + 4096, 3 * SVM_MIGRATE_STORE_PIECE_BYTES,
+					 SVM_MOVER_KERNEL),
+			 0);
+		svm_range_unlock(rl, &r);
+	}
+	CHECK(!svm_mirror_error(m));
+	CHECK(equal(p.primary, p.secondary, 0, SIZE));
+	svm_mirror_destroy(m);
+
+	/* a failing destination: the store path knows it was the write */
+	{
+		char path[256];
+		int ro, fd = svm_store_fd(p.secondary);
+
+		p.cursor = 0;
+		CHECK_EQ(svm_mirror_create(&p, &m, &reason), 0);
+		snprintf(path, sizeof(path), "%s/sc-dst.img", test_dir);
+		ro = open(path, O_RDONLY);
+		CHECK(ro >= 0 && dup2(ro, fd) == fd);
+		close(ro);
+		CHECK(svm_mirror_step(m, SVM_MOVER_AUTO, 0) < 0);
+		CHECK(svm_mirror_error_what(m) &&
+		      !strcmp(svm_mirror_error_what(m), "a write to the destination"));
+		svm_mirror_destroy(m);
+	}
+	svm_mirror_force_store_copy = false;
+	free(reason);
+	svm_store_close(p.primary);
+	svm_store_close(p.secondary);
+}
+
 void mirror_test(void)
 {
 	struct svm_rangelock rl;
@@ -327,6 +422,7 @@ void mirror_test(void)
 	}
 	svm_store_close(p.primary);
 	svm_store_close(p.secondary);
+	store_copy_test(&rl);
 	svm_rangelock_destroy(&rl);
 	test_log_restore();
 }
