@@ -24,17 +24,43 @@ static int reason_set(char **reason, int err, const char *fmt, ...)
 	return err;
 }
 
+bool cli_dest_is_rbd(const char *path)
+{
+	return !strncmp(path, "rbd/", 4);
+}
+
+/*
+ * rbd/<pool>/<image>: two names, neither empty, holding no '/', '@' (a
+ * snapshot), cfgstring separator, blank or control character. The handler
+ * checks the rest (lengths, the cluster).
+ */
+static int check_rbd_syntax(const char *path, char **reason)
+{
+	const char *pool = path + 4, *image = strchr(pool, '/');
+
+	if (!image || image == pool || !image[1] || strchr(image + 1, '/'))
+		return reason_set(reason, -EINVAL,
+				  "destination '%s' is not an RBD store of the form "
+				  "rbd/<pool>/<image>",
+				  path);
+	for (const char *c = pool; *c; c++)
+		if (*c == '@' || *c == ',' || *c == ';' || *c == ':' || g_ascii_isspace(*c) ||
+		    g_ascii_iscntrl(*c))
+			return reason_set(reason, -EINVAL,
+					  "destination '%s' holds a '%c', which an RBD store name "
+					  "here cannot (no snapshots, nothing a cfgstring cannot carry)",
+					  path, g_ascii_isprint(*c) ? *c : '?');
+	return 0;
+}
+
 int cli_dest_check_syntax(const char *path, char **reason)
 {
 	const char *c;
 
 	if (!*path)
 		return reason_set(reason, -EINVAL, "the destination path is empty");
-	if (!strncmp(path, "rbd/", 4))
-		return reason_set(reason, -EOPNOTSUPP,
-				  "destination '%s' is an RBD store: migration to RBD is not "
-				  "supported yet",
-				  path);
+	if (cli_dest_is_rbd(path))
+		return check_rbd_syntax(path, reason);
 	if (path[0] != '/')
 		return reason_set(
 		    reason, -EINVAL,
@@ -176,9 +202,13 @@ static int check_blockdev(const char *path, char **reason)
 
 int cli_dest_check_place(const char *path, char **reason)
 {
-	char *dir = g_path_get_dirname(path);
+	char *dir;
 	struct stat st;
 	int ret = 0, err;
+
+	if (cli_dest_is_rbd(path))
+		return 0; /* in a Ceph cluster: the handler looks at it, with the LUN's conf= and id= */
+	dir = g_path_get_dirname(path);
 
 	if (stat(dir, &st)) {
 		err = errno;
@@ -260,7 +290,9 @@ int cli_dest_check_not_source(const char *path, const char *source, char **reaso
 	char *cd, *cs;
 	bool same;
 
-	if (!stat(path, &d) && !stat(source, &s)) {
+	if (cli_dest_is_rbd(path) || cli_dest_is_rbd(source)) {
+		same = !strcmp(path, source); /* one pool, one image name */
+	} else if (!stat(path, &d) && !stat(source, &s)) {
 		if (S_ISBLK(d.st_mode) && S_ISBLK(s.st_mode))
 			same = d.st_rdev == s.st_rdev;
 		else

@@ -8,6 +8,8 @@
 #ifndef CLI_DEST_H
 #define CLI_DEST_H
 
+#include <stdbool.h>
+
 #include <stdint.h>
 
 /* The longest destination path: "svm/" plus the path fit the kernel's 255-byte dev_config. */
@@ -19,6 +21,15 @@
  * characters). Pure; never blocks.
  */
 int cli_dest_check_syntax(const char *path, char **reason);
+/*
+ * Whether path names an RBD store, rbd/<pool>/<image> (docs/cfgstring.md).
+ * Such a destination passes cli_dest_check_syntax when it has that form
+ * (two non-empty names, no '@' or cfgstring separator), and
+ * cli_dest_check_place without a look: it lives in a Ceph cluster, which
+ * the handler reaches with the LUN's conf= and id= and checks (created if
+ * missing, refused if it holds data or another client holds it). Pure.
+ */
+bool cli_dest_is_rbd(const char *path);
 
 /*
  * What is at the path: its directory exists; and nothing is there yet, or

@@ -109,8 +109,17 @@ static int set_path(const char *what, const char *val, char **out, char **reason
 
 static int key_dst(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
 {
+	int ret;
+
 	(void)key;
-	return set_path("destination", val, &cfg->dst, reason);
+	if (!svm_rbd_is_spec(val))
+		return set_path("destination", val, &cfg->dst, reason);
+	/* an RBD destination, rbd/<pool>/<image>, on the LUN's cluster (conf=, id=) */
+	ret = svm_rbd_parse(val, NULL, NULL, reason);
+	if (ret)
+		return ret;
+	cfg->dst = strdup(val);
+	return cfg->dst ? 0 : svm_reason(reason, -ENOMEM, "out of memory");
 }
 
 static int key_create(const char *key, const char *val, struct svm_cfg *cfg, char **reason)
@@ -269,12 +278,11 @@ int svm_cfg_parse(const char *str, struct svm_cfg *cfg, char **reason)
 		if (ret)
 			goto free_cfg;
 	}
-	if ((cfg->conf || cfg->id) && !svm_rbd_is_spec(cfg->src)) {
-		ret = svm_reason(reason, -EINVAL,
-				 "conf= and id= are for an RBD source (rbd/<pool>/<image>), not '%s'",
-				 cfg->src);
-		goto free_cfg;
-	}
+	/*
+	 * conf= and id= name the cluster of every RBD store of the LUN, its
+	 * source or a migration's destination: a file LUN that will migrate
+	 * into a cluster says which one, so they go with any source.
+	 */
 	free(copy);
 	return 0;
 

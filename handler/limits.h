@@ -60,6 +60,13 @@
  * are in flight at once rather than one round trip at a time.
  */
 #define SVM_MIGRATE_STORE_PIECE_BYTES (1u << 20)
+/*
+ * A migration resumed after a crash takes its RBD destination's exclusive
+ * lock again; the crashed runner's lock is broken by librbd only once that
+ * client's watch has expired (osd_client_watch_timeout, 30 s by default),
+ * so the resume tries for up to this long.
+ */
+#define SVM_MIGRATE_RBD_LOCK_WAIT_S 90
 
 /* Longest xcopy_group= name (docs/xcopy.md) */
 #define SVM_XCOPY_GROUP_MAX 64

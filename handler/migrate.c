@@ -8,6 +8,7 @@
 #include "mirror.h"
 #include "state.h"
 #include "store.h"
+#include "store_rbd.h"
 #include "svmlog.h"
 
 #include <errno.h>
@@ -30,6 +31,7 @@ struct svm_migration {
 	struct svm_lun *lun;
 	struct svm_migrate_hooks hooks;
 	char *svmlog, *name;
+	char *rbd_conf, *rbd_id; /* the LUN's cluster for RBD stores (hooks), or NULL */
 	enum job job;
 	struct svm_store *dst;	/* the destination, until the switchover makes it the LUN's */
 	struct svm_mirror *mirror;
@@ -101,7 +103,8 @@ int svm_migration_store_to_open(const char *path, char *out, size_t len, char **
 		 */
 		snprintf(at, sizeof(at), "%s", path);
 		for (int hop = 0; hop < 16; hop++) {
-			if (!stat(at, &sb) || errno != ENOENT ||
+			/* an RBD image cannot be looked at without the cluster: never forwarded */
+			if (svm_store_is_rbd(at) || !stat(at, &sb) || errno != ENOENT ||
 			    svm_state_store_moved_to(at, next, sizeof(next)))
 				break;
 			svm_log(SVM_LOG_INFO, "store %s was migrated to %s and deleted: opening %s",
@@ -178,7 +181,14 @@ static void unwind(struct svm_migration *m, enum svm_migrate_phase phase, bool k
 	detach(m);
 	svm_store_close(m->dst);
 	m->dst = NULL;
-	if (!keep_dest && m->job == JOB_COPY) {
+	if (!keep_dest && m->job == JOB_COPY && svm_store_is_rbd(m->info.dst)) {
+		char *why = NULL;
+
+		if (svm_rbd_remove(m->info.dst, m->rbd_conf, m->rbd_id, &why))
+			svm_log(SVM_LOG_WARN, "LUN %s: cannot remove destination %s: %s", m->name,
+				m->info.dst, why ? why : "?");
+		free(why);
+	} else if (!keep_dest && m->job == JOB_COPY) {
 		struct stat sb;
 
 		if (!stat(m->info.dst, &sb) && S_ISREG(sb.st_mode) && unlink(m->info.dst))
@@ -284,7 +294,17 @@ static void finish(struct svm_migration *m)
 		return;
 	}
 	svm_state_store_record(m->info.dst);
-	if (!m->info.keep_source && !stat(m->info.src, &sb) && S_ISREG(sb.st_mode)) {
+	if (!m->info.keep_source && svm_store_is_rbd(m->info.src)) {
+		char *why = NULL;
+
+		/* librbd refuses to remove an image a client has open: the retired source first */
+		svm_lun_close_retired(m->lun);
+		deleted = !svm_rbd_remove(m->info.src, m->rbd_conf, m->rbd_id, &why);
+		if (!deleted)
+			svm_log(SVM_LOG_WARN, "LUN %s: cannot delete source %s: %s", m->name,
+				m->info.src, why ? why : "?");
+		free(why);
+	} else if (!m->info.keep_source && !stat(m->info.src, &sb) && S_ISREG(sb.st_mode)) {
 		/* first the forward, so an old configuration naming the source finds the data */
 		ret = svm_state_store_moved(m->info.src, m->info.dst);
 		if (ret)
@@ -417,9 +437,16 @@ static struct svm_migration *alloc_migration(struct svm_lun *lun,
 	m->svmlog = hooks->svmlog ? strdup(hooks->svmlog) : NULL;
 	m->name = strdup(hooks->name ? hooks->name : svm_lun_source(lun));
 	pthread_mutex_init(&m->lock, NULL);
+	m->rbd_conf = hooks->rbd_conf ? strdup(hooks->rbd_conf) : NULL;
+	m->rbd_id = hooks->rbd_id ? strdup(hooks->rbd_id) : NULL;
 	m->hooks.svmlog = m->svmlog;
 	m->hooks.name = m->name;
-	if (!m->name || (hooks->svmlog && !m->svmlog)) {
+	m->hooks.rbd_conf = m->rbd_conf;
+	m->hooks.rbd_id = m->rbd_id;
+	if (!m->name || (hooks->svmlog && !m->svmlog) || (hooks->rbd_conf && !m->rbd_conf) ||
+	    (hooks->rbd_id && !m->rbd_id)) {
+		free(m->rbd_conf);
+		free(m->rbd_id);
 		free(m->svmlog);
 		free(m->name);
 		pthread_mutex_destroy(&m->lock);
@@ -439,22 +466,34 @@ static void free_migration(struct svm_migration *m)
 	pthread_mutex_destroy(&m->lock);
 	free(m->svmlog);
 	free(m->name);
+	free(m->rbd_conf);
+	free(m->rbd_id);
 	free(m);
 }
 
 /* Refusals a destination path gets before anything is created (docs/migration.md). */
-static int check_destination(const char *src, const char *to, uint64_t size, char **reason)
+static int check_destination(const char *src, const char *to, enum svm_mover_kind mover,
+			     uint64_t size, char **reason)
 {
 	char *dir;
 	struct stat sb;
 	int ret = 0;
 
-	if (svm_store_is_rbd(src))
+	if ((svm_store_is_rbd(src) || svm_store_is_rbd(to)) &&
+	    (mover == SVM_MOVER_KERNEL || mover == SVM_MOVER_REFLINK))
 		return svm_reason(reason, -EOPNOTSUPP,
-				  "migration from an RBD store (%s) is not supported yet", src);
-	if (svm_store_is_rbd(to))
-		return svm_reason(reason, -EOPNOTSUPP,
-				  "migration to an RBD store (%s) is not supported yet", to);
+				  "the %s datamover copies between two files, and an RBD store "
+				  "(%s) has none: use mover auto or bounce (the copy goes through "
+				  "a buffer)",
+				  svm_mover_name(mover), svm_store_is_rbd(to) ? to : src);
+	if (svm_store_is_rbd(to)) {
+		/* the cluster is asked when the destination is opened */
+		ret = svm_rbd_parse(to, NULL, NULL, reason);
+		if (!ret && svm_cfg_same_store(src, to))
+			ret = svm_reason(reason, -EINVAL, "destination '%s' is the source store",
+					 to);
+		return ret;
+	}
 	if (!to || to[0] != '/')
 		return svm_reason(reason, -EINVAL, "destination '%s' is not an absolute path",
 				  to ? to : "");
@@ -488,6 +527,28 @@ static int check_destination(const char *src, const char *to, uint64_t size, cha
 	free(dir);
 	(void)size;
 	return ret;
+}
+
+/*
+ * An existing RBD destination must hold no allocated data, as a file
+ * destination must be empty: 0, or -EEXIST with *reason.
+ */
+static int check_rbd_empty(struct svm_store *dst, char **reason)
+{
+	uint64_t size = svm_store_size(dst), end = size;
+	bool mapped = false;
+	int ret;
+
+	ret = size ? svm_store_extent(dst, 0, &mapped, &end) : 0;
+	if (ret)
+		return svm_reason(reason, ret, "cannot map destination '%s': %s",
+				  svm_store_path(dst), strerror(-ret));
+	if (mapped || end < size)
+		return svm_reason(reason, -EEXIST,
+				  "destination '%s' exists and holds data (allocated from byte "
+				  "%llu): remove it (rbd rm) or choose another image",
+				  svm_store_path(dst), (unsigned long long)(mapped ? 0 : end));
+	return 0;
 }
 
 /* Attach the mirror device and start the thread; on failure everything set up is undone. */
@@ -546,8 +607,14 @@ int svm_migration_start(struct svm_lun *lun, const struct svm_migrate_args *args
 			const struct svm_migrate_hooks *hooks, struct svm_migration **out,
 			char **reason)
 {
-	struct svm_store_open_args sa = {.create = true, .grow = true, .direct = svm_lun_direct(lun)};
+	struct svm_store_open_args sa = {.create = true,
+					 .grow = true,
+					 .direct = svm_lun_direct(lun),
+					 .rbd_conf = hooks->rbd_conf,
+					 .rbd_id = hooks->rbd_id,
+					 .rbd_dest = true};
 	const char *src = svm_lun_source(lun);
+	bool dst_ours = true; /* the destination may be removed if the start fails */
 	struct svm_lun_geom g;
 	struct svm_migration *m;
 	uint64_t region;
@@ -555,7 +622,7 @@ int svm_migration_start(struct svm_lun *lun, const struct svm_migrate_args *args
 
 	svm_lun_get_geom(lun, &g);
 	sa.min_bytes = g.num_lbas * g.block_size;
-	ret = check_destination(src, args->to, sa.min_bytes, reason);
+	ret = check_destination(src, args->to, args->mover, sa.min_bytes, reason);
 	if (ret)
 		return ret;
 	m = alloc_migration(lun, hooks);
@@ -587,6 +654,14 @@ int svm_migration_start(struct svm_lun *lun, const struct svm_migrate_args *args
 		svm_svmlog_makedev(m->svmlog, &m->dev, *reason ? *reason : strerror(-ret));
 		goto free_migration;
 	}
+	if (svm_store_is_rbd(args->to)) {
+		ret = check_rbd_empty(m->dst, reason);
+		if (ret) {
+			dst_ours = false; /* someone's data: never removed */
+			svm_svmlog_makedev(m->svmlog, &m->dev, *reason ? *reason : strerror(-ret));
+			goto remove_dst;
+		}
+	}
 	ret = svm_migrec_create(&m->info, &m->rec, reason);
 	if (ret)
 		goto remove_dst;
@@ -605,7 +680,9 @@ remove_rec:
 remove_dst:
 	svm_store_close(m->dst);
 	m->dst = NULL;
-	{
+	if (dst_ours && svm_store_is_rbd(args->to)) {
+		svm_rbd_remove(args->to, hooks->rbd_conf, hooks->rbd_id, NULL);
+	} else if (dst_ours) {
 		struct stat sb;
 
 		if (!stat(args->to, &sb) && S_ISREG(sb.st_mode))
@@ -619,7 +696,13 @@ free_migration:
 int svm_migration_reopen(struct svm_lun *lun, const struct svm_migrate_hooks *hooks,
 			 struct svm_migration **out, char **reason)
 {
-	struct svm_store_open_args sa = {.create = false, .direct = svm_lun_direct(lun)};
+	/* an RBD destination exists by now (never created again) and is locked again */
+	struct svm_store_open_args sa = {.create = false,
+					 .direct = svm_lun_direct(lun),
+					 .rbd_conf = hooks->rbd_conf,
+					 .rbd_id = hooks->rbd_id,
+					 .rbd_dest = true,
+					 .rbd_lock_wait_s = SVM_MIGRATE_RBD_LOCK_WAIT_S};
 	struct svm_migrec_info info;
 	struct svm_migration *m;
 	struct svm_migrec *rec;

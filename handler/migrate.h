@@ -47,7 +47,7 @@ enum svm_migrate_phase {
 const char *svm_migrate_phase_name(enum svm_migrate_phase phase);
 
 struct svm_migrate_args {
-	const char *to;		   /* destination store path, absolute */
+	const char *to;		   /* destination store: an absolute path, or rbd/<pool>/<image> */
 	enum svm_mover_kind mover; /* datamover tier of the pass */
 	uint32_t rate_mibs;	   /* copy rate limit, MiB/s; 0: none */
 	bool keep_source;	   /* do not delete the source after switchover */
@@ -83,6 +83,8 @@ struct svm_migrate_hooks {
 	void *arg;
 	const char *svmlog; /* the SVM log file (svmlog.h); NULL: the default */
 	const char *name;   /* the LUN's name, for the handler's own log */
+	/* the cluster of every RBD store of the LUN, source or destination (conf=, id=; NULL: default) */
+	const char *rbd_conf, *rbd_id;
 };
 
 struct svm_migration;
@@ -107,6 +109,17 @@ int svm_migration_store_to_open(const char *path, char *out, size_t len, char **
  * size) held exclusively, writes the record, attaches the mirror device and
  * starts the pass on a thread. 0 and *out, or -errno with *reason. Blocks
  * briefly (creates, opens, fsyncs).
+ *
+ * Either side may be an RBD store, rbd/<pool>/<image> (store_rbd.h), on the
+ * cluster of hooks->rbd_conf / rbd_id. An RBD destination is created with
+ * layering,exclusive-lock,object-map,fast-diff at the LUN's size if it is
+ * missing; an existing one is refused (-EEXIST) if it holds allocated data,
+ * and resized to the LUN's size if it is empty and smaller. It is held with
+ * RBD's exclusive lock for the migration's life: -EBUSY, naming the lock's
+ * owner, when another client holds it. Such a pair copies through the store
+ * API (mirror.h): a pinned kernel or reflink mover is refused (-EOPNOTSUPP).
+ * After the switchover an RBD source is removed (rbd_remove) unless
+ * keep_source; an abort or failure removes an RBD destination unless kept.
  */
 int svm_migration_start(struct svm_lun *lun, const struct svm_migrate_args *args,
 			const struct svm_migrate_hooks *hooks, struct svm_migration **out,

@@ -444,6 +444,9 @@ static void migrate_hooks(struct svm_dev *d, struct svm_migrate_hooks *h, char *
 		.arg = d,
 		.svmlog = svmlog[0] ? svmlog : NULL,
 		.name = d->name[0] ? d->name : svm_lun_source(d->lun),
+		/* fixed while the LUN is open (svm_cfg_check_live_change) */
+		.rbd_conf = d->cfg.conf,
+		.rbd_id = d->cfg.id,
 	};
 }
 

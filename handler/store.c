@@ -272,6 +272,29 @@ static int check_min_bytes(const struct svm_store *st, uint64_t min_bytes, char 
 			  (unsigned long long)st->size, (unsigned long long)min_bytes);
 }
 
+/* A migration's RBD destination, open: lock it, grow it if empty and small (store.h). */
+static int open_rbd_dest(struct svm_store *st, const struct svm_store_open_args *a,
+			 char **reason)
+{
+	uint64_t end;
+	bool mapped;
+	int ret;
+
+	ret = svm_rbd_lock(st->rbd, a->rbd_lock_wait_s, reason);
+	if (ret || !a->grow || st->size >= a->min_bytes)
+		return ret;
+	ret = st->size ? svm_rbd_extent(st->rbd, 0, st->size, &mapped, &end) : 0;
+	if (ret)
+		return svm_reason(reason, ret, "cannot map RBD image '%s': %s", st->path,
+				  strerror(-ret));
+	if (st->size && (mapped || end < st->size))
+		return 0; /* holds data: never resized, check_min_bytes refuses it */
+	ret = svm_rbd_resize(st->rbd, a->min_bytes, reason);
+	if (!ret)
+		ret = svm_rbd_size(st->rbd, &st->size);
+	return ret;
+}
+
 /*
  * An RBD store: the image must exist (create= and grow= do not apply: `rbd
  * create` makes images) and hold min_bytes. RBD reads discarded ranges back
@@ -283,9 +306,23 @@ static int open_rbd(struct svm_store *st, const struct svm_store_open_args *a, c
 	int ret;
 
 	st->ops = &rbd_ops;
+	if (a->rbd_dest && a->create) {
+		ret = svm_rbd_create(st->path, a->rbd_conf, a->rbd_id, a->min_bytes, reason);
+		if (ret && ret != -EEXIST)
+			return ret;
+		if (reason) { /* it exists: opened as it is */
+			free(*reason);
+			*reason = NULL;
+		}
+	}
 	ret = svm_rbd_open(st->path, a->rbd_conf, a->rbd_id, &st->rbd, &st->size, reason);
 	if (ret)
 		return ret;
+	if (a->rbd_dest) {
+		ret = open_rbd_dest(st, a, reason);
+		if (ret)
+			return ret;
+	}
 	ret = check_min_bytes(st, a->min_bytes, reason);
 	if (ret)
 		return ret;

@@ -8,7 +8,8 @@
  * I/O returns 0 or -errno.
  *
  * An RBD store does not do everything yet: it has no fd (svm_store_fd is
- * -1: no datamover, so no EXTENDED COPY and no migration from or to it), no
+ * -1: no datamover, so no EXTENDED COPY; a migration from or to it copies
+ * through svm_store_readv/writev, mirror.h), no
  * page cache (svm_store_readv_cached is always -EAGAIN) and no
  * SVM_STORE_CAP_INLINE; svm_store_grow only measures the image again and
  * svm_store_prefetch does nothing.
@@ -49,6 +50,17 @@ struct svm_store_open_args {
 	 * admin) */
 	const char *rbd_conf;
 	const char *rbd_id;
+	/*
+	 * An RBD store that is a migration's destination: create then makes a
+	 * missing image of min_bytes (svm_rbd_create), grow resizes a smaller
+	 * image that holds no allocated data to min_bytes (one that holds data
+	 * is refused as too small), and the image is held with RBD's exclusive
+	 * lock while the store is open (svm_rbd_lock, waiting up to
+	 * rbd_lock_wait_s for a crashed owner's lock to go): -EBUSY naming the
+	 * owner when another client holds it.
+	 */
+	bool rbd_dest;
+	unsigned rbd_lock_wait_s;
 };
 
 /* Whether spec names an RBD store ("rbd/..."), well formed or not. Pure, never blocks. */
@@ -59,7 +71,7 @@ bool svm_store_is_rbd(const char *spec);
  * or held); a file is locked (flock) so two LUNs never share one. An RBD
  * store connects to its cluster (refused after at most
  * SVM_RBD_CONNECT_TIMEOUT_S when the cluster cannot be reached) and must
- * exist: create and grow do not apply to it. An
+ * exist: create and grow do not apply to it, unless args.rbd_dest. An
  * existing file or device smaller than min_bytes is refused, never grown.
  * Returns 0 and *out, or -errno with *reason malloc'd.
  */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RBD_PREFIX	 "rbd/"
 #define RBD_DEFAULT_CONF "/etc/ceph/ceph.conf"
@@ -51,7 +52,13 @@
 	X(rbd_aio_flush)                                                                   \
 	X(rbd_aio_discard)                                                                 \
 	X(rbd_aio_write_zeroes)                                                            \
-	X(rbd_diff_iterate2)
+	X(rbd_diff_iterate2)                                                               \
+	X(rbd_create2)                                                                     \
+	X(rbd_remove)                                                                      \
+	X(rbd_resize)                                                                      \
+	X(rbd_lock_acquire)                                                                \
+	X(rbd_lock_get_owners)                                                             \
+	X(rbd_lock_get_owners_cleanup)
 
 struct rbd_lib {
 #define LIB_FN_FIELD(fn) __typeof__(fn) *fn;
@@ -590,4 +597,156 @@ free_list:
 int svm_rbd_size(struct svm_rbd *r, uint64_t *size)
 {
 	return r->lib->rbd_get_size(r->image, size);
+}
+
+/* ---- a migration's destination: create, lock, resize, remove ------------------------ */
+
+/* Connect and open spec's pool only (no image): r->image stays NULL. *image: malloc'd name. */
+static int connect_pool(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
+			char **image, char **reason)
+{
+	char *pool = NULL;
+	struct svm_rbd *r;
+	int ret;
+
+	ret = svm_rbd_parse(spec, &pool, image, reason);
+	if (ret)
+		return ret;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->spec = strdup(spec))) {
+		ret = svm_reason(reason, -ENOMEM, "out of memory");
+		goto free_rbd;
+	}
+	ret = lib_load(spec, &r->lib, reason);
+	if (ret)
+		goto free_rbd;
+	ret = connect_cluster(r, conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID, reason);
+	if (ret)
+		goto free_rbd;
+	ret = r->lib->rados_ioctx_create(r->cluster, pool, &r->io);
+	if (ret < 0) {
+		ret = svm_reason(reason, ret, "cannot open pool '%s' of RBD store '%s': %s", pool,
+				 spec, strerror(-ret));
+		goto free_rbd;
+	}
+	free(pool);
+	*out = r;
+	return 0;
+
+free_rbd:
+	svm_rbd_close(r);
+	free(pool);
+	free(*image);
+	*image = NULL;
+	return ret;
+}
+
+int svm_rbd_create(const char *spec, const char *conf, const char *id, uint64_t size,
+		   char **reason)
+{
+	uint64_t features = RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK |
+			    RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF;
+	char *image = NULL;
+	struct svm_rbd *r;
+	int order = 0, ret;
+
+	ret = connect_pool(spec, conf, id, &r, &image, reason);
+	if (ret)
+		return ret;
+	ret = r->lib->rbd_create2(r->io, image, size, features, &order);
+	if (ret == -EEXIST)
+		ret = svm_reason(reason, -EEXIST, "RBD image '%s' exists", spec);
+	else if (ret < 0)
+		ret = svm_reason(reason, ret, "cannot create RBD image '%s' of %llu bytes: %s",
+				 spec, (unsigned long long)size, strerror(-ret));
+	else
+		svm_log(SVM_LOG_INFO,
+			"RBD image %s created: %llu bytes, layering,exclusive-lock,object-map,"
+			"fast-diff",
+			spec, (unsigned long long)size);
+	svm_rbd_close(r);
+	free(image);
+	return ret < 0 ? ret : 0;
+}
+
+int svm_rbd_remove(const char *spec, const char *conf, const char *id, char **reason)
+{
+	char *image = NULL;
+	struct svm_rbd *r;
+	int ret;
+
+	ret = connect_pool(spec, conf, id, &r, &image, reason);
+	if (ret)
+		return ret;
+	ret = r->lib->rbd_remove(r->io, image);
+	if (ret < 0)
+		ret = svm_reason(reason, ret, "cannot remove RBD image '%s': %s", spec,
+				 strerror(-ret));
+	else
+		svm_log(SVM_LOG_INFO, "RBD image %s removed", spec);
+	svm_rbd_close(r);
+	free(image);
+	return ret < 0 ? ret : 0;
+}
+
+/* Who holds r's exclusive lock, as "owner1, owner2" (malloc'd), or NULL when none is told. */
+static char *lock_owners(struct svm_rbd *r)
+{
+	rbd_lock_mode_t mode;
+	char *owners[8], *out = NULL;
+	size_t n = 8, len = 0;
+
+	if (r->lib->rbd_lock_get_owners(r->image, &mode, owners, &n) < 0 || !n)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(owners[i]) + 2;
+	out = malloc(len + 1);
+	if (out) {
+		out[0] = '\0';
+		for (size_t i = 0; i < n; i++) {
+			strcat(out, i ? ", " : "");
+			strcat(out, owners[i]);
+		}
+	}
+	r->lib->rbd_lock_get_owners_cleanup(owners, n);
+	return out;
+}
+
+int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, char **reason)
+{
+	char *owners;
+	int ret;
+
+	for (unsigned waited = 0;; waited += 2) {
+		ret = r->lib->rbd_lock_acquire(r->image, RBD_LOCK_MODE_EXCLUSIVE);
+		if (ret >= 0)
+			return 0;
+		if (ret == -EINVAL || ret == -EOPNOTSUPP)
+			return svm_reason(reason, ret,
+					  "RBD image '%s' cannot be held exclusively (it needs the "
+					  "exclusive-lock feature: rbd feature enable %s "
+					  "exclusive-lock): %s",
+					  r->spec, r->spec + sizeof(RBD_PREFIX) - 1, strerror(-ret));
+		if (waited >= wait_s)
+			break;
+		sleep(2); /* a dead owner's lock is broken once its watch has expired */
+	}
+	owners = lock_owners(r);
+	svm_reason(reason, -EBUSY,
+		   "RBD image '%s' is in use: another client holds its exclusive lock (%s%s; "
+		   "rbd_lock_acquire: %s)",
+		   r->spec, owners ? "lock owner " : "owner unknown", owners ? owners : "",
+		   strerror(-ret));
+	free(owners);
+	return -EBUSY;
+}
+
+int svm_rbd_resize(struct svm_rbd *r, uint64_t size, char **reason)
+{
+	int ret = r->lib->rbd_resize(r->image, size);
+
+	if (ret < 0)
+		return svm_reason(reason, ret, "cannot resize RBD image '%s' to %llu bytes: %s",
+				  r->spec, (unsigned long long)size, strerror(-ret));
+	return 0;
 }

@@ -78,6 +78,32 @@ int svm_rbd_extent(struct svm_rbd *r, uint64_t off, uint64_t size, bool *mapped,
 int svm_rbd_size(struct svm_rbd *r, uint64_t *size);
 
 /*
+ * A migration's destination (migrate.c). Each call that takes a spec makes
+ * a cluster connection of its own for the call (bounded as svm_rbd_open's)
+ * and blocks on the network. 0, or -errno with *reason malloc'd.
+ *
+ * svm_rbd_create: a new image of size bytes with layering, exclusive-lock,
+ * object-map and fast-diff (object-map/fast-diff make svm_rbd_extent
+ * cheap); -EEXIST when it exists (nothing changed).
+ * svm_rbd_remove: delete the image (-EBUSY while a client has it open).
+ */
+int svm_rbd_create(const char *spec, const char *conf, const char *id, uint64_t size,
+		   char **reason);
+int svm_rbd_remove(const char *spec, const char *conf, const char *id, char **reason);
+/*
+ * Hold r's image with RBD's exclusive lock (rbd_lock_acquire, EXCLUSIVE)
+ * until svm_rbd_close: no other client may write it meanwhile (librbd
+ * refuses their writes). When another client holds it, -EBUSY with a reason
+ * naming the lock's owners (rbd_lock_get_owners); tried again every 2 s for
+ * up to wait_s seconds first (a crashed owner's lock is broken by librbd
+ * once its watch has expired, about 30 s). An image without the
+ * exclusive-lock feature: -EINVAL. Blocks on the network.
+ */
+int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, char **reason);
+/* Resize the image to size bytes (rbd_resize). 0, or -errno with *reason. Blocks. */
+int svm_rbd_resize(struct svm_rbd *r, uint64_t size, char **reason);
+
+/*
  * Test hooks: the sonames svm_rbd_open loads (defaults "librados.so.2" and
  * "librbd.so.1"; read when a load is tried, until one succeeds), and how
  * many dlopen calls it made.

@@ -33,8 +33,19 @@ static void syntax(void)
 	CHECK_DEST(cli_dest_check_syntax("b.img", &reason), -EINVAL, "is a relative path");
 	CHECK_DEST(cli_dest_check_syntax("./b.img", &reason), -EINVAL, "is a relative path");
 	CHECK_DEST(cli_dest_check_syntax("", &reason), -EINVAL, "empty");
-	CHECK_DEST(cli_dest_check_syntax("rbd/svm/lun1", &reason), -EOPNOTSUPP,
-		   "migration to RBD is not supported yet");
+	/* RBD destinations: the form only; the handler asks the cluster */
+	CHECK_DEST(cli_dest_check_syntax("rbd/svm/lun1", &reason), 0, "");
+	CHECK_DEST(cli_dest_check_syntax("rbd/svm", &reason), -EINVAL, "rbd/<pool>/<image>");
+	CHECK_DEST(cli_dest_check_syntax("rbd//lun1", &reason), -EINVAL, "rbd/<pool>/<image>");
+	CHECK_DEST(cli_dest_check_syntax("rbd/svm/", &reason), -EINVAL, "rbd/<pool>/<image>");
+	CHECK_DEST(cli_dest_check_syntax("rbd/svm/ns/lun1", &reason), -EINVAL, "rbd/<pool>/<image>");
+	CHECK_DEST(cli_dest_check_syntax("rbd/svm/lun1@snap", &reason), -EINVAL, "holds a '@'");
+	CHECK_DEST(cli_dest_check_syntax("rbd/svm/lun1;wce=no", &reason), -EINVAL, "holds a ';'");
+	CHECK_DEST(cli_dest_check_place("rbd/svm/lun1", &reason), 0, "");
+	CHECK_DEST(cli_dest_check_not_source("rbd/svm/lun1", "rbd/svm/lun1", &reason), -EINVAL,
+		   "is the LUN's source store");
+	CHECK_DEST(cli_dest_check_not_source("rbd/svm/lun1", "rbd/svm/lun0", &reason), 0, "");
+	CHECK_DEST(cli_dest_check_not_source("rbd/svm/lun1", "/var/lib/svm/a.img", &reason), 0, "");
 	CHECK_DEST(cli_dest_check_syntax("/a,wce=no", &reason), -EINVAL, "holds a ','");
 	CHECK_DEST(cli_dest_check_syntax("/a;b", &reason), -EINVAL, "holds a ';'");
 	CHECK_DEST(cli_dest_check_syntax("/a:b", &reason), -EINVAL, "holds a ':'");

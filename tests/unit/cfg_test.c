@@ -79,14 +79,39 @@ static void rbd_cfg_test(void)
 	expect_parse("rbd/svm/", -EINVAL, "empty image name");
 	expect_parse("rbd/svm/ns/lun0", -EINVAL, "namespaces are not supported");
 	expect_parse("rbd/svm/lun0@snap", -EINVAL, "snapshots");
-	expect_parse("rbd/svm/lun0;dst=rbd/svm/lun1", -EINVAL, "not absolute");
+	expect_parse("rbd/svm/lun0;dst=rbd/svm/ns/lun1", -EINVAL, "namespaces are not supported");
+	expect_parse("/a/b.img;dst=rbd//lun1", -EINVAL, "empty pool name");
+	expect_parse("/a/b.img;dst=rbd2/a/b", -EINVAL, "not absolute");
 	expect_parse("rbd/svm/lun0;conf=ceph.conf", -EINVAL, "not absolute");
 	expect_parse("rbd/svm/lun0;id=client:admin", -EINVAL, "':'");
 	expect_parse("rbd/svm/lun0;id=a/b", -EINVAL, "Ceph client id");
 	expect_parse("rbd/svm/lun0;id=", -EINVAL, "Ceph client id");
 	expect_parse("rbd/svm/lun0;id=a;id=b", -EINVAL, "given twice");
-	expect_parse("/a/b.img;conf=/etc/ceph/ceph.conf", -EINVAL, "are for an RBD source");
-	expect_parse("/a/b.img;id=admin", -EINVAL, "are for an RBD source");
+	/* an RBD destination (dst=), and conf=/id= with any source: a file LUN migrating into a
+	 * cluster names it; the formatted string keeps them (the commit after a switchover) */
+	CHECK_EQ(svm_cfg_parse("rbd/svm/lun0;dst=rbd/svm2/lun1", &cfg, NULL), 0);
+	CHECK(!strcmp(cfg.dst, "rbd/svm2/lun1"));
+	CHECK_EQ(svm_cfg_check_paths(&cfg, NULL), 0);
+	svm_cfg_free(&cfg);
+	CHECK_EQ(svm_cfg_parse("rbd/svm/lun0;dst=rbd/svm/lun0", &cfg, NULL), 0);
+	CHECK_EQ(svm_cfg_check_paths(&cfg, &reason), -EINVAL); /* the source itself */
+	CHECK(reason && strstr(reason, "is the source store"));
+	free(reason);
+	reason = NULL;
+	svm_cfg_free(&cfg);
+	CHECK_EQ(svm_cfg_parse("/a/b.img;conf=/etc/ceph/ceph.conf;id=admin;dst=rbd/svm/lun1", &cfg,
+			       NULL),
+		 0);
+	CHECK(!strcmp(cfg.conf, "/etc/ceph/ceph.conf") && !strcmp(cfg.id, "admin"));
+	free(cfg.src);
+	cfg.src = strdup("rbd/svm/lun1"); /* what the switchover's commit does */
+	free(cfg.dst);
+	cfg.dst = NULL;
+	CHECK_EQ(svm_cfg_format(&cfg, s, sizeof(s)), 0);
+	CHECK(!strcmp(s, "svm/rbd/svm/lun1;conf=/etc/ceph/ceph.conf;id=admin"));
+	svm_cfg_free(&cfg);
+	CHECK_EQ(svm_cfg_parse("/a/b.img;id=admin", &cfg, NULL), 0);
+	svm_cfg_free(&cfg);
 	expect_parse("RBD/svm/lun0", -EINVAL, "not absolute"); /* the prefix is lower case */
 	memset(long_name, 'x', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0'; /* SVM_RBD_NAME_MAX + 1 bytes */

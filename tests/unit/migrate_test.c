@@ -248,11 +248,39 @@ void migrate_test(void)
 	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), -EINVAL);
 	free(reason);
 	reason = NULL;
-	a.to = "rbd/svm/lun1"; /* issue 9: not yet */
+	/* RBD destinations: refusals that need no cluster */
+	a.to = "rbd/svm/lun1";
+	a.mover = SVM_MOVER_KERNEL; /* pinned: it copies between fds, an RBD store has none */
 	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), -EOPNOTSUPP);
-	CHECK(reason && strstr(reason, "migration to an RBD store (rbd/svm/lun1) is not supported yet"));
+	CHECK(reason && strstr(reason, "the kernel datamover copies between two files") &&
+	      strstr(reason, "rbd/svm/lun1"));
 	free(reason);
 	reason = NULL;
+	a.mover = SVM_MOVER_REFLINK;
+	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), -EOPNOTSUPP);
+	free(reason);
+	reason = NULL;
+	a.mover = SVM_MOVER_AUTO;
+	a.to = "rbd/svm/ns/lun1";
+	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), -EINVAL);
+	CHECK(reason && strstr(reason, "namespaces"));
+	free(reason);
+	reason = NULL;
+	/* a cluster that cannot be reached: refused with the store's reason, no record left */
+	a.to = "rbd/svm/lun1";
+	hooks.rbd_conf = "/no/such/ceph.conf";
+	CHECK(svm_migration_start(lun, &a, &hooks, &m, &reason) < 0);
+	CHECK(reason && strstr(reason, "/no/such/ceph.conf"));
+	free(reason);
+	reason = NULL;
+	hooks.rbd_conf = NULL;
+	{
+		struct svm_migrec_info ri;
+		struct svm_migrec *rr;
+		uint8_t *rbm = NULL;
+
+		CHECK_EQ(svm_migrec_open(src, &rr, &ri, &rbm, NULL), -ENOENT);
+	}
 	a.to = "/no/such/dir/x.img";
 	CHECK_EQ(svm_migration_start(lun, &a, &hooks, &m, &reason), -ENOENT);
 	free(reason);
