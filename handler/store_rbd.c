@@ -258,6 +258,20 @@ oom:
 	return svm_reason(reason, -ENOMEM, "out of memory");
 }
 
+/*
+ * An OSD that stops answering fails an I/O with -ETIMEDOUT after
+ * SVM_RBD_OSD_OP_TIMEOUT_S instead of holding it for ever: a migration's
+ * destination that hangs then breaks the mirror, and the LUN goes on from
+ * its source (tests/e2e/t_rbd_migrate_fail.sh).
+ */
+static int set_op_timeout(struct svm_rbd *r)
+{
+	char timeout[16];
+
+	snprintf(timeout, sizeof(timeout), "%d", SVM_RBD_OSD_OP_TIMEOUT_S);
+	return r->lib->rados_conf_set(r->cluster, "rados_osd_op_timeout", timeout);
+}
+
 /* Connect r->cluster: the conf file, bounded waits, then rados_connect. */
 static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, char **reason)
 {
@@ -282,7 +296,8 @@ static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, 
 	 */
 	if ((ret = r->lib->rados_conf_set(r->cluster, "client_mount_timeout", timeout)) < 0 ||
 	    (ret = r->lib->rados_conf_set(r->cluster, "rados_mon_op_timeout", timeout)) < 0 ||
-	    (ret = r->lib->rados_conf_set(r->cluster, "rbd_skip_partial_discard", "false")) < 0)
+	    (ret = r->lib->rados_conf_set(r->cluster, "rbd_skip_partial_discard", "false")) < 0 ||
+	    (ret = set_op_timeout(r)) < 0)
 		return svm_reason(reason, ret, "cannot set Ceph client options: %s",
 				  strerror(-ret));
 	ret = r->lib->rados_connect(r->cluster);
