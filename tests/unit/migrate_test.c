@@ -463,6 +463,30 @@ void migrate_test(void)
 	CHECK(access(src, F_OK) != 0 && !strcmp(svm_lun_source(lun), dst) && holds(lun, img));
 	vaai_mid_pass(lun, img, src);
 	svm_lun_close(lun);
+
+	/*
+	 * RBD names around a crash: a record switched over to an image names the
+	 * image; an RBD name is never stat()ed nor forwarded (no forward is kept
+	 * for a removed image, and a stray one is ignored).
+	 */
+	{
+		struct svm_migrec_info ri = {.phase = SVM_MIGREC_COPYING, .mover = "auto",
+					     .size = 64 << 20, .region = 64 << 20, .nregions = 1};
+		struct svm_migrec *rr;
+
+		snprintf(ri.src, sizeof(ri.src), "%s/mig-rbd-src.img", test_dir);
+		snprintf(ri.dst, sizeof(ri.dst), "rbd/svm/mig-rbd");
+		CHECK_EQ(svm_migrec_create(&ri, &rr, NULL), 0);
+		CHECK_EQ(svm_migration_store_to_open(ri.src, where, sizeof(where), NULL), 0);
+		CHECK(!strcmp(where, ri.src)); /* copying: the source */
+		CHECK_EQ(svm_migrec_update(rr, SVM_MIGREC_SWITCHED, 64 << 20), 0);
+		CHECK_EQ(svm_migration_store_to_open(ri.src, where, sizeof(where), NULL), 0);
+		CHECK(!strcmp(where, "rbd/svm/mig-rbd"));
+		CHECK_EQ(svm_migrec_remove(rr), 0);
+		CHECK_EQ(svm_state_store_moved("rbd/svm/gone", ri.src), 0);
+		CHECK_EQ(svm_migration_store_to_open("rbd/svm/gone", where, sizeof(where), NULL), 0);
+		CHECK(!strcmp(where, "rbd/svm/gone"));
+	}
 out:
 	free(img);
 	free(reason);

@@ -98,4 +98,26 @@ void migrec_test(void)
 	CHECK_EQ(svm_migrec_remove(r), 0);
 	CHECK_EQ(svm_migrec_open(info.src, &r, &got, &bm, NULL), -ENOENT);
 	CHECK_EQ(svm_migrec_open(info.dst, &r, &got, &bm, NULL), -ENOENT);
+
+	/* RBD names (rbd/<pool>/<image>): escaped into one file name, found by either store */
+	snprintf(info.src, sizeof(info.src), "%s/mr-file.img", test_dir);
+	snprintf(info.dst, sizeof(info.dst), "rbd/svm/mr-lun0");
+	name = svm_state_path("migrations", info.dst);
+	CHECK(name && strstr(name, "/migrations/rbd%2Fsvm%2Fmr-lun0"));
+	free(name);
+	CHECK_EQ(svm_migrec_create(&info, &r, &reason), 0);
+	CHECK_EQ(svm_migrec_update(r, SVM_MIGREC_COPYING, 8 << 20), 0);
+	svm_migrec_close(r);
+	CHECK_EQ(svm_migrec_open("rbd/svm/mr-lun0", &r, &got, &bm, &reason), 0);
+	CHECK(!strcmp(got.dst, "rbd/svm/mr-lun0") && !strcmp(got.src, info.src) &&
+	      got.cursor == 8 << 20);
+	free(bm);
+	bm = NULL;
+	svm_migrec_close(r);
+	CHECK_EQ(svm_migrec_open("rbd/svm/mr-lun1", &r2, &got, &bm, NULL), -ENOENT);
+	CHECK_EQ(svm_migrec_open(info.src, &r, &got, &bm, NULL), 0);
+	free(bm);
+	bm = NULL;
+	CHECK_EQ(svm_migrec_remove(r), 0);
+	CHECK_EQ(svm_migrec_open("rbd/svm/mr-lun0", &r, &got, &bm, NULL), -ENOENT);
 }
