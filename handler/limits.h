@@ -62,11 +62,13 @@
 #define SVM_MIGRATE_STORE_PIECE_BYTES (1u << 20)
 /*
  * A migration resumed after a crash takes its RBD destination's exclusive
- * lock again; the crashed runner's lock is broken by librbd only once that
- * client's watch has expired (osd_client_watch_timeout, 30 s by default),
- * so the resume tries for up to this long.
+ * lock again, breaking the crashed runner's (rbd_lock_break); should that
+ * fail, librbd breaks it only once that client's watch has expired
+ * (osd_client_watch_timeout, 30 s by default): the resume tries for up to
+ * this long. It runs in the LUN's open, which at tcmu-runner's start-up
+ * comes before the runner answers on D-Bus.
  */
-#define SVM_MIGRATE_RBD_LOCK_WAIT_S 90
+#define SVM_MIGRATE_RBD_LOCK_WAIT_S 45
 
 /* Longest xcopy_group= name (docs/xcopy.md) */
 #define SVM_XCOPY_GROUP_MAX 64

@@ -696,13 +696,18 @@ free_migration:
 int svm_migration_reopen(struct svm_lun *lun, const struct svm_migrate_hooks *hooks,
 			 struct svm_migration **out, char **reason)
 {
-	/* an RBD destination exists by now (never created again) and is locked again */
+	/*
+	 * An RBD destination exists by now (never created again) and is locked
+	 * again: the lock of the runner that crashed is broken (it blocks the
+	 * runner's start-up otherwise, until librbd sees that client's watch expire).
+	 */
 	struct svm_store_open_args sa = {.create = false,
 					 .direct = svm_lun_direct(lun),
 					 .rbd_conf = hooks->rbd_conf,
 					 .rbd_id = hooks->rbd_id,
 					 .rbd_dest = true,
-					 .rbd_lock_wait_s = SVM_MIGRATE_RBD_LOCK_WAIT_S};
+					 .rbd_lock_wait_s = SVM_MIGRATE_RBD_LOCK_WAIT_S,
+					 .rbd_lock_break = true};
 	struct svm_migrec_info info;
 	struct svm_migration *m;
 	struct svm_migrec *rec;

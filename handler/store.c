@@ -280,7 +280,7 @@ static int open_rbd_dest(struct svm_store *st, const struct svm_store_open_args 
 	bool mapped;
 	int ret;
 
-	ret = svm_rbd_lock(st->rbd, a->rbd_lock_wait_s, reason);
+	ret = svm_rbd_lock(st->rbd, a->rbd_lock_wait_s, a->rbd_lock_break, reason);
 	if (ret || !a->grow || st->size >= a->min_bytes)
 		return ret;
 	ret = st->size ? svm_rbd_extent(st->rbd, 0, st->size, &mapped, &end) : 0;

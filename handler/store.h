@@ -61,6 +61,8 @@ struct svm_store_open_args {
 	 */
 	bool rbd_dest;
 	unsigned rbd_lock_wait_s;
+	/* and first breaks the lock of whoever holds it (a resumed migration's crashed runner) */
+	bool rbd_lock_break;
 };
 
 /* Whether spec names an RBD store ("rbd/..."), well formed or not. Pure, never blocks. */

@@ -58,7 +58,8 @@
 	X(rbd_resize)                                                                      \
 	X(rbd_lock_acquire)                                                                \
 	X(rbd_lock_get_owners)                                                             \
-	X(rbd_lock_get_owners_cleanup)
+	X(rbd_lock_get_owners_cleanup)                                                     \
+	X(rbd_lock_break)
 
 struct rbd_lib {
 #define LIB_FN_FIELD(fn) __typeof__(fn) *fn;
@@ -727,11 +728,37 @@ static char *lock_owners(struct svm_rbd *r)
 	return out;
 }
 
-int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, char **reason)
+/*
+ * Break the exclusive lock of every owner r's image has (librbd blocklists
+ * each first: a dead client's late writes cannot land after ours). For a
+ * resumed migration, whose destination's owner is the crashed runner.
+ */
+static void break_owners(struct svm_rbd *r)
+{
+	rbd_lock_mode_t mode;
+	char *owners[8];
+	size_t n = 8;
+	int ret;
+
+	if (r->lib->rbd_lock_get_owners(r->image, &mode, owners, &n) < 0 || !n)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		ret = r->lib->rbd_lock_break(r->image, RBD_LOCK_MODE_EXCLUSIVE, owners[i]);
+		svm_log(ret < 0 ? SVM_LOG_WARN : SVM_LOG_INFO,
+			"RBD image %s: the exclusive lock of %s (a crashed runner) %s%s", r->spec,
+			owners[i], ret < 0 ? "could not be broken: " : "broken",
+			ret < 0 ? strerror(-ret) : "");
+	}
+	r->lib->rbd_lock_get_owners_cleanup(owners, n);
+}
+
+int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, bool break_stale, char **reason)
 {
 	char *owners;
 	int ret;
 
+	if (break_stale)
+		break_owners(r);
 	for (unsigned waited = 0;; waited += 2) {
 		ret = r->lib->rbd_lock_acquire(r->image, RBD_LOCK_MODE_EXCLUSIVE);
 		if (ret >= 0)

@@ -96,10 +96,13 @@ int svm_rbd_remove(const char *spec, const char *conf, const char *id, char **re
  * refuses their writes). When another client holds it, -EBUSY with a reason
  * naming the lock's owners (rbd_lock_get_owners); tried again every 2 s for
  * up to wait_s seconds first (a crashed owner's lock is broken by librbd
- * once its watch has expired, about 30 s). An image without the
- * exclusive-lock feature: -EINVAL. Blocks on the network.
+ * once its watch has expired, about 30 s). break_stale: first break the
+ * lock of whoever holds it (rbd_lock_break, which blocklists that client),
+ * for a migration resumed after a crash, whose record says the owner was
+ * this host's runner that died. An image without the exclusive-lock
+ * feature: -EINVAL. Blocks on the network.
  */
-int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, char **reason);
+int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, bool break_stale, char **reason);
 /* Resize the image to size bytes (rbd_resize). 0, or -errno with *reason. Blocks. */
 int svm_rbd_resize(struct svm_rbd *r, uint64_t size, char **reason);
 
