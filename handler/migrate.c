@@ -178,15 +178,31 @@ static void detach(struct svm_migration *m)
  */
 static void unwind(struct svm_migration *m, enum svm_migrate_phase phase, bool keep_dest)
 {
+	bool rbd = svm_store_is_rbd(m->info.dst);
+
 	detach(m);
+	if (rbd) {
+		/*
+		 * The LUN serves its source alone now. Closing an RBD destination
+		 * (releasing its lock) and removing it wait on the cluster, for
+		 * minutes when it has stopped answering (each op then times out):
+		 * the migration has ended before, and says so.
+		 */
+		if (m->rec) {
+			svm_migrec_remove(m->rec);
+			m->rec = NULL;
+		}
+		set_phase(m, phase);
+	}
 	svm_store_close(m->dst);
 	m->dst = NULL;
-	if (!keep_dest && m->job == JOB_COPY && svm_store_is_rbd(m->info.dst)) {
+	if (!keep_dest && m->job == JOB_COPY && rbd) {
 		char *why = NULL;
 
 		if (svm_rbd_remove(m->info.dst, m->rbd_conf, m->rbd_id, &why))
-			svm_log(SVM_LOG_WARN, "LUN %s: cannot remove destination %s: %s", m->name,
-				m->info.dst, why ? why : "?");
+			svm_log(SVM_LOG_WARN,
+				"LUN %s: cannot remove destination %s: %s (remove it with rbd rm)",
+				m->name, m->info.dst, why ? why : "?");
 		free(why);
 	} else if (!keep_dest && m->job == JOB_COPY) {
 		struct stat sb;
@@ -199,7 +215,8 @@ static void unwind(struct svm_migration *m, enum svm_migrate_phase phase, bool k
 		svm_migrec_remove(m->rec);
 		m->rec = NULL;
 	}
-	set_phase(m, phase);
+	if (!rbd)
+		set_phase(m, phase);
 	write_stats(m);
 	svm_svmlog_destroyed(m->svmlog, &m->dev);
 }

@@ -17,7 +17,8 @@
 #  (b) RBD -> file: the image was imported sparse: the pass skips its
 #      unallocated ranges (bytes_skipped), the image is removed after the
 #      switchover (rbd ls), dev_config names the file;
-#  (c) RBD pool svm -> pool svm2: the same, image to image.
+# Pool to pool and a block device to RBD: t_rbd_migrate_pool.sh; a crash
+# and a stopped OSD: t_rbd_migrate_fail.sh.
 # Skips (77) without Debian's ceph packages.
 # shellcheck disable=SC2317
 set -euo pipefail
@@ -26,7 +27,7 @@ set -euo pipefail
 . "$(dirname "$0")/migrate-lib.sh"
 . "$(dirname "$0")/rbd-migrate-lib.sh"
 vm_require targetcli tcmu-runner fio cmp truncate rbd rados
-rbdmig_setup svm svm2
+rbdmig_setup svm
 
 # --- (a) file -> RBD, and (f) the locked destination ---------------------------------
 SRC_A=$MIG_DIR/a.img
@@ -124,30 +125,6 @@ data_c() {
 }
 vm_step "(b) the LUN is the file; the image is gone" 300 data_c
 
-# --- (c) pool -> pool ------------------------------------------------------------------
-dev_d=$(rbdmig_lun d svm 64 24) || fail "could not create LUN d on rbd/svm/d"
-mig_fio_start d "$dev_d"
-vm_step "fio writes to d" 150 mig_fio_wait_writing d "$dev_d" 100
-migrate_d() {
-	local st
-	st=$(rbdmig_migrate_done d rbd/svm2/d 4 400)
-	[ "$(jget "$st" bytes_skipped)" -ge $((16 << 20)) ] ||
-		{ echo "the pass skipped too little of the RBD source"; return 1; }
-}
-vm_step "(c) svmctl migrate d (rbd/svm/d) --to rbd/svm2/d" 420 migrate_d
-vm_step "(c) fio's rounds on d pass" 420 mig_fio_stop d
-vm_step "(c) fio --verify_only on d" 300 mig_fio_verify d "$dev_d"
-data_d() {
-	rbdmig_export svm2/d "$MIG_RUN/d.export"
-	mig_lun_equals "$dev_d" "$MIG_RUN/d.export"
-	mig_check_outside "$MIG_RUN/d.export" "$MIG_RUN/d.orig" 64
-	[ "$(mig_dev_config d)" = "svm/rbd/svm2/d;conf=$SVM_CEPH_CONF" ] ||
-		{ echo "dev_config: $(mig_dev_config d)"; return 1; }
-	! grep -qx d <<<"$(rbdmig_images svm)" || { echo "rbd/svm/d was not removed"; return 1; }
-	echo "image rbd/svm/d removed, dev_config $(mig_dev_config d)"
-}
-vm_step "(c) the LUN is rbd/svm2/d; rbd/svm/d is gone" 300 data_d
-
 vm_step "dmesg" 30 rbdmig_dmesg_check
 vm_tcmu_alive || fail "tcmu-runner died"
-pass "file -> RBD, RBD -> file, pool -> pool under fio verify; a locked destination refuses a second opener"
+pass "file -> RBD, RBD -> file under fio verify; a locked destination refuses a second opener"
