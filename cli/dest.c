@@ -47,8 +47,9 @@ static int check_rbd_syntax(const char *path, char **reason)
 		if (*c == '@' || *c == ',' || *c == ';' || *c == ':' || g_ascii_isspace(*c) ||
 		    g_ascii_iscntrl(*c))
 			return reason_set(reason, -EINVAL,
-					  "destination '%s' holds a '%c', which an RBD store name "
-					  "here cannot (no snapshots, nothing a cfgstring cannot carry)",
+					  "destination '%s' holds a '%c', which an RBD store "
+					  "name here cannot (no snapshots, nothing a cfgstring "
+					  "cannot carry)",
 					  path, g_ascii_isprint(*c) ? *c : '?');
 	return 0;
 }
@@ -207,7 +208,7 @@ int cli_dest_check_place(const char *path, char **reason)
 	int ret = 0, err;
 
 	if (cli_dest_is_rbd(path))
-		return 0; /* in a Ceph cluster: the handler looks at it, with the LUN's conf= and id= */
+		return 0; /* in a Ceph cluster: the handler looks, with the LUN's conf= and id= */
 	dir = g_path_get_dirname(path);
 
 	if (stat(dir, &st)) {

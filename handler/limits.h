@@ -272,7 +272,7 @@
 #define SVM_RBD_NAME_MAX	  95
 #define SVM_RBD_ID_MAX		  64
 #define SVM_RBD_CONNECT_TIMEOUT_S 30
-/* an RBD I/O the cluster does not answer fails (-ETIMEDOUT) after this long (rados_osd_op_timeout) */
+/* an RBD I/O the cluster does not answer fails after this long (rados_osd_op_timeout) */
 #define SVM_RBD_OSD_OP_TIMEOUT_S 30
 /* svm_store_extent on RBD asks rbd_diff_iterate2 about this many bytes at a time */
 #define SVM_RBD_EXTENT_WINDOW (64ull << 20)

@@ -47,7 +47,7 @@ enum svm_migrate_phase {
 const char *svm_migrate_phase_name(enum svm_migrate_phase phase);
 
 struct svm_migrate_args {
-	const char *to;		   /* destination store: an absolute path, or rbd/<pool>/<image> */
+	const char *to;		   /* destination: an absolute path, or rbd/<pool>/<image> */
 	enum svm_mover_kind mover; /* datamover tier of the pass */
 	uint32_t rate_mibs;	   /* copy rate limit, MiB/s; 0: none */
 	bool keep_source;	   /* do not delete the source after switchover */
@@ -83,7 +83,7 @@ struct svm_migrate_hooks {
 	void *arg;
 	const char *svmlog; /* the SVM log file (svmlog.h); NULL: the default */
 	const char *name;   /* the LUN's name, for the handler's own log */
-	/* the cluster of every RBD store of the LUN, source or destination (conf=, id=; NULL: default) */
+	/* the cluster of the LUN's RBD stores, source or destination (conf=, id=; NULL: default) */
 	const char *rbd_conf, *rbd_id;
 };
 

@@ -768,7 +768,8 @@ int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, bool break_stale, char **re
 					  "RBD image '%s' cannot be held exclusively (it needs the "
 					  "exclusive-lock feature: rbd feature enable %s "
 					  "exclusive-lock): %s",
-					  r->spec, r->spec + sizeof(RBD_PREFIX) - 1, strerror(-ret));
+					  r->spec, r->spec + sizeof(RBD_PREFIX) - 1,
+					  strerror(-ret));
 		if (waited >= wait_s)
 			break;
 		sleep(2); /* a dead owner's lock is broken once its watch has expired */

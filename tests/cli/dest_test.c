@@ -38,7 +38,8 @@ static void syntax(void)
 	CHECK_DEST(cli_dest_check_syntax("rbd/svm", &reason), -EINVAL, "rbd/<pool>/<image>");
 	CHECK_DEST(cli_dest_check_syntax("rbd//lun1", &reason), -EINVAL, "rbd/<pool>/<image>");
 	CHECK_DEST(cli_dest_check_syntax("rbd/svm/", &reason), -EINVAL, "rbd/<pool>/<image>");
-	CHECK_DEST(cli_dest_check_syntax("rbd/svm/ns/lun1", &reason), -EINVAL, "rbd/<pool>/<image>");
+	CHECK_DEST(cli_dest_check_syntax("rbd/svm/ns/lun1", &reason), -EINVAL,
+		   "rbd/<pool>/<image>");
 	CHECK_DEST(cli_dest_check_syntax("rbd/svm/lun1@snap", &reason), -EINVAL, "holds a '@'");
 	CHECK_DEST(cli_dest_check_syntax("rbd/svm/lun1;wce=no", &reason), -EINVAL, "holds a ';'");
 	CHECK_DEST(cli_dest_check_place("rbd/svm/lun1", &reason), 0, "");

@@ -484,7 +484,8 @@ void migrate_test(void)
 		CHECK(!strcmp(where, "rbd/svm/mig-rbd"));
 		CHECK_EQ(svm_migrec_remove(rr), 0);
 		CHECK_EQ(svm_state_store_moved("rbd/svm/gone", ri.src), 0);
-		CHECK_EQ(svm_migration_store_to_open("rbd/svm/gone", where, sizeof(where), NULL), 0);
+		CHECK_EQ(svm_migration_store_to_open("rbd/svm/gone", where, sizeof(where), NULL),
+			 0);
 		CHECK(!strcmp(where, "rbd/svm/gone"));
 	}
 out:
