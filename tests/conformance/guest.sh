@@ -10,7 +10,12 @@
 #           is an RBD image (cfgstring rbd/conf/lun0;conf=...) on the rig's
 #           throw-away single-node Ceph (tests/vm/ceph.sh), started in this
 #           VM while the fileio and svm runs already go (so its ~30 s of
-#           start-up overlap them); its runs go alongside theirs
+#           start-up overlap them); its runs go alongside theirs.  Every
+#           command there costs a round trip through librbd to the OSD in
+#           this TCG guest (a run on one LUN took over 1500 s), so its main
+#           run is split in two shards, the suites taken alternately, run at
+#           once on two RBD LUNs of the same size (rbd: conf/lun0, and
+#           rbd-shard2: conf/lun1), each new as the fileio and svm LUNs are
 # and for each, a scratch LUN of its kind (SVM_CONF_SANITIZE_SIZE) behind a
 # target of its own with two portals, 127.0.0.1:3260 and 127.0.0.2:3260
 # (lo answers all of 127/8; nothing listens anywhere else). For each kind,
@@ -28,6 +33,8 @@
 # selects, if any; in the main run they skip themselves).  Raw results go
 # to $SVM_OUTDIR/conformance/, <run> being <lun> (main), <lun>-mpath or
 # <lun>-sanitize:
+#   (rbd's main run is rbd (shard 1) + rbd-shard2; rbd-shard1.tests and
+#   rbd-shard2.tests list their tests)
 #   <run>.log    iscsi-test-cu's CUnit verbose output (stdout+stderr)
 #   <run>.tlog   the same lines, each prefixed with the guest's epoch time
 #   <run>.rc     its exit status (1 = some test failed; that is normal)
@@ -156,23 +163,26 @@ declare -A URL=(
 )
 IQN_RBD=$SVM_IQN_PREFIX:rbd
 IQN_RBD_SCRATCH=$SVM_IQN_PREFIX:rbd-scratch
+IQN_RBD2=$SVM_IQN_PREFIX:rbd-shard2
 URL[rbd]="iscsi://127.0.0.1:3260/$IQN_RBD/0"
+URL[rbd-shard2]="iscsi://127.0.0.1:3260/$IQN_RBD2/0"
 URL[rbd-mpath]="iscsi://127.0.0.1:3260/$IQN_RBD_SCRATCH/0 iscsi://127.0.0.2:3260/$IQN_RBD_SCRATCH/0"
 URL[rbd-sanitize]="iscsi://127.0.0.1:3260/$IQN_RBD_SCRATCH/0"
 RUNS=(fileio svm fileio-mpath svm-mpath fileio-sanitize svm-sanitize)
-[ "$RBD" != 1 ] || RUNS+=(rbd rbd-mpath rbd-sanitize)
+[ "$RBD" != 1 ] || RUNS+=(rbd rbd-shard2 rbd-mpath rbd-sanitize)
 for run in "${RUNS[@]}"; do
 	echo "url_$run: ${URL[$run]}" >>"$RES/guest.txt"
 done
 
-# The tests SVM_CONF_TESTS selects (FAMILY[.SUITE[.TEST]] globs, comma-separated) in SUITE.
+# The tests SVM_CONF_TESTS selects (FAMILY[.SUITE[.TEST]] globs, comma-separated) in SUITE
+# (all suites if SUITE is empty).
 selected_in() {
 	local suite=$1 name nf ns nt p pf ps pt
 	local -a pats
 	IFS=, read -r -a pats <<<"$TESTS"
 	iscsi-test-cu -l 2>/dev/null | while read -r name; do
 		IFS=. read -r nf ns nt <<<"$name"
-		if [ -z "$nt" ] || [ "$ns" != "$suite" ]; then
+		if [ -z "$nt" ] || { [ -n "$suite" ] && [ "$ns" != "$suite" ]; }; then
 			continue
 		fi
 		for p in "${pats[@]}"; do
@@ -217,10 +227,32 @@ run_suite() {
 # The test lists of the extra runs (a file of names: iscsi-test-cu -t takes one).
 selected_in MultipathIO >"$RES/mpath.tests" || true
 selected_in Sanitize >"$RES/sanitize.tests" || true
+if [ "$RBD" = 1 ]; then
+	# rbd's two shards: the selected tests, whole suites taken alternately
+	selected_in "" | awk -F. -v a="$RES/rbd-shard1.tests" -v b="$RES/rbd-shard2.tests" '
+		$2 != last { n++; last = $2 }
+		{ print > (n % 2 ? a : b) }'
+	[ -s "$RES/rbd-shard1.tests" ] || fail "no test selected for rbd"
+	[ -s "$RES/rbd-shard2.tests" ] || echo "$(head -n1 "$RES/rbd-shard1.tests")" >"$RES/rbd-shard2.tests"
+fi
 
 run_kind() {
 	# run_kind LUN: the main run, then the multipath and sanitize runs (on the scratch LUN)
-	local lun=$1
+	local lun=$1 pid
+	if [ "$lun" = rbd ]; then
+		# shard 1 on rbd, meanwhile shard 2 on rbd-shard2 and then the scratch LUN's runs
+		run_suite rbd "$RES/rbd-shard1.tests" --dataloss &
+		pid=$!
+		run_suite rbd-shard2 "$RES/rbd-shard2.tests" --dataloss
+		if [ -s "$RES/mpath.tests" ]; then
+			run_suite "$lun-mpath" "$RES/mpath.tests" --dataloss
+		fi
+		if [ -s "$RES/sanitize.tests" ]; then
+			run_suite "$lun-sanitize" "$RES/sanitize.tests" --dataloss --allow-sanitize
+		fi
+		wait "$pid"
+		return
+	fi
 	run_suite "$lun" "$TESTS" --dataloss
 	if [ -s "$RES/mpath.tests" ]; then
 		run_suite "$lun-mpath" "$RES/mpath.tests" --dataloss
@@ -238,9 +270,11 @@ setup_rbd() {
 	ceph_start || return 1
 	ceph_pool_create conf || return 1
 	timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" conf/lun0 || return 1
+	timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" conf/lun1 || return 1
 	timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SCRATCH_SIZE" conf/scratch0 || return 1
 	rcmds=(
 		"/backstores/user:svm create name=rbd0 size=$SIZE cfgstring=rbd/conf/lun0;conf=$SVM_CEPH_CONF"
+		"/backstores/user:svm create name=rbd2 size=$SIZE cfgstring=rbd/conf/lun1;conf=$SVM_CEPH_CONF"
 		"/backstores/user:svm create name=rbd1 size=$SCRATCH_SIZE cfgstring=rbd/conf/scratch0;conf=$SVM_CEPH_CONF"
 	)
 	while read -r iqn bs ips; do
@@ -254,10 +288,11 @@ setup_rbd() {
 		done
 	done <<EOT2
 $IQN_RBD rbd0 127.0.0.1
+$IQN_RBD2 rbd2 127.0.0.1
 $IQN_RBD_SCRATCH rbd1 127.0.0.1,127.0.0.2
 EOT2
 	vm_tcli "${rcmds[@]}" || return 1
-	grep -H . /sys/kernel/config/target/core/user_*/rbd[01]/attrib/* 2>/dev/null |
+	grep -H . /sys/kernel/config/target/core/user_*/rbd[012]/attrib/* 2>/dev/null |
 		sed 's|^/sys/kernel/config/target/core/||' >>"$RES/attrib.txt" || true
 	awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "rbd_setup_s: %.1f\n", b - a }' >>"$RES/guest.txt"
 	vm_log "rbd: cluster, pool conf, images and LUNs ready in $(tail -n1 "$RES/guest.txt")"

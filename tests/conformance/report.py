@@ -67,7 +67,8 @@ DEFAULT_BAR = ("Read*,Write*,ReadCapacity*,Inquiry,TestUnitReady,Verify*,Unmap,"
                "ReportSupportedOpcodes,GetLBAStatus,OrWrite,Sanitize,MultipathIO")
 
 # The extra runs of guest.sh: (suffix of the run's files, what it is)
-EXTRA_RUNS = (("mpath", "MultipathIO on a scratch LUN through 127.0.0.1 and 127.0.0.2"),
+EXTRA_RUNS = (("shard2", "rbd only: the main run's second shard, on a LUN of its own"),
+              ("mpath", "MultipathIO on a scratch LUN through 127.0.0.1 and 127.0.0.2"),
               ("sanitize", "Sanitize with --allow-sanitize on the scratch LUN"))
 
 # Tests that skip themselves by CU_PASS("[SKIPPED] ...") without logging the
@@ -510,10 +511,13 @@ def write_md_rbd(path, names, suites, luns, rows, globs, bar_pass, bar_fail, met
     w("")
     w("# svm on RBD vs svm on a file")
     w("")
-    w("In the same VM, alongside the two runs above, the same three iscsi-test-cu runs went")
-    w("to a third pair of LUNs: `user:svm` backstores whose stores are RBD images")
-    w("(`cfgstring=rbd/conf/lun0;conf=...`, %s, and `rbd/conf/scratch0`, %s) on the"
-      % (meta.get("lun_size", "?"), meta.get("scratch_size", "?")))
+    w("In the same VM, alongside the two runs above, the same iscsi-test-cu runs went to")
+    w("`user:svm` LUNs whose stores are RBD images: the main run split in two shards (whole")
+    w("suites taken alternately) on two LUNs at once (`cfgstring=rbd/conf/lun0;conf=...` and")
+    w("`rbd/conf/lun1`, %s each; every command costs a librbd round trip to the OSD in the"
+      % meta.get("lun_size", "?"))
+    w("TCG guest, and one LUN took over 1500 s), then the scratch runs on `rbd/conf/scratch0`")
+    w("(%s), on the" % meta.get("scratch_size", "?"))
     w("rig's throw-away single-node Ceph (`tests/vm/ceph.sh`: one mon, one memstore OSD,")
     w("started in the VM while the fileio and svm runs were already going; cluster, pool,")
     w("images and LUNs took %s s)." % meta.get("rbd_setup_s", "?"))
