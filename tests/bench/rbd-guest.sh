@@ -231,14 +231,16 @@ load_start() { # load_start RUN DEV: fio 4 KiB random writes qd16 in the backgro
 		--log_unix_epoch=1 --output-format=json --output="$RES/fio-$run.json" \
 		>"$RES/fio-$run.err" 2>&1 &
 	FIO_PID=$!
-	event "${run#load-}" "fio $run started on $dev"
+	local stack=${run#load-}
+	event "${stack%2}" "fio $run started on $dev"
 }
 load_stop() { # load_stop RUN
 	[ -n "$FIO_PID" ] || return 0
 	kill -INT "$FIO_PID" 2>/dev/null || true
 	wait "$FIO_PID" || { cat "$RES/fio-$1.err" >&2; FIO_PID=; return 1; }
 	FIO_PID=
-	event "${1#load-}" "fio $1 stopped"
+	local stack=${1#load-}
+	event "${stack%2}" "fio $1 stopped"
 }
 
 mk_full_image() { # mk_full_image POOL/IMAGE: MIG_SIZE of data, written by rbd bench
