@@ -188,6 +188,12 @@ def main(argv):
             during = ios / dur if dur > 0 else float("nan")
             b = base.get(st)
             ok = "done" if m["rc"] == "0" else "**failed** (%s)" % m["note"]
+            if m["rc"] != "0":
+                # nothing moved: no move time, no IOPS "during" it
+                w("| %s | %s | - | - | %s | - | - |"
+                  % ({"svm": "svm (svmctl migrate)", "ceph": "Ceph (rbd migration)"}.get(st, st),
+                     ok, fmt(b)))
+                continue
             w("| %s | %s | %s | %s | %s | %.0f | %s |"
               % ({"svm": "svm (svmctl migrate)", "ceph": "Ceph (rbd migration)"}.get(st, st), ok,
                  m["total_s"], m["outage_s"] if st != "svm" else "0 (same disk)", fmt(b), during,
