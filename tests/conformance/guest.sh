@@ -12,7 +12,8 @@
 #           VM while the fileio and svm runs already go (so its ~30 s of
 #           start-up overlap them); its runs go alongside theirs.  Every
 #           command there costs a round trip through librbd to the OSD in
-#           this TCG guest (a run on one LUN took over 1500 s), so its main
+#           this TCG guest (the two shards took 1459 s and 1137 s in the
+#           first run, host load 7-9: about 2600 s on one LUN), so its main
 #           run is split in two shards, the suites taken alternately, run at
 #           once on two RBD LUNs of the same size (rbd: conf/lun0, and
 #           rbd-shard2: conf/lun1), each new as the fileio and svm LUNs are

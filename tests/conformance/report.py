@@ -516,7 +516,8 @@ def write_md_rbd(path, names, suites, luns, rows, globs, bar_pass, bar_fail, met
     w("suites taken alternately) on two LUNs at once (`cfgstring=rbd/conf/lun0;conf=...` and")
     w("`rbd/conf/lun1`, %s each; every command costs a librbd round trip to the OSD in the"
       % meta.get("lun_size", "?"))
-    w("TCG guest, and one LUN took over 1500 s), then the scratch runs on `rbd/conf/scratch0`")
+    w("TCG guest: the first run's shards took 1459 s and 1137 s), then the scratch runs on")
+    w("`rbd/conf/scratch0`")
     w("(%s), on the" % meta.get("scratch_size", "?"))
     w("rig's throw-away single-node Ceph (`tests/vm/ceph.sh`: one mon, one memstore OSD,")
     w("started in the VM while the fileio and svm runs were already going; cluster, pool,")
