@@ -209,6 +209,11 @@ bench-seq: $(BUILD)/handler_svm.so
 bench-threads: $(BUILD)/handler_svm.so
 	tests/bench/threads-run
 
+# RBD: svm on RBD vs user:rbd, and pool -> pool moves (svmctl migrate vs rbd migration), one VM run (tests/bench/rbd-run)
+.PHONY: bench-rbd
+bench-rbd: $(BUILD)/handler_svm.so $(BUILD)/cli/svmctl
+	tests/bench/rbd-run
+
 # The TCMU ceiling: a handler that does no work (tests/bench/null) vs svm vs LIO fileio, one VM run
 .PHONY: bench-ceiling
 bench-ceiling: $(BUILD)/handler_svm.so $(BUILD)/instruments/handler_svmnull.so

@@ -6,6 +6,17 @@
 # 127.0.0.1:3260:
 #   fileio  LIO's fileio backstore, the reference
 #   svm     a user:svm backstore: tcmu-runner with build/handler_svm.so
+#   rbd     (SVM_CONF_RBD=1, the default) a user:svm backstore whose store
+#           is an RBD image (cfgstring rbd/conf/lun0;conf=...) on the rig's
+#           throw-away single-node Ceph (tests/vm/ceph.sh), started in this
+#           VM while the fileio and svm runs already go (so its ~30 s of
+#           start-up overlap them); its runs go alongside theirs.  Every
+#           command there costs a round trip through librbd to the OSD in
+#           this TCG guest (the two shards took 1459 s and 1137 s in the
+#           first run, host load 7-9: about 2600 s on one LUN), so its main
+#           run is split in two shards, the suites taken alternately, run at
+#           once on two RBD LUNs of the same size (rbd: conf/lun0, and
+#           rbd-shard2: conf/lun1), each new as the fileio and svm LUNs are
 # and for each, a scratch LUN of its kind (SVM_CONF_SANITIZE_SIZE) behind a
 # target of its own with two portals, 127.0.0.1:3260 and 127.0.0.2:3260
 # (lo answers all of 127/8; nothing listens anywhere else). For each kind,
@@ -23,6 +34,8 @@
 # selects, if any; in the main run they skip themselves).  Raw results go
 # to $SVM_OUTDIR/conformance/, <run> being <lun> (main), <lun>-mpath or
 # <lun>-sanitize:
+#   (rbd's main run is rbd (shard 1) + rbd-shard2; rbd-shard1.tests and
+#   rbd-shard2.tests list their tests)
 #   <run>.log    iscsi-test-cu's CUnit verbose output (stdout+stderr)
 #   <run>.tlog   the same lines, each prefixed with the guest's epoch time
 #   <run>.rc     its exit status (1 = some test failed; that is normal)
@@ -42,12 +55,28 @@
 #   SVM_CONF_LIMIT   time limit of one iscsi-test-cu run, s (default 1200)
 #   SVM_CONF_SERIAL  1: run the two LUNs one after the other
 #   SVM_CONF_ARGS    extra iscsi-test-cu options (e.g. -V for SCSI logging)
+#   SVM_CONF_RBD     1 (default): the rbd kind too; 0: fileio and svm only
+#   SVM_CONF_RBD_LIMIT  time limit of one iscsi-test-cu run on rbd, s
+#                    (default 1500: every I/O goes through librbd to the OSD)
 # shellcheck disable=SC2317
 set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../vm/ceph.sh
+. "$(dirname "$0")/../vm/ceph.sh"
 vm_require iscsi-test-cu targetcli tcmu-runner stdbuf timeout
-trap vm_cleanup EXIT
-vm_on_fail() { vm_dump_state; }
+RBD=${SVM_CONF_RBD:-1}
+KINDS="fileio and svm"
+if [ "$RBD" = 1 ]; then
+	# (the host's run checked the packages: a missing one is an error there, not a skip)
+	vm_require ceph-mon ceph-osd rbd monmaptool
+	KINDS="fileio, svm and rbd"
+fi
+# LIO and tcmu-runner first (librbd closes its images while the cluster answers), then the cluster
+trap ceph_cleanup EXIT
+vm_on_fail() {
+	vm_dump_state
+	ceph_dump_state
+}
 
 SIZE=${SVM_CONF_SIZE:-256M}
 SCRATCH_SIZE=${SVM_CONF_SANITIZE_SIZE:-64M}
@@ -64,6 +93,7 @@ mkdir -p "$RES" "$STORE"
 	echo "tests: $TESTS"
 	echo "extra_args: ${SVM_CONF_ARGS:-}"
 	echo "serial: ${SVM_CONF_SERIAL:-0}"
+	echo "rbd: $RBD"
 } >"$RES/guest.txt"
 
 # Persistent reservations with APTPL=1 make the kernel write
@@ -132,18 +162,28 @@ declare -A URL=(
 	[fileio-sanitize]="iscsi://127.0.0.1:3260/$IQN_FILEIO_SCRATCH/0"
 	[svm-sanitize]="iscsi://127.0.0.1:3260/$IQN_SVM_SCRATCH/0"
 )
-for run in fileio svm fileio-mpath svm-mpath fileio-sanitize svm-sanitize; do
+IQN_RBD=$SVM_IQN_PREFIX:rbd
+IQN_RBD_SCRATCH=$SVM_IQN_PREFIX:rbd-scratch
+IQN_RBD2=$SVM_IQN_PREFIX:rbd-shard2
+URL[rbd]="iscsi://127.0.0.1:3260/$IQN_RBD/0"
+URL[rbd-shard2]="iscsi://127.0.0.1:3260/$IQN_RBD2/0"
+URL[rbd-mpath]="iscsi://127.0.0.1:3260/$IQN_RBD_SCRATCH/0 iscsi://127.0.0.2:3260/$IQN_RBD_SCRATCH/0"
+URL[rbd-sanitize]="iscsi://127.0.0.1:3260/$IQN_RBD_SCRATCH/0"
+RUNS=(fileio svm fileio-mpath svm-mpath fileio-sanitize svm-sanitize)
+[ "$RBD" != 1 ] || RUNS+=(rbd rbd-shard2 rbd-mpath rbd-sanitize)
+for run in "${RUNS[@]}"; do
 	echo "url_$run: ${URL[$run]}" >>"$RES/guest.txt"
 done
 
-# The tests SVM_CONF_TESTS selects (FAMILY[.SUITE[.TEST]] globs, comma-separated) in SUITE.
+# The tests SVM_CONF_TESTS selects (FAMILY[.SUITE[.TEST]] globs, comma-separated) in SUITE
+# (all suites if SUITE is empty).
 selected_in() {
 	local suite=$1 name nf ns nt p pf ps pt
 	local -a pats
 	IFS=, read -r -a pats <<<"$TESTS"
 	iscsi-test-cu -l 2>/dev/null | while read -r name; do
 		IFS=. read -r nf ns nt <<<"$name"
-		if [ -z "$nt" ] || [ "$ns" != "$suite" ]; then
+		if [ -z "$nt" ] || { [ -n "$suite" ] && [ "$ns" != "$suite" ]; }; then
 			continue
 		fi
 		for p in "${pats[@]}"; do
@@ -161,14 +201,15 @@ run_suite() {
 	# run_suite RUN TESTS OPTION...: iscsi-test-cu -t TESTS OPTION... on RUN's
 	# URL(s); stdout line-buffered (stdbuf) so that each line's arrival time
 	# says when a test ended.
-	local run=$1 tests=$2 rc=0 t0 t1 line
+	local run=$1 tests=$2 rc=0 t0 t1 line limit=$LIMIT
 	local -a extra urls
 	shift 2
+	[[ $run != rbd* ]] || limit=${SVM_CONF_RBD_LIMIT:-1500}
 	read -r -a extra <<<"${SVM_CONF_ARGS:-}"
 	read -r -a urls <<<"${URL[$run]}"
 	t0=$EPOCHREALTIME
 	{
-		timeout -k 10 "$LIMIT" stdbuf -oL -eL \
+		timeout -k 10 "$limit" stdbuf -oL -eL \
 			iscsi-test-cu "${extra[@]}" -t "$tests" "$@" "${urls[@]}" </dev/null 2>&1 ||
 			echo "conformance-guest: iscsi-test-cu exit status $?"
 	} | while IFS= read -r line; do
@@ -187,10 +228,32 @@ run_suite() {
 # The test lists of the extra runs (a file of names: iscsi-test-cu -t takes one).
 selected_in MultipathIO >"$RES/mpath.tests" || true
 selected_in Sanitize >"$RES/sanitize.tests" || true
+if [ "$RBD" = 1 ]; then
+	# rbd's two shards: the selected tests, whole suites taken alternately
+	selected_in "" | awk -F. -v a="$RES/rbd-shard1.tests" -v b="$RES/rbd-shard2.tests" '
+		$2 != last { n++; last = $2 }
+		{ print > (n % 2 ? a : b) }'
+	[ -s "$RES/rbd-shard1.tests" ] || fail "no test selected for rbd"
+	[ -s "$RES/rbd-shard2.tests" ] || echo "$(head -n1 "$RES/rbd-shard1.tests")" >"$RES/rbd-shard2.tests"
+fi
 
 run_kind() {
 	# run_kind LUN: the main run, then the multipath and sanitize runs (on the scratch LUN)
-	local lun=$1
+	local lun=$1 pid
+	if [ "$lun" = rbd ]; then
+		# shard 1 on rbd, meanwhile shard 2 on rbd-shard2 and then the scratch LUN's runs
+		run_suite rbd "$RES/rbd-shard1.tests" --dataloss &
+		pid=$!
+		run_suite rbd-shard2 "$RES/rbd-shard2.tests" --dataloss
+		if [ -s "$RES/mpath.tests" ]; then
+			run_suite "$lun-mpath" "$RES/mpath.tests" --dataloss
+		fi
+		if [ -s "$RES/sanitize.tests" ]; then
+			run_suite "$lun-sanitize" "$RES/sanitize.tests" --dataloss --allow-sanitize
+		fi
+		wait "$pid"
+		return
+	fi
 	run_suite "$lun" "$TESTS" --dataloss
 	if [ -s "$RES/mpath.tests" ]; then
 		run_suite "$lun-mpath" "$RES/mpath.tests" --dataloss
@@ -200,19 +263,69 @@ run_kind() {
 	fi
 }
 
-vm_log "running iscsi-test-cu -t $TESTS on fileio and svm"
+# The rbd kind: the cluster, a pool, two images of the LUNs' sizes, then
+# the same two targets as svm's, with user:svm backstores on the images.
+setup_rbd() {
+	local t0=$EPOCHREALTIME iqn bs ips ip
+	local -a rcmds
+	ceph_start || return 1
+	ceph_pool_create conf || return 1
+	timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" conf/lun0 || return 1
+	timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" conf/lun1 || return 1
+	timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SCRATCH_SIZE" conf/scratch0 || return 1
+	rcmds=(
+		"/backstores/user:svm create name=rbd0 size=$SIZE cfgstring=rbd/conf/lun0;conf=$SVM_CEPH_CONF"
+		"/backstores/user:svm create name=rbd2 size=$SIZE cfgstring=rbd/conf/lun1;conf=$SVM_CEPH_CONF"
+		"/backstores/user:svm create name=rbd1 size=$SCRATCH_SIZE cfgstring=rbd/conf/scratch0;conf=$SVM_CEPH_CONF"
+	)
+	while read -r iqn bs ips; do
+		rcmds+=(
+			"/iscsi create $iqn"
+			"/iscsi/$iqn/tpg1 set attribute authentication=0 generate_node_acls=1 cache_dynamic_acls=1 demo_mode_write_protect=0"
+			"/iscsi/$iqn/tpg1/luns create storage_object=/backstores/user:svm/$bs lun=0"
+		)
+		for ip in ${ips//,/ }; do
+			rcmds+=("/iscsi/$iqn/tpg1/portals create $ip 3260")
+		done
+	done <<EOT2
+$IQN_RBD rbd0 127.0.0.1
+$IQN_RBD2 rbd2 127.0.0.1
+$IQN_RBD_SCRATCH rbd1 127.0.0.1,127.0.0.2
+EOT2
+	vm_tcli "${rcmds[@]}" || return 1
+	grep -H . /sys/kernel/config/target/core/user_*/rbd[012]/attrib/* 2>/dev/null |
+		sed 's|^/sys/kernel/config/target/core/||' >>"$RES/attrib.txt" || true
+	awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "rbd_setup_s: %.1f\n", b - a }' >>"$RES/guest.txt"
+	vm_log "rbd: cluster, pool conf, images and LUNs ready in $(tail -n1 "$RES/guest.txt")"
+	ceph_mem
+}
+
+vm_log "running iscsi-test-cu -t $TESTS on $KINDS"
 if [ "${SVM_CONF_SERIAL:-0}" = 1 ]; then
 	run_kind fileio
 	run_kind svm
+	if [ "$RBD" = 1 ]; then
+		setup_rbd || fail "the Ceph cluster or the RBD LUNs could not be set up"
+		run_kind rbd
+	fi
 else
 	run_kind fileio &
 	pid_f=$!
 	run_kind svm &
 	pid_s=$!
+	pid_r=
+	if [ "$RBD" = 1 ]; then
+		# in this shell, not a subshell: ceph_start sets what ceph_cleanup needs
+		setup_rbd || fail "the Ceph cluster or the RBD LUNs could not be set up"
+		run_kind rbd &
+		pid_r=$!
+	fi
 	wait "$pid_f" || fail "the fileio runs failed to record their results"
 	wait "$pid_s" || fail "the svm runs failed to record their results"
+	[ -z "$pid_r" ] || wait "$pid_r" || fail "the rbd runs failed to record their results"
 fi
-for run in fileio svm fileio-mpath svm-mpath fileio-sanitize svm-sanitize; do
+[ "$RBD" != 1 ] || ceph_mem
+for run in "${RUNS[@]}"; do
 	[ -f "$RES/$run.log" ] || continue
 	grep -A3 '^Run Summary' "$RES/$run.log" | sed "s/^/$run: /" >&2 || vm_log "$run: no Run Summary"
 done
@@ -222,5 +335,6 @@ cp "$SVM_TCMU_LOG" "$RES/tcmu-runner.log" 2>/dev/null || true
 if ! vm_tcmu_alive; then
 	vm_log "tcmu-runner DIED during the run"
 	echo "tcmu-runner died during the run" >"$RES/svm.died"
+	[ "$RBD" != 1 ] || echo "tcmu-runner died during the run" >"$RES/rbd.died"
 fi
-pass "iscsi-test-cu ran on fileio and svm"
+pass "iscsi-test-cu ran on $KINDS"

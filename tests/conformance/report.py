@@ -39,6 +39,12 @@ A failed comparison for a test listed in the waivers file (--waivers: lines
 "SCSI.Suite.Test  reason", # comments) is reported as waived and counted
 in neither number; a waived test that passes counts as passed, and the
 report says its waiver is stale.
+THE RBD BAR (when the run has an rbd kind: guest.txt "rbd: 1"): rbd = an
+svm LUN whose store is an RBD image on the rig's single-node Ceph.  In the
+same suites, every test the file-store svm LUN passes in CUnit's sense is
+one more comparison, by the same rule with svm as the reference (svm pass ->
+rbd must pass; svm skip -> rbd must not fail).  Its waivers are in their own
+file (--waivers-rbd), same format: a difference of the RBD store, with why.
 Exit status 0 iff no comparison failed; 1 if one did; 2 if the results are
 missing or unreadable.  The last line printed is "conformance: N passed,
 N failed" (the comparisons), except on exit 2.
@@ -61,7 +67,8 @@ DEFAULT_BAR = ("Read*,Write*,ReadCapacity*,Inquiry,TestUnitReady,Verify*,Unmap,"
                "ReportSupportedOpcodes,GetLBAStatus,OrWrite,Sanitize,MultipathIO")
 
 # The extra runs of guest.sh: (suffix of the run's files, what it is)
-EXTRA_RUNS = (("mpath", "MultipathIO on a scratch LUN through 127.0.0.1 and 127.0.0.2"),
+EXTRA_RUNS = (("shard2", "rbd only: the main run's second shard, on a LUN of its own"),
+              ("mpath", "MultipathIO on a scratch LUN through 127.0.0.1 and 127.0.0.2"),
               ("sanitize", "Sanitize with --allow-sanitize on the scratch LUN"))
 
 # Tests that skip themselves by CU_PASS("[SKIPPED] ...") without logging the
@@ -331,6 +338,7 @@ def main(argv):
     ap.add_argument("--tsv", help="write one line per test here")
     ap.add_argument("--bar", default=DEFAULT_BAR, help="comma-separated suite globs")
     ap.add_argument("--waivers", help="file of bar failures not to count (see above)")
+    ap.add_argument("--waivers-rbd", help="file of rbd bar failures not to count (see above)")
     ap.add_argument("--info", action="append", default=[], metavar="KEY=VALUE",
                     help="extra line for the report's environment table")
     args = ap.parse_args(argv)
@@ -349,6 +357,10 @@ def main(argv):
                  if any(all(fnmatch.fnmatchcase(a, b) for a, b in zip(n.split("."), p)) for p in pats)]
         luns = {lun: load_lun(args.resdir, lun, names) for lun in LUNS}
         waivers = read_waivers(args.waivers)
+        has_rbd = meta.get("rbd") == "1"
+        if has_rbd:
+            luns["rbd"] = load_lun(args.resdir, "rbd", names)
+        waivers_rbd = read_waivers(args.waivers_rbd)
     except ResultsError as err:
         print("conformance: error: %s" % err, file=sys.stderr)
         return 2
@@ -381,6 +393,29 @@ def main(argv):
             verdict = "n/a"
         rows.append((n, f, v, b, verdict))
 
+    # ---- the rbd bar: rbd against the file-store svm LUN ----------------------
+    rbd_rows, rbd_pass, rbd_fail, rbd_waived = [], [], [], []
+    rr = luns["rbd"]["results"] if has_rbd else {}
+    if has_rbd:
+        for n in names:
+            b = in_bar(n, globs)
+            v, r = sr[n]["status"], rr[n]["status"]
+            verdict = ""
+            if b and v in ("pass", "skip"):
+                good = r == "pass" if v == "pass" else r in ("pass", "skip")
+                if good:
+                    verdict = "ok"
+                    rbd_pass.append(n)
+                elif n in waivers_rbd:
+                    verdict = "waived"
+                    rbd_waived.append(n)
+                else:
+                    verdict = "BAR FAIL"
+                    rbd_fail.append(n)
+            elif b:
+                verdict = "n/a"
+            rbd_rows.append((n, v, r, b, verdict))
+
     cf, cs = counts(fr), counts(sr)
     suites = []
     for n in names:
@@ -389,7 +424,8 @@ def main(argv):
             suites.append(s)
 
     # ---- console summary -------------------------------------------------
-    for lun, c in (("fileio", cf), ("svm", cs)):
+    cr = counts(rr) if has_rbd else None
+    for lun, c in (("fileio", cf), ("svm", cs)) + ((("rbd", cr),) if has_rbd else ()):
         L = luns[lun]
         print("%-7s %3d tests: %3d fully passed, %3d skip, %3d fail, %3d error  "
               "(CUnit passed %d = pass+skip; iscsi-test-cu %s)"
@@ -403,7 +439,7 @@ def main(argv):
     only_f = [n for n in names if fr[n]["status"] == "pass" and sr[n]["status"] != "pass"]
     only_s = [n for n in names if sr[n]["status"] == "pass" and fr[n]["status"] != "pass"]
     print("both pass %d; fileio only %d; svm only %d" % (both, len(only_f), len(only_s)))
-    for lun in LUNS:
+    for lun in luns:
         t = luns[lun]["times"]
         if t:
             slow = sorted(t.items(), key=lambda kv: -kv[1])[:5]
@@ -418,21 +454,128 @@ def main(argv):
         print("  BAR FAIL %-40s fileio %-4s svm %-5s %s"
               % (n, fr[n]["status"], sr[n]["status"], why(sr[n])[:140]))
 
+    if has_rbd:
+        print("rbd bar (rbd vs the file-store svm LUN): %d passed, %d failed%s"
+              % (len(rbd_pass), len(rbd_fail),
+                 ", %d waived" % len(rbd_waived) if rbd_waived else ""))
+        for n in rbd_waived:
+            print("  rbd waived   %-40s svm %-4s rbd %-5s %s"
+                  % (n, sr[n]["status"], rr[n]["status"], waivers_rbd[n][:140]))
+        for n in sorted(set(waivers_rbd) & set(rbd_pass)):
+            print("  stale rbd waiver: %s passes now" % n)
+        for n in rbd_fail:
+            print("  rbd BAR FAIL %-40s svm %-4s rbd %-5s %s"
+                  % (n, sr[n]["status"], rr[n]["status"], why(rr[n])[:140]))
+        only_svm = [n for n in names if sr[n]["status"] == "pass" and rr[n]["status"] != "pass"]
+        only_rbd = [n for n in names if rr[n]["status"] == "pass" and sr[n]["status"] != "pass"]
+        print("svm (file) passes and rbd does not: %d; rbd passes and svm does not: %d"
+              % (len(only_svm), len(only_rbd)))
+
     # ---- files -----------------------------------------------------------
     if args.tsv:
         with open(args.tsv, "w") as f:
-            f.write("test\tfileio\tsvm\tbar\tverdict\tsvm_reason\n")
+            rb = {row[0]: row for row in rbd_rows}
+            f.write("test\tfileio\tsvm\tbar\tverdict\tsvm_reason"
+                    + ("\trbd\trbd_verdict\trbd_reason" if has_rbd else "") + "\n")
             for n, a, b, inb, v in rows:
-                f.write("%s\t%s\t%s\t%s\t%s\t%s\n" % (n, a, b, "yes" if inb else "no", v,
-                                                      why(sr[n]) if b != "pass" else ""))
+                f.write("%s\t%s\t%s\t%s\t%s\t%s" % (n, a, b, "yes" if inb else "no", v,
+                                                    why(sr[n]) if b != "pass" else ""))
+                if has_rbd:
+                    r = rr[n]["status"]
+                    f.write("\t%s\t%s\t%s" % (r, rb[n][4], why(rr[n]) if r != "pass" else ""))
+                f.write("\n")
     if args.md:
         write_md(args.md, names, suites, luns, rows, globs, bar_pass, bar_fail, meta,
                  args.info, cf, cs, both, only_f, only_s, waived, waivers)
+        if has_rbd:
+            write_md_rbd(args.md, names, suites, luns, rbd_rows, globs, rbd_pass, rbd_fail,
+                         meta, rbd_waived, waivers_rbd, cs, cr)
 
     if waived:
         print("conformance: %d bar failure(s) waived (not counted below)" % len(waived))
-    print("conformance: %d passed, %d failed" % (len(bar_pass), len(bar_fail)))
-    return 1 if bar_fail else 0
+    if rbd_waived:
+        print("conformance: %d rbd bar failure(s) waived (not counted below)" % len(rbd_waived))
+    # the closing line counts both bars' comparisons
+    print("conformance: %d passed, %d failed" % (len(bar_pass) + len(rbd_pass),
+                                                 len(bar_fail) + len(rbd_fail)))
+    return 1 if bar_fail or rbd_fail else 0
+
+
+def write_md_rbd(path, names, suites, luns, rows, globs, bar_pass, bar_fail, meta,
+                 waived, waivers, cs, cr):
+    """Append the RBD section to the report written by write_md."""
+    sr, rr = luns["svm"]["results"], luns["rbd"]["results"]
+    icon = {"pass": "pass", "fail": "**FAIL**", "skip": "skip", "error": "**ERROR**"}
+    o = []
+    w = o.append
+    w("")
+    w("# svm on RBD vs svm on a file")
+    w("")
+    w("In the same VM, alongside the two runs above, the same iscsi-test-cu runs went to")
+    w("`user:svm` LUNs whose stores are RBD images: the main run split in two shards (whole")
+    w("suites taken alternately) on two LUNs at once (`cfgstring=rbd/conf/lun0;conf=...` and")
+    w("`rbd/conf/lun1`, %s each; every command costs a librbd round trip to the OSD in the"
+      % meta.get("lun_size", "?"))
+    w("TCG guest: the first run's shards took 1459 s and 1137 s), then the scratch runs on")
+    w("`rbd/conf/scratch0`")
+    w("(%s), on the" % meta.get("scratch_size", "?"))
+    w("rig's throw-away single-node Ceph (`tests/vm/ceph.sh`: one mon, one memstore OSD,")
+    w("started in the VM while the fileio and svm runs were already going; cluster, pool,")
+    w("images and LUNs took %s s)." % meta.get("rbd_setup_s", "?"))
+    w("")
+    for run, kind, rc, wall in luns["rbd"]["runs"]:
+        w("- iscsi-test-cu on rbd (%s): exit %s, %s s" % (kind, rc, wall))
+    for p in luns["rbd"]["problems"]:
+        w("- problem on rbd: **%s**" % p)
+    w("")
+    w("| LUN | tests | pass | skip | fail | error | pass+skip |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    for lun, c in (("svm", cs), ("rbd", cr)):
+        w("| %s | %d | %d | %d | %d | %d | %d |" % (lun, len(names), c["pass"], c["skip"],
+                                                   c["fail"], c["error"], c["pass"] + c["skip"]))
+    w("")
+    w("## The RBD bar")
+    w("")
+    w("In the same suites (`%s`), every test the file-store svm LUN passes in CUnit's"
+      % "`, `".join(globs))
+    w("sense is one comparison, by the same rule with svm as the reference: svm passes ->")
+    w("rbd must pass; svm skips -> rbd may pass or skip but must not fail. Waivers:")
+    w("`tests/conformance/waivers-rbd`.")
+    w("")
+    w("**%d passed, %d failed%s.**" % (len(bar_pass), len(bar_fail),
+                                      ", %d waived" % len(waived) if waived else ""))
+    w("")
+    if waived:
+        w("| waived test | svm | rbd | why waived |")
+        w("|---|---|---|---|")
+        for n in waived:
+            w("| %s | %s | %s | %s |" % (n, icon[sr[n]["status"]], icon[rr[n]["status"]],
+                                         md_escape(waivers[n], 400)))
+        w("")
+    if bar_fail:
+        w("| failed comparison | svm | rbd | first reason in the rbd log |")
+        w("|---|---|---|---|")
+        for n in bar_fail:
+            w("| %s | %s | %s | %s |" % (n, icon[sr[n]["status"]], icon[rr[n]["status"]],
+                                         md_escape(why(rr[n]))))
+        w("")
+    diff = [row for row in rows if row[1] != row[2]]
+    w("## Every test whose result differs between svm and rbd")
+    w("")
+    if not diff:
+        w("None: rbd's result is svm's for every test.")
+    else:
+        ts, tr = luns["svm"]["times"], luns["rbd"]["times"]
+        fmt = lambda t: "%.1f" % t if t is not None else ""
+        w("| test | svm | s | rbd | s | rbd bar | rbd note |")
+        w("|---|---|---:|---|---:|---|---|")
+        for n, a, b, inb, v in diff:
+            note = md_escape(why(rr[n]), 160) if b != "pass" else ""
+            w("| %s | %s | %s | %s | %s | %s | %s |" % (n, icon[a], fmt(ts.get(n)), icon[b],
+                                                        fmt(tr.get(n)), v, note))
+    w("")
+    with open(path, "a") as f:
+        f.write("\n".join(o))
 
 
 def write_md(path, names, suites, luns, rows, globs, bar_pass, bar_fail, meta, info,
