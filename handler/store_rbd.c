@@ -310,14 +310,15 @@ static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, 
 	return 0;
 }
 
-int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
-		 uint64_t *size, char **reason)
+/* Connect and open spec's pool only (no image): r->image stays NULL. *image: malloc'd name. */
+static int connect_pool(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
+			char **image, char **reason)
 {
-	char *pool = NULL, *image = NULL;
+	char *pool = NULL;
 	struct svm_rbd *r;
 	int ret;
 
-	ret = svm_rbd_parse(spec, &pool, &image, reason);
+	ret = svm_rbd_parse(spec, &pool, image, reason);
 	if (ret)
 		return ret;
 	r = calloc(1, sizeof(*r));
@@ -328,9 +329,7 @@ int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_
 	ret = lib_load(spec, &r->lib, reason);
 	if (ret)
 		goto free_rbd;
-	conf = conf ? conf : RBD_DEFAULT_CONF;
-	id = id ? id : RBD_DEFAULT_ID;
-	ret = connect_cluster(r, conf, id, reason);
+	ret = connect_cluster(r, conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID, reason);
 	if (ret)
 		goto free_rbd;
 	ret = r->lib->rados_ioctx_create(r->cluster, pool, &r->io);
@@ -339,29 +338,50 @@ int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_
 				 spec, strerror(-ret));
 		goto free_rbd;
 	}
-	ret = r->lib->rbd_open(r->io, image, &r->image, NULL);
-	if (ret < 0) {
-		r->image = NULL;
-		ret = svm_reason(reason, ret, "cannot open RBD image '%s' in pool '%s': %s", image,
-				 pool, strerror(-ret));
-		goto free_rbd;
-	}
-	ret = r->lib->rbd_get_size(r->image, size);
-	if (ret < 0) {
-		ret =
-		    svm_reason(reason, ret, "cannot size RBD image '%s': %s", spec, strerror(-ret));
-		goto free_rbd;
-	}
-	svm_log(SVM_LOG_INFO, "RBD store %s opened (%s, client.%s): %llu bytes", spec, conf, id,
-		(unsigned long long)*size);
 	free(pool);
-	free(image);
 	*out = r;
 	return 0;
 
 free_rbd:
 	svm_rbd_close(r);
 	free(pool);
+	free(*image);
+	*image = NULL;
+	return ret;
+}
+
+int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
+		 uint64_t *size, char **reason)
+{
+	char *image = NULL;
+	struct svm_rbd *r;
+	int ret;
+
+	ret = connect_pool(spec, conf, id, &r, &image, reason);
+	if (ret)
+		return ret;
+	ret = r->lib->rbd_open(r->io, image, &r->image, NULL);
+	if (ret < 0) {
+		r->image = NULL;
+		ret = svm_reason(reason, ret, "cannot open RBD image '%s': %s", spec,
+				 strerror(-ret));
+		goto close_rbd;
+	}
+	ret = r->lib->rbd_get_size(r->image, size);
+	if (ret < 0) {
+		ret =
+		    svm_reason(reason, ret, "cannot size RBD image '%s': %s", spec, strerror(-ret));
+		goto close_rbd;
+	}
+	svm_log(SVM_LOG_INFO, "RBD store %s opened (%s, client.%s): %llu bytes", spec,
+		conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID,
+		(unsigned long long)*size);
+	free(image);
+	*out = r;
+	return 0;
+
+close_rbd:
+	svm_rbd_close(r);
 	free(image);
 	return ret;
 }
@@ -617,45 +637,6 @@ int svm_rbd_size(struct svm_rbd *r, uint64_t *size)
 
 /* ---- a migration's destination: create, lock, resize, remove ------------------------ */
 
-/* Connect and open spec's pool only (no image): r->image stays NULL. *image: malloc'd name. */
-static int connect_pool(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
-			char **image, char **reason)
-{
-	char *pool = NULL;
-	struct svm_rbd *r;
-	int ret;
-
-	ret = svm_rbd_parse(spec, &pool, image, reason);
-	if (ret)
-		return ret;
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->spec = strdup(spec))) {
-		ret = svm_reason(reason, -ENOMEM, "out of memory");
-		goto free_rbd;
-	}
-	ret = lib_load(spec, &r->lib, reason);
-	if (ret)
-		goto free_rbd;
-	ret = connect_cluster(r, conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID, reason);
-	if (ret)
-		goto free_rbd;
-	ret = r->lib->rados_ioctx_create(r->cluster, pool, &r->io);
-	if (ret < 0) {
-		ret = svm_reason(reason, ret, "cannot open pool '%s' of RBD store '%s': %s", pool,
-				 spec, strerror(-ret));
-		goto free_rbd;
-	}
-	free(pool);
-	*out = r;
-	return 0;
-
-free_rbd:
-	svm_rbd_close(r);
-	free(pool);
-	free(*image);
-	*image = NULL;
-	return ret;
-}
 
 int svm_rbd_create(const char *spec, const char *conf, const char *id, uint64_t size,
 		   char **reason)
