@@ -183,6 +183,13 @@ struct svm_rbd {
 	rbd_image_t image;
 	bool connected;
 	char *spec;
+	/*
+	 * atomic: -errno a FUA write's flush met, kept for the next svm_rbd_flush. librbd's
+	 * default writearound cache acknowledges a write before the OSDs have it and hands a
+	 * later failure of it to exactly one flush, the first to complete after it: when that
+	 * is a FUA write's, the host's next SYNCHRONIZE CACHE must still fail.
+	 */
+	int lost_write;
 };
 
 bool svm_rbd_is_spec(const char *spec)
@@ -518,14 +525,23 @@ int svm_rbd_readv(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, ui
 int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		   size_t len, bool fua)
 {
-	int ret = xfer(r, iov, iov_cnt, off, len, true);
+	int none = 0, ret = xfer(r, iov, iov_cnt, off, len, true);
 
-	return !ret && fua ? svm_rbd_flush(r) : ret;
+	if (ret || !fua)
+		return ret;
+	ret = aio_wait(r, start_flush, NULL);
+	if (ret) /* perhaps an earlier write's failure: the next flush reports it too */
+		__atomic_compare_exchange_n(&r->lost_write, &none, ret, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE);
+	return ret;
 }
 
 int svm_rbd_flush(struct svm_rbd *r)
 {
-	return aio_wait(r, start_flush, NULL);
+	int ret = aio_wait(r, start_flush, NULL);
+	int lost = __atomic_exchange_n(&r->lost_write, 0, __ATOMIC_ACQ_REL);
+
+	return ret ? ret : lost;
 }
 
 int svm_rbd_discard(struct svm_rbd *r, uint64_t off, uint64_t len)

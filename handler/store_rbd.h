@@ -57,9 +57,19 @@ void svm_rbd_close(struct svm_rbd *r);
 /* Exactly len bytes at off, from/into the first len bytes of iov (which may hold more). */
 int svm_rbd_readv(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		  size_t len);
-/* fua: then an rbd flush, so the data is stable in the cluster when this returns. */
+/*
+ * fua: then an rbd flush, so the data is stable in the cluster when this returns. A
+ * plain write may return 0 before the cluster has it (librbd's writearound cache, WCE):
+ * its failure then reaches a later flush.
+ */
 int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		   size_t len, bool fua);
+/*
+ * Make every write returned so far stable in the cluster. Fails when one of them did not
+ * make it, also when librbd handed that failure to a FUA write's flush first (which
+ * failed too): each such failure is reported by one svm_rbd_flush, as SYNCHRONIZE CACHE
+ * must.
+ */
 int svm_rbd_flush(struct svm_rbd *r);
 /*
  * Deallocate; every discarded byte reads back zero (the client is set up
