@@ -25,10 +25,10 @@ PLUGIN_SRCS := $(LIB_SRCS) handler/plugin.c handler/uring.c
 # liburing (SVM_ENGINE=uring, handler/uring.h), linked in statically: the handler needs no
 # liburing2 at run time and imports nothing tcmu-runner's ABI check does not know
 URING_LIBS  := -l:liburing.a
-# librbd and librados (Debian's librbd1 and librados2) for RBD stores are not linked:
-# handler/store_rbd.c loads them with dlopen at the first RBD open (dlopen is in glibc 2.34+'s
-# libc), so the handler needs no more than libc and tcmu-runner starts without them. Building
-# needs only their headers (librbd-dev).
+# librbd and librados (Debian's librbd1 and librados2) for RBD stores (handler/store_rbd.c):
+# Debian ships no .pc file for them. tcmu-runner's Debian package already depends on librbd1
+# for its own handler_rbd.so. Building needs librbd-dev.
+RBD_LIBS    := -lrbd -lrados
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 PLUGIN_OBJS := $(PLUGIN_SRCS:%.c=$(BUILD)/%.o)
@@ -43,9 +43,9 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 SAN_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -MMD -MP \
               $(SAN_FLAGS) $(SAN_EXTRA_CFLAGS)
 SAN_OBJS   := $(PLUGIN_SRCS:%.c=$(SAN_BUILD)/%.o) $(UNIT_SRCS:%.c=$(SAN_BUILD)/%.o)
-# libstdc++ loaded at start-up: ASan resolves the real __cxa_throw for its interceptor only
-# then, and the store test's dlopen of librados/librbd (C++, they throw inside) would end in
-# "CHECK failed: ... real___cxa_throw != 0" if libstdc++ came with them
+# libstdc++ loaded at start-up, before librados/librbd (C++, they throw inside): ASan
+# resolves the real __cxa_throw for its interceptor only then, and would otherwise end in
+# "CHECK failed: ... real___cxa_throw != 0"
 SAN_UNIT_LIBS := -Wl,--no-as-needed -l:libstdc++.so.6 -Wl,--as-needed
 
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c, tests/check tier `fuzz`, `make check-fuzz`):
@@ -98,24 +98,24 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/handler_svm.so: $(PLUGIN_OBJS) handler/handler_svm.map
 	$(CC) -shared -Wl,--version-script=handler/handler_svm.map -Wl,-z,relro,-z,now \
-		$(LDFLAGS) -o $@ $(PLUGIN_OBJS) $(URING_LIBS)
+		$(LDFLAGS) -o $@ $(PLUGIN_OBJS) $(URING_LIBS) $(RBD_LIBS)
 
 $(BUILD)/unit_tests: $(PLUGIN_OBJS) $(UNIT_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(RBD_LIBS)
 
 $(SAN_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(SAN_CFLAGS) -c -o $@ $<
 
 $(SAN_BUILD)/unit_tests: $(SAN_OBJS)
-	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(SAN_UNIT_LIBS)
+	$(SAN_CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(RBD_LIBS) $(SAN_UNIT_LIBS)
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/tests/fuzz/%.o $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(RBD_LIBS)
 
 fuzz: $(FUZZ_BINS)
 

@@ -6,7 +6,6 @@
 #include "limits.h"
 #include "log.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -22,162 +21,7 @@
 #define RBD_DEFAULT_CONF "/etc/ceph/ceph.conf"
 #define RBD_DEFAULT_ID	 "admin"
 
-/*
- * librados and librbd are not linked (no DT_NEEDED: loading them and their
- * dependencies costs every tcmu-runner start seconds, RBD LUN or not). The
- * first RBD open loads them with dlopen and resolves every call this file
- * makes into lib_fns, typed from the real headers. Each call below goes
- * through a store's r->lib; a direct rbd_* or rados_* call would not link
- * (the unit tests link without -lrbd -lrados) and would fail
- * tests/unit/abi_check.sh.
- */
-#define RADOS_FNS(X)                                                                       \
-	X(rados_create)                                                                    \
-	X(rados_conf_read_file)                                                            \
-	X(rados_conf_set)                                                                  \
-	X(rados_connect)                                                                   \
-	X(rados_ioctx_create)                                                              \
-	X(rados_ioctx_destroy)                                                             \
-	X(rados_shutdown)
-#define RBD_FNS(X)                                                                         \
-	X(rbd_open)                                                                        \
-	X(rbd_close)                                                                       \
-	X(rbd_get_size)                                                                    \
-	X(rbd_aio_create_completion)                                                       \
-	X(rbd_aio_wait_for_complete)                                                       \
-	X(rbd_aio_get_return_value)                                                        \
-	X(rbd_aio_release)                                                                 \
-	X(rbd_aio_readv)                                                                   \
-	X(rbd_aio_writev)                                                                  \
-	X(rbd_aio_flush)                                                                   \
-	X(rbd_aio_discard)                                                                 \
-	X(rbd_aio_write_zeroes)                                                            \
-	X(rbd_diff_iterate2)                                                               \
-	X(rbd_create2)                                                                     \
-	X(rbd_remove)                                                                      \
-	X(rbd_resize)                                                                      \
-	X(rbd_lock_acquire)                                                                \
-	X(rbd_lock_get_owners)                                                             \
-	X(rbd_lock_get_owners_cleanup)                                                     \
-	X(rbd_lock_break)
-
-struct rbd_lib {
-#define LIB_FN_FIELD(fn) __typeof__(fn) *fn;
-	RADOS_FNS(LIB_FN_FIELD)
-	RBD_FNS(LIB_FN_FIELD)
-#undef LIB_FN_FIELD
-};
-
-/* One library: its soname (a test hook may change it), the Debian package that ships it. */
-struct lib_file {
-	const char **name;
-	const char *package;
-};
-
-const char *svm_rbd_librados_name = "librados.so.2";
-const char *svm_rbd_librbd_name = "librbd.so.1";
-unsigned svm_rbd_dlopen_calls;
-
-/*
- * Written once, under lib_lock, by the first load that succeeds; read-only
- * from then on (stores reach it through their r->lib, set under the same
- * lock). A load that fails leaves nothing behind and the next RBD open
- * tries again. A loaded library is never closed.
- */
-static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct rbd_lib lib_fns;
-static bool lib_loaded;
-
-/* dlopen one library; -ENOENT with *reason naming its package when it cannot be loaded. */
-static int lib_open(const struct lib_file *f, const char *spec, void **handle, char **reason)
-{
-	const char *err;
-
-	svm_rbd_dlopen_calls++;
-	*handle = dlopen(*f->name, RTLD_NOW | RTLD_LOCAL);
-	if (*handle)
-		return 0;
-	err = dlerror();
-	return svm_reason(reason, -ENOENT,
-			  "cannot open RBD store '%s': %s is not installed: apt install %s (%s)",
-			  spec, f->package, f->package, err ? err : *f->name);
-}
-
-/* One symbol of handle, or NULL with *reason naming it (the caller answers -ENOSYS). */
-static void *lib_sym(const struct lib_file *f, void *handle, const char *sym, const char *spec,
-		     char **reason)
-{
-	void *fn = dlsym(handle, sym);
-
-	if (!fn)
-		svm_reason(reason, -ENOSYS,
-			   "cannot open RBD store '%s': %s has no %s (the installed %s is older "
-			   "than the one this handler was built with)",
-			   spec, *f->name, sym, f->package);
-	return fn;
-}
-
-/*
- * Load librados and librbd (librados first: librbd needs it, and a missing
- * librados2 is then named as such) and resolve all of RADOS_FNS and
- * RBD_FNS. 0 and *out, or -ENOENT / -ENOSYS with *reason. Thread-safe.
- */
-static int lib_load(const char *spec, const struct rbd_lib **out, char **reason)
-{
-	const struct lib_file rados = {&svm_rbd_librados_name, "librados2"};
-	const struct lib_file rbd = {&svm_rbd_librbd_name, "librbd1"};
-	void *rados_handle = NULL, *rbd_handle = NULL, *sym;
-	struct rbd_lib fns = {0};
-	struct timespec t0, t1;
-	int ret;
-
-	pthread_mutex_lock(&lib_lock);
-	if (lib_loaded) {
-		ret = 0;
-		goto unlock;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = lib_open(&rados, spec, &rados_handle, reason);
-	if (ret)
-		goto unlock;
-	ret = lib_open(&rbd, spec, &rbd_handle, reason);
-	if (ret)
-		goto close_rados;
-	/* dlsym's void * into a function pointer: POSIX guarantees the conversion. */
-#define LIB_FN_SYM(lib, fn)                                                                  \
-	if (!(sym = lib_sym(&lib, lib##_handle, #fn, spec, reason))) {                       \
-		ret = -ENOSYS;                                                               \
-		goto close_rbd;                                                              \
-	}                                                                                    \
-	fns.fn = (__typeof__(fns.fn))sym;
-#define RADOS_SYM(fn) LIB_FN_SYM(rados, fn)
-#define RBD_SYM(fn)   LIB_FN_SYM(rbd, fn)
-	RADOS_FNS(RADOS_SYM)
-	RBD_FNS(RBD_SYM)
-#undef RBD_SYM
-#undef RADOS_SYM
-#undef LIB_FN_SYM
-	lib_fns = fns;
-	lib_loaded = true;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	svm_log(SVM_LOG_INFO, "RBD: loaded %s and %s in %lld ms", svm_rbd_librados_name,
-		svm_rbd_librbd_name,
-		(long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-	goto unlock;
-
-close_rbd:
-	dlclose(rbd_handle);
-close_rados:
-	dlclose(rados_handle);
-unlock:
-	if (!ret)
-		*out = &lib_fns;
-	pthread_mutex_unlock(&lib_lock);
-	return ret;
-}
-
 struct svm_rbd {
-	const struct rbd_lib *lib; /* NULL until the libraries are loaded */
 	rados_t cluster;
 	rados_ioctx_t io;
 	rbd_image_t image;
@@ -277,7 +121,7 @@ static int set_op_timeout(struct svm_rbd *r)
 	char timeout[16];
 
 	snprintf(timeout, sizeof(timeout), "%d", SVM_RBD_OSD_OP_TIMEOUT_S);
-	return r->lib->rados_conf_set(r->cluster, "rados_osd_op_timeout", timeout);
+	return rados_conf_set(r->cluster, "rados_osd_op_timeout", timeout);
 }
 
 /* Connect r->cluster: the conf file, bounded waits, then rados_connect. */
@@ -286,12 +130,12 @@ static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, 
 	char timeout[16];
 	int ret;
 
-	ret = r->lib->rados_create(&r->cluster, id);
+	ret = rados_create(&r->cluster, id);
 	if (ret < 0)
 		return svm_reason(reason, ret, "cannot create a Ceph client '%s': %s", id,
 				  strerror(-ret));
 	r->connected = true; /* a handle to shut down, connected or not */
-	ret = r->lib->rados_conf_read_file(r->cluster, conf);
+	ret = rados_conf_read_file(r->cluster, conf);
 	if (ret < 0)
 		return svm_reason(reason, ret, "cannot read Ceph configuration '%s': %s", conf,
 				  strerror(-ret));
@@ -302,13 +146,13 @@ static int connect_cluster(struct svm_rbd *r, const char *conf, const char *id, 
 	 * (64 KiB) whole, and those would read back their old data; the LUN
 	 * reports LBPRZ, so every discarded byte must read back zero.
 	 */
-	if ((ret = r->lib->rados_conf_set(r->cluster, "client_mount_timeout", timeout)) < 0 ||
-	    (ret = r->lib->rados_conf_set(r->cluster, "rados_mon_op_timeout", timeout)) < 0 ||
-	    (ret = r->lib->rados_conf_set(r->cluster, "rbd_skip_partial_discard", "false")) < 0 ||
+	if ((ret = rados_conf_set(r->cluster, "client_mount_timeout", timeout)) < 0 ||
+	    (ret = rados_conf_set(r->cluster, "rados_mon_op_timeout", timeout)) < 0 ||
+	    (ret = rados_conf_set(r->cluster, "rbd_skip_partial_discard", "false")) < 0 ||
 	    (ret = set_op_timeout(r)) < 0)
 		return svm_reason(reason, ret, "cannot set Ceph client options: %s",
 				  strerror(-ret));
-	ret = r->lib->rados_connect(r->cluster);
+	ret = rados_connect(r->cluster);
 	if (ret < 0)
 		return svm_reason(reason, ret,
 				  "cannot connect to the Ceph cluster of '%s' as client.%s (within "
@@ -333,13 +177,10 @@ static int connect_pool(const char *spec, const char *conf, const char *id, stru
 		ret = svm_reason(reason, -ENOMEM, "out of memory");
 		goto free_rbd;
 	}
-	ret = lib_load(spec, &r->lib, reason);
-	if (ret)
-		goto free_rbd;
 	ret = connect_cluster(r, conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID, reason);
 	if (ret)
 		goto free_rbd;
-	ret = r->lib->rados_ioctx_create(r->cluster, pool, &r->io);
+	ret = rados_ioctx_create(r->cluster, pool, &r->io);
 	if (ret < 0) {
 		ret = svm_reason(reason, ret, "cannot open pool '%s' of RBD store '%s': %s", pool,
 				 spec, strerror(-ret));
@@ -367,14 +208,14 @@ int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_
 	ret = connect_pool(spec, conf, id, &r, &image, reason);
 	if (ret)
 		return ret;
-	ret = r->lib->rbd_open(r->io, image, &r->image, NULL);
+	ret = rbd_open(r->io, image, &r->image, NULL);
 	if (ret < 0) {
 		r->image = NULL;
 		ret = svm_reason(reason, ret, "cannot open RBD image '%s': %s", spec,
 				 strerror(-ret));
 		goto close_rbd;
 	}
-	ret = r->lib->rbd_get_size(r->image, size);
+	ret = rbd_get_size(r->image, size);
 	if (ret < 0) {
 		ret =
 		    svm_reason(reason, ret, "cannot size RBD image '%s': %s", spec, strerror(-ret));
@@ -398,11 +239,11 @@ void svm_rbd_close(struct svm_rbd *r)
 	if (!r)
 		return;
 	if (r->image)
-		r->lib->rbd_close(r->image);
+		rbd_close(r->image);
 	if (r->io)
-		r->lib->rados_ioctx_destroy(r->io);
+		rados_ioctx_destroy(r->io);
 	if (r->connected)
-		r->lib->rados_shutdown(r->cluster);
+		rados_shutdown(r->cluster);
 	free(r->spec);
 	free(r);
 }
@@ -419,17 +260,17 @@ static int aio_wait(struct svm_rbd *r, aio_start_fn start, void *arg)
 	ssize_t n;
 	int ret;
 
-	ret = r->lib->rbd_aio_create_completion(NULL, NULL, &c);
+	ret = rbd_aio_create_completion(NULL, NULL, &c);
 	if (ret < 0)
 		return ret;
 	ret = start(r, c, arg);
 	if (ret < 0)
 		goto release;
-	r->lib->rbd_aio_wait_for_complete(c);
-	n = r->lib->rbd_aio_get_return_value(c);
+	rbd_aio_wait_for_complete(c);
+	n = rbd_aio_get_return_value(c);
 	ret = n < 0 ? (int)n : 0;
 release:
-	r->lib->rbd_aio_release(c);
+	rbd_aio_release(c);
 	return ret;
 }
 
@@ -444,34 +285,34 @@ static int start_readv(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	struct xfer_args *x = arg;
 
-	return r->lib->rbd_aio_readv(r->image, x->iov, x->cnt, x->off, c);
+	return rbd_aio_readv(r->image, x->iov, x->cnt, x->off, c);
 }
 
 static int start_writev(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	struct xfer_args *x = arg;
 
-	return r->lib->rbd_aio_writev(r->image, x->iov, x->cnt, x->off, c);
+	return rbd_aio_writev(r->image, x->iov, x->cnt, x->off, c);
 }
 
 static int start_flush(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	(void)arg;
-	return r->lib->rbd_aio_flush(r->image, c);
+	return rbd_aio_flush(r->image, c);
 }
 
 static int start_discard(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	struct xfer_args *x = arg;
 
-	return r->lib->rbd_aio_discard(r->image, x->off, x->len, c);
+	return rbd_aio_discard(r->image, x->off, x->len, c);
 }
 
 static int start_write_zeroes(struct svm_rbd *r, rbd_completion_t c, void *arg)
 {
 	struct xfer_args *x = arg;
 
-	return r->lib->rbd_aio_write_zeroes(r->image, x->off, x->len, c, 0, 0);
+	return rbd_aio_write_zeroes(r->image, x->off, x->len, c, 0, 0);
 }
 
 /*
@@ -611,7 +452,7 @@ int svm_rbd_extent(struct svm_rbd *r, uint64_t off, uint64_t size, bool *mapped,
 	for (bool first = true; from < size; first = false) {
 		win = size - from < SVM_RBD_EXTENT_WINDOW ? size - from : SVM_RBD_EXTENT_WINDOW;
 		el.n = 0;
-		ret = r->lib->rbd_diff_iterate2(r->image, NULL, from, win, 1, 0, extent_cb, &el);
+		ret = rbd_diff_iterate2(r->image, NULL, from, win, 1, 0, extent_cb, &el);
 		if (ret < 0)
 			goto free_list;
 		ret = 0;
@@ -648,7 +489,7 @@ free_list:
 
 int svm_rbd_size(struct svm_rbd *r, uint64_t *size)
 {
-	return r->lib->rbd_get_size(r->image, size);
+	return rbd_get_size(r->image, size);
 }
 
 /* ---- a migration's destination: create, lock, resize, remove ------------------------ */
@@ -666,7 +507,7 @@ int svm_rbd_create(const char *spec, const char *conf, const char *id, uint64_t 
 	ret = connect_pool(spec, conf, id, &r, &image, reason);
 	if (ret)
 		return ret;
-	ret = r->lib->rbd_create2(r->io, image, size, features, &order);
+	ret = rbd_create2(r->io, image, size, features, &order);
 	if (ret == -EEXIST)
 		ret = svm_reason(reason, -EEXIST, "RBD image '%s' exists", spec);
 	else if (ret < 0)
@@ -691,7 +532,7 @@ int svm_rbd_remove(const char *spec, const char *conf, const char *id, char **re
 	ret = connect_pool(spec, conf, id, &r, &image, reason);
 	if (ret)
 		return ret;
-	ret = r->lib->rbd_remove(r->io, image);
+	ret = rbd_remove(r->io, image);
 	if (ret < 0)
 		ret = svm_reason(reason, ret, "cannot remove RBD image '%s': %s", spec,
 				 strerror(-ret));
@@ -709,7 +550,7 @@ static char *lock_owners(struct svm_rbd *r)
 	char *owners[8], *out = NULL;
 	size_t n = 8, len = 0;
 
-	if (r->lib->rbd_lock_get_owners(r->image, &mode, owners, &n) < 0 || !n)
+	if (rbd_lock_get_owners(r->image, &mode, owners, &n) < 0 || !n)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 		len += strlen(owners[i]) + 2;
@@ -721,7 +562,7 @@ static char *lock_owners(struct svm_rbd *r)
 			strcat(out, owners[i]);
 		}
 	}
-	r->lib->rbd_lock_get_owners_cleanup(owners, n);
+	rbd_lock_get_owners_cleanup(owners, n);
 	return out;
 }
 
@@ -737,16 +578,16 @@ static void break_owners(struct svm_rbd *r)
 	size_t n = 8;
 	int ret;
 
-	if (r->lib->rbd_lock_get_owners(r->image, &mode, owners, &n) < 0 || !n)
+	if (rbd_lock_get_owners(r->image, &mode, owners, &n) < 0 || !n)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		ret = r->lib->rbd_lock_break(r->image, RBD_LOCK_MODE_EXCLUSIVE, owners[i]);
+		ret = rbd_lock_break(r->image, RBD_LOCK_MODE_EXCLUSIVE, owners[i]);
 		svm_log(ret < 0 ? SVM_LOG_WARN : SVM_LOG_INFO,
 			"RBD image %s: the exclusive lock of %s (a crashed runner) %s%s", r->spec,
 			owners[i], ret < 0 ? "could not be broken: " : "broken",
 			ret < 0 ? strerror(-ret) : "");
 	}
-	r->lib->rbd_lock_get_owners_cleanup(owners, n);
+	rbd_lock_get_owners_cleanup(owners, n);
 }
 
 int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, bool break_stale, char **reason)
@@ -757,7 +598,7 @@ int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, bool break_stale, char **re
 	if (break_stale)
 		break_owners(r);
 	for (unsigned waited = 0;; waited += 2) {
-		ret = r->lib->rbd_lock_acquire(r->image, RBD_LOCK_MODE_EXCLUSIVE);
+		ret = rbd_lock_acquire(r->image, RBD_LOCK_MODE_EXCLUSIVE);
 		if (ret >= 0)
 			return 0;
 		if (ret == -EINVAL || ret == -EOPNOTSUPP)
@@ -783,7 +624,7 @@ int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, bool break_stale, char **re
 
 int svm_rbd_resize(struct svm_rbd *r, uint64_t size, char **reason)
 {
-	int ret = r->lib->rbd_resize(r->image, size);
+	int ret = rbd_resize(r->image, size);
 
 	if (ret < 0)
 		return svm_reason(reason, ret, "cannot resize RBD image '%s' to %llu bytes: %s",

@@ -5,9 +5,10 @@
  * "rbd/<pool>/<image>", tcmu-runner's rbd handler form, reached through
  * librados and librbd. One cluster connection per store.
  *
- * The handler does not link librados and librbd: the first svm_rbd_open
- * loads them (dlopen, Debian's librados2 and librbd1), so file and
- * block-device stores never load them and tcmu-runner starts without them.
+ * The handler links librados and librbd (Debian's librados2 and librbd1,
+ * which tcmu-runner's package already pulls in for its own handler_rbd.so,
+ * so the libraries are in the runner's process with or without this
+ * handler).
  *
  * Every I/O call issues librbd's asynchronous call (rbd_aio_*) and waits
  * for its completion: it blocks on the network for as long as the cluster
@@ -44,10 +45,6 @@ int svm_rbd_parse(const char *spec, char **pool, char **image, char **reason);
  * SVM_RBD_CONNECT_TIMEOUT_S: an unreachable cluster is refused (-ETIMEDOUT
  * or another -errno with *reason malloc'd) after at most that long, it never
  * hangs. Blocks on the network. 0 and *out, the image's size in *size.
- * Loads librados and librbd first if no open did yet: -ENOENT when one of
- * them is not installed ("librbd1 is not installed: apt install librbd1"),
- * -ENOSYS when one lacks a call this store makes (the reason names it); a
- * later open tries again.
  */
 int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
 		 uint64_t *size, char **reason);
@@ -115,14 +112,5 @@ int svm_rbd_remove(const char *spec, const char *conf, const char *id, char **re
 int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, bool break_stale, char **reason);
 /* Resize the image to size bytes (rbd_resize). 0, or -errno with *reason. Blocks. */
 int svm_rbd_resize(struct svm_rbd *r, uint64_t size, char **reason);
-
-/*
- * Test hooks: the sonames svm_rbd_open loads (defaults "librados.so.2" and
- * "librbd.so.1"; read when a load is tried, until one succeeds), and how
- * many dlopen calls it made.
- */
-extern const char *svm_rbd_librados_name;
-extern const char *svm_rbd_librbd_name;
-extern unsigned svm_rbd_dlopen_calls;
 
 #endif

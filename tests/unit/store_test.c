@@ -5,7 +5,6 @@
 #include "../../handler/store.h"
 #include "../../handler/store_rbd.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -396,84 +395,6 @@ free_bufs:
 	free(small);
 }
 
-/* An RBD open's result and reason; reason freed. */
-static void expect_rbd_open(const struct svm_store_open_args *a, int want, const char *text)
-{
-	struct svm_store *st = NULL;
-	char *reason = NULL;
-	int ret = svm_store_open("rbd/svm/lun0", a, &st, &reason);
-
-	CHECK_EQ(ret, want);
-	CHECK(reason && strstr(reason, text));
-	if (!reason || !strstr(reason, text))
-		fprintf(stderr, "  reason: %s\n", reason ? reason : "(none)");
-	CHECK(st == NULL);
-	free(reason);
-}
-
-/*
- * librados and librbd are loaded by the first RBD open only (store_rbd.h):
- * a file store never dlopens them, and libraries that are missing or lack
- * a call give a reason naming the package or the call. Runs before any
- * RBD open of the process loads the real libraries (a load that succeeds
- * is for good).
- */
-static void rbd_lazy_load(void)
-{
-	struct svm_store_open_args a = {.min_bytes = 1 << 20, .create = true},
-				   ra = {.min_bytes = 1 << 20, .rbd_conf = "/nonexistent/ceph.conf"};
-	char path[128], buf[4096], back[4096];
-	struct iovec v = {buf, sizeof(buf)}, r = {back, sizeof(back)};
-	struct svm_store *st = NULL;
-	unsigned calls;
-
-	CHECK_EQ(svm_rbd_dlopen_calls, 0);
-	snprintf(path, sizeof(path), "%s/lazy.img", test_dir);
-	memset(buf, 0x5a, sizeof(buf));
-	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
-	if (st) {
-		CHECK_EQ(svm_store_writev(st, &v, 1, 4096, sizeof(buf), true), 0);
-		CHECK_EQ(svm_store_readv(st, &r, 1, 4096, sizeof(back)), 0);
-		CHECK(!memcmp(buf, back, sizeof(buf)));
-		CHECK_EQ(svm_store_flush(st), 0);
-		svm_store_close(st);
-	}
-	unlink(path);
-	/* a malformed RBD spec is refused before any load */
-	st = NULL;
-	CHECK_EQ(svm_store_open("rbd/svm", &ra, &st, NULL), -EINVAL);
-	CHECK_EQ(svm_rbd_dlopen_calls, 0);
-	/* nor did anything else load them into this process */
-	CHECK(!dlopen("librbd.so.1", RTLD_NOW | RTLD_NOLOAD));
-	CHECK(!dlopen("librados.so.2", RTLD_NOW | RTLD_NOLOAD));
-
-	svm_rbd_librbd_name = "libsvm-test-missing-rbd.so.1";
-	expect_rbd_open(&ra, -ENOENT, "librbd1 is not installed: apt install librbd1");
-	CHECK_EQ(svm_rbd_dlopen_calls, 2); /* librados, then librbd */
-	svm_rbd_librados_name = "libsvm-test-missing-rados.so.2";
-	expect_rbd_open(&ra, -ENOENT, "librados2 is not installed: apt install librados2");
-	CHECK_EQ(svm_rbd_dlopen_calls, 3); /* librbd is not tried without librados */
-	/* libraries that load but lack the calls: the first missing one is named */
-	svm_rbd_librados_name = svm_rbd_librbd_name = "libc.so.6";
-	expect_rbd_open(&ra, -ENOSYS, "libc.so.6 has no rados_create");
-	CHECK_EQ(svm_rbd_dlopen_calls, 5);
-
-	/* the real libraries: loaded once, then the open fails on the conf file */
-	svm_rbd_librados_name = "librados.so.2";
-	svm_rbd_librbd_name = "librbd.so.1";
-	expect_rbd_open(&ra, -ENOENT, "cannot read Ceph configuration");
-	CHECK_EQ(svm_rbd_dlopen_calls, 7);
-	expect_rbd_open(&ra, -ENOENT, "cannot read Ceph configuration");
-	CHECK_EQ(svm_rbd_dlopen_calls, 7);
-	calls = svm_rbd_dlopen_calls;
-	/* and a file store after them loads nothing either */
-	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
-	if (st)
-		svm_store_close(st);
-	unlink(path);
-	CHECK_EQ(svm_rbd_dlopen_calls, calls);
-}
-
 /*
  * RBD stores without a cluster: what is refused before any network, and a
  * cluster configuration that cannot be read (the VM's tests/e2e/t_rbd.sh
@@ -498,7 +419,6 @@ static void rbd_open_refusals(void)
 
 void store_test(void)
 {
-	rbd_lazy_load();
 	rbd_open_refusals();
 	struct svm_store_open_args a = {.min_bytes = 1 << 20, .create = true};
 	struct svm_store *st, *st2;
