@@ -128,6 +128,14 @@ int svm_lun_open(const struct svm_lun_params *p, struct svm_lun **out, char **re
 	lun->num_lbas = p->num_lbas;
 	lun->max_xfer_blocks = p->max_xfer_blocks;
 	lun->wce = p->wce;
+	if (p->wce && (caps & SVM_STORE_CAP_STABLE_WRITES)) {
+		/* nothing volatile to report: every write the store returns is stable */
+		lun->wce = false;
+		svm_log(SVM_LOG_INFO,
+			"LUN on %s: write cache off: its store caches no write (an RBD store: "
+			"librbd does not cache, its open line says why)",
+			p->cfg->src);
+	}
 	lun->lbpu = caps & SVM_STORE_CAP_DISCARD;
 	lun->lbprz = caps & SVM_STORE_CAP_DISCARD_ZEROES;
 	lun->lbppbe = phys_exponent(p->block_size, svm_store_phys_block_size(lun->src));
@@ -265,6 +273,10 @@ int svm_lun_set_wce(struct svm_lun *lun, bool wce, char **reason)
 {
 	int ret;
 
+	/* a store that caches nothing has no cache to report (svm_lun_open) */
+	if (svm_store_caps(__atomic_load_n(&lun->src, __ATOMIC_ACQUIRE)) &
+	    SVM_STORE_CAP_STABLE_WRITES)
+		wce = false;
 	/* Off: new writes go through first, then what the cache holds is written out. */
 	__atomic_store_n(&lun->wce, wce, __ATOMIC_RELEASE);
 	if (wce)
@@ -490,6 +502,38 @@ int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len)
 
 	if (!ret && write_through(lun))
 		ret = svm_store_flush(lun->src);
+	return ret;
+}
+
+int svm_lun_write_same(struct svm_lun *lun, uint64_t off, uint64_t len, const void *block,
+		       size_t block_len)
+{
+	struct svm_range r;
+	int ret;
+
+	hold_shared(lun, &r, off, len);
+	/* a migration's mirror writes both stores block by block: the generic path */
+	ret = lun->mirror ? -EOPNOTSUPP : svm_store_write_same(lun->src, off, len, block, block_len);
+	svm_range_unlock(&lun->wlock, &r);
+
+	if (!ret && write_through(lun))
+		ret = svm_store_flush(lun->src);
+	return ret;
+}
+
+int svm_lun_compare_and_write(struct svm_lun *lun, uint64_t off, uint64_t len, const void *cmp,
+			      const void *buf, bool fua, uint64_t *mismatch)
+{
+	struct svm_range r;
+	int ret;
+
+	/* exclusive: ordered against this LUN's own writes, as svm_lun_rmw */
+	svm_range_lock(&lun->wlock, &r, off, len, true);
+	ret = lun->mirror ? -EOPNOTSUPP
+			  : svm_store_compare_and_write(lun->src, off, len, cmp, buf, mismatch);
+	if (!ret && (fua || write_through(lun)))
+		ret = svm_store_flush(lun->src);
+	svm_range_unlock(&lun->wlock, &r);
 	return ret;
 }
 

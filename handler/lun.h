@@ -142,6 +142,26 @@ uint64_t svm_lun_flushes(const struct svm_lun *lun);
 int svm_lun_discard(struct svm_lun *lun, uint64_t off, uint64_t len);
 /* Zeroes without data transfer; -EOPNOTSUPP if the store cannot (caller writes zeroes). */
 int svm_lun_write_zeroes(struct svm_lun *lun, uint64_t off, uint64_t len);
+/*
+ * WRITE SAME in one store operation (svm_store_write_same: block repeated
+ * over [off, off + len), range held shared); with no volatile cache
+ * reported, flushed before it returns. -EOPNOTSUPP while a migration
+ * mirrors the LUN or when the store has no such call, -EINVAL when it
+ * refuses the range: nothing written then, the caller writes the blocks.
+ * Blocks.
+ */
+int svm_lun_write_same(struct svm_lun *lun, uint64_t off, uint64_t len, const void *block,
+		       size_t block_len);
+/*
+ * COMPARE AND WRITE in one store operation (svm_store_compare_and_write),
+ * the range held exclusive as svm_lun_rmw holds it; flushed after a write
+ * when fua or no volatile cache is reported. 0: written; 1: a miscompare
+ * at *mismatch (bytes into the range), nothing written; -EOPNOTSUPP while
+ * a migration mirrors the LUN or when the store cannot (the caller uses
+ * svm_lun_rmw); or -errno. Blocks.
+ */
+int svm_lun_compare_and_write(struct svm_lun *lun, uint64_t off, uint64_t len, const void *cmp,
+			      const void *buf, bool fua, uint64_t *mismatch);
 void svm_lun_prefetch(struct svm_lun *lun, uint64_t off, uint64_t len);
 
 /*

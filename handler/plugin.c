@@ -534,7 +534,8 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 		commit_async(d); /* LIO's configuration names the old path: record where it is */
 
 	svm_lun_get_geom(d->lun, &g);
-	tcmu_dev_set_write_cache_enabled(dev, p.wce);
+	/* off whatever p.wce says when the store caches no write (svm_lun_open logs why) */
+	tcmu_dev_set_write_cache_enabled(dev, g.wce);
 	tcmu_dev_set_unmap_enabled(dev, g.lbpu);
 	tcmur_dev_set_private(dev, slot);
 	pthread_rwlock_wrlock(&slot->lock);
@@ -542,7 +543,7 @@ static int svm_open(struct tcmu_device *dev, bool reopen)
 	pthread_rwlock_unlock(&slot->lock);
 	tcmu_dev_info(dev, "svm: LUN %sopen on %s (%llu blocks of %u bytes, write cache %s%s%s)\n",
 		      reopen ? "re" : "", d->cfg.src, (unsigned long long)p.num_lbas, p.block_size,
-		      p.wce ? "on" : "off", d->cfg.dst ? ", destination " : "",
+		      g.wce ? "on" : "off", d->cfg.dst ? ", destination " : "",
 		      d->cfg.dst ? d->cfg.dst : "");
 	free(config);
 	return 0;
@@ -838,6 +839,7 @@ static int svm_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 	struct svm_lun_geom g;
 	char *reason = NULL;
 	const char *what = "?";
+	bool wce;
 	int ret;
 
 	if (!d) {
@@ -863,10 +865,14 @@ static int svm_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 	case TCMULIB_CFG_WRITE_CACHE:
 		what = "emulate_write_cache";
 		ret = svm_lun_set_wce(d->lun, cfg->data.write_cache, &reason);
-		tcmu_dev_set_write_cache_enabled(dev, cfg->data.write_cache);
-		if (cfg->data.write_cache != g.wce)
-			tcmu_dev_info(dev, "svm: write cache %s\n",
-				      cfg->data.write_cache ? "on" : "off: every write is stable");
+		wce = g.wce;
+		svm_lun_get_geom(d->lun, &g); /* stays off on a store that caches nothing */
+		tcmu_dev_set_write_cache_enabled(dev, g.wce);
+		if (g.wce != wce || g.wce != cfg->data.write_cache)
+			tcmu_dev_info(dev, "svm: write cache %s%s\n",
+				      g.wce ? "on" : "off: every write is stable",
+				      g.wce == cfg->data.write_cache ? ""
+								     : " (the store caches no write)");
 		break;
 	case TCMULIB_CFG_DEV_CFGSTR:
 		what = "dev_config";

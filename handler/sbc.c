@@ -107,13 +107,46 @@ static int caw_fn(uint8_t *data, size_t len, void *arg)
 }
 
 /*
+ * One block's COMPARE AND WRITE in one store operation where the store has
+ * one (svm_lun_compare_and_write: an RBD store's OSD compares and writes
+ * atomically, against every client of the image). true and the sense in
+ * *s, or false when the store cannot (a file, a migration's mirror, a
+ * block over two RADOS objects): nothing was done then.
+ */
+static bool caw_store(struct svm_lun *lun, struct svm_scsi_req *req, uint64_t off, size_t len,
+		      bool fua, enum svm_sense *s)
+{
+	uint64_t mismatch = 0;
+	uint8_t *buf = malloc(2 * len);
+	int ret;
+
+	*s = SVM_SENSE_TASK_SET_FULL;
+	if (!buf)
+		return true;
+	svm_iov_to_buf(req->iov, req->iov_cnt, 0, buf, 2 * len);
+	ret = svm_lun_compare_and_write(lun, off, len, buf, buf + len, fua, &mismatch);
+	free(buf);
+	if (ret == -EOPNOTSUPP)
+		return false;
+	*s = ret < 0 ? svm_scsi_io_error(ret, true, lun, off)
+		     : ret == 1 ? SVM_SENSE_MISCOMPARE_VERIFY : SVM_SENSE_OK;
+	if (ret == 1) {
+		req->has_info = true;
+		req->info = mismatch;
+	}
+	return true;
+}
+
+/*
  * SBC-4 5.3 COMPARE AND WRITE: the data-out holds NUMBER OF LOGICAL BLOCKS
  * of verify data, then as many of write data. The blocks are read and
  * compared, and written only if they all match, as one action: the range is
  * held exclusive in the LUN's range lock (svm_lun_rmw), which every write
  * path takes too, the ones on the command thread included. A miscompare is
  * MISCOMPARE DURING VERIFY OPERATION with the offset of the first differing
- * byte in INFORMATION, and nothing is written.
+ * byte in INFORMATION, and nothing is written. One block on a store that
+ * compares and writes in one operation (RBD) goes there instead
+ * (caw_store), atomic against the image's other clients too.
  */
 enum svm_sense svm_sbc_compare_and_write(struct svm_lun *lun, struct svm_scsi_req *req,
 					 const struct svm_cdb *c)
@@ -130,6 +163,8 @@ enum svm_sense svm_sbc_compare_and_write(struct svm_lun *lun, struct svm_scsi_re
 		return SVM_SENSE_INVALID_FIELD_IN_CDB;
 	if (!x.len)
 		return SVM_SENSE_OK;
+	if (c->nblocks == 1 && caw_store(lun, req, off, x.len, c->fua, &s))
+		return s;
 	ret = svm_lun_rmw(lun, off, x.len, c->fua, caw_fn, &x);
 	if (ret)
 		return ret == -ENOMEM ? SVM_SENSE_TASK_SET_FULL
@@ -262,7 +297,9 @@ static enum svm_sense write_same_range(const struct svm_lun_geom *g, const struc
  *  - a zero block otherwise: zeroed without transfer; UNMAP where
  *    deallocated blocks may read as anything (a block device) is a write
  *    too, which SBC-4 allows, so a read returns the block the command sent.
- *  - any other block, or a store that can do neither: tiled into a bounded
+ *  - any other block: one writesame of the store for the whole range (an
+ *    RBD store not being migrated: rbd_aio_writesame, svm_lun_write_same);
+ *  - a store that can do none of these: the block tiled into a bounded
  *    buffer and written in chunks.
  */
 enum svm_sense svm_sbc_write_same(struct svm_lun *lun, struct svm_scsi_req *req,
@@ -297,6 +334,11 @@ enum svm_sense svm_sbc_write_same(struct svm_lun *lun, struct svm_scsi_req *req,
 	if (all_zero(buf, g->block_size)) {
 		ret = svm_lun_write_zeroes(lun, off, total);
 		if (ret != -EOPNOTSUPP)
+			goto done;
+		ret = 0;
+	} else {
+		ret = svm_lun_write_same(lun, off, total, buf, g->block_size);
+		if (ret != -EOPNOTSUPP && ret != -EINVAL)
 			goto done;
 		ret = 0;
 	}

@@ -40,6 +40,10 @@ struct store_ops {
 	int (*discard)(struct svm_store *st, uint64_t off, uint64_t len);
 	int (*extent)(struct svm_store *st, uint64_t off, bool *mapped, uint64_t *end);
 	int (*write_zeroes)(struct svm_store *st, uint64_t off, uint64_t len);
+	int (*write_same)(struct svm_store *st, uint64_t off, uint64_t len, const void *block,
+			  size_t block_len);
+	int (*compare_and_write)(struct svm_store *st, uint64_t off, uint64_t len, const void *cmp,
+				 const void *buf, uint64_t *mismatch);
 	int (*grow)(struct svm_store *st, uint64_t min_bytes, char **reason);
 	void (*prefetch)(struct svm_store *st, uint64_t off, uint64_t len);
 	void (*close)(struct svm_store *st);
@@ -327,6 +331,8 @@ static int open_rbd(struct svm_store *st, const struct svm_store_open_args *a, c
 	if (ret)
 		return ret;
 	st->caps = SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_DISCARD_ZEROES;
+	if (svm_rbd_stable_writes(st->rbd, NULL))
+		st->caps |= SVM_STORE_CAP_STABLE_WRITES;
 	return 0;
 }
 
@@ -676,6 +682,21 @@ static int file_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
 	return fallocate(st->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
 }
 
+/* A file or device has no single call for either: the LUN's generic paths do them. */
+static int file_write_same(struct svm_store *st, uint64_t off, uint64_t len, const void *block,
+			   size_t block_len)
+{
+	(void)st, (void)off, (void)len, (void)block, (void)block_len;
+	return -EOPNOTSUPP;
+}
+
+static int file_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len,
+				  const void *cmp, const void *buf, uint64_t *mismatch)
+{
+	(void)st, (void)off, (void)len, (void)cmp, (void)buf, (void)mismatch;
+	return -EOPNOTSUPP;
+}
+
 static int file_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
 {
 	uint64_t size;
@@ -795,6 +816,18 @@ static int rbd_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
 	return svm_rbd_write_zeroes(st->rbd, off, len);
 }
 
+static int rbd_write_same(struct svm_store *st, uint64_t off, uint64_t len, const void *block,
+			  size_t block_len)
+{
+	return svm_rbd_write_same(st->rbd, off, len, block, block_len);
+}
+
+static int rbd_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len,
+				 const void *cmp, const void *buf, uint64_t *mismatch)
+{
+	return svm_rbd_compare_and_write(st->rbd, off, len, cmp, buf, mismatch);
+}
+
 /* An image is resized with `rbd resize`, never by the handler: measure it again. */
 static int rbd_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
 {
@@ -833,6 +866,8 @@ static const struct store_ops file_ops = {
 	.discard = file_discard,
 	.extent = file_extent,
 	.write_zeroes = file_write_zeroes,
+	.write_same = file_write_same,
+	.compare_and_write = file_compare_and_write,
 	.grow = file_grow,
 	.prefetch = file_prefetch,
 	.close = file_close,
@@ -847,6 +882,8 @@ static const struct store_ops rbd_ops = {
 	.discard = rbd_discard,
 	.extent = rbd_extent,
 	.write_zeroes = rbd_write_zeroes,
+	.write_same = rbd_write_same,
+	.compare_and_write = rbd_compare_and_write,
 	.grow = rbd_grow,
 	.prefetch = rbd_prefetch,
 	.close = rbd_close,
@@ -892,6 +929,22 @@ int svm_store_extent(struct svm_store *st, uint64_t off, bool *mapped, uint64_t 
 int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len)
 {
 	return st->ops->write_zeroes(st, off, len);
+}
+
+int svm_store_write_same(struct svm_store *st, uint64_t off, uint64_t len, const void *block,
+			 size_t block_len)
+{
+	if (svm_store_fault_write)
+		return svm_store_fault_write;
+	return st->ops->write_same(st, off, len, block, block_len);
+}
+
+int svm_store_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len,
+				const void *cmp, const void *buf, uint64_t *mismatch)
+{
+	if (svm_store_fault_write)
+		return svm_store_fault_write;
+	return st->ops->compare_and_write(st, off, len, cmp, buf, mismatch);
 }
 
 int svm_store_grow(struct svm_store *st, uint64_t min_bytes, char **reason)

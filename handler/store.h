@@ -40,6 +40,12 @@ struct svm_store;
  * such writes go to the worker pool).
  */
 #define SVM_STORE_CAP_INLINE (1u << 3)
+/*
+ * Every write is stable once it returns: the store holds no volatile cache
+ * (an RBD store whose librbd does not cache writes: rbd_cache=false, or
+ * rbd_cache_policy=writethrough). A LUN on it reports no write cache.
+ */
+#define SVM_STORE_CAP_STABLE_WRITES (1u << 4)
 
 struct svm_store_open_args {
 	uint64_t min_bytes; /* the store must hold at least this many bytes */
@@ -132,6 +138,24 @@ int svm_store_extent(struct svm_store *st, uint64_t off, bool *mapped, uint64_t 
 /* Make [off, off+len) read as zeroes, without data transfer where the store can
  * (ZERO_RANGE on a file, BLKZEROOUT on a device); -EOPNOTSUPP if it cannot. */
 int svm_store_write_zeroes(struct svm_store *st, uint64_t off, uint64_t len);
+/*
+ * Fill [off, off+len) with block (block_len bytes, len a multiple of it)
+ * repeated, in one store operation (RBD: rbd_aio_writesame). -EOPNOTSUPP
+ * for a file or device, -EINVAL when the store refuses the range: nothing
+ * written, the caller writes the blocks itself. Blocks.
+ */
+int svm_store_write_same(struct svm_store *st, uint64_t off, uint64_t len, const void *block,
+			 size_t block_len);
+/*
+ * Compare [off, off+len) with cmp and, only if equal, write buf there, as
+ * one operation of the store (RBD: rbd_aio_compare_and_write, atomic in the
+ * cluster). 0: written; 1: a mismatch, nothing written, *mismatch = the
+ * offset in the range of the first differing byte; -EOPNOTSUPP (nothing
+ * done) for a file or device, or a range the store cannot do in one (RBD:
+ * over two objects); or -errno. Blocks.
+ */
+int svm_store_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len,
+				const void *cmp, const void *buf, uint64_t *mismatch);
 /*
  * Make the store hold at least min_bytes: a smaller file is extended
  * (sparse, ftruncate); a block device is measured again and must already

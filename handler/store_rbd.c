@@ -34,6 +34,9 @@ struct svm_rbd {
 	 * is a FUA write's, the host's next SYNCHRONIZE CACHE must still fail.
 	 */
 	int lost_write;
+	uint64_t stripe_unit; /* librbd splits I/O at multiples of this (the object size) */
+	bool stable;	      /* librbd caches no write: an acknowledged write is stable */
+	char cache_why[96];   /* what the probe at open found, for the log */
 };
 
 bool svm_rbd_is_spec(const char *spec)
@@ -198,6 +201,66 @@ free_rbd:
 	return ret;
 }
 
+/*
+ * The effective value of librbd option name for r's image: the image's
+ * own override, else the pool's, else the client's configuration
+ * (rbd_config_image_list gives the one that applies); the client's
+ * (rados_conf_get) when the list cannot be had. 0, or -errno.
+ */
+static int image_option(struct svm_rbd *r, const char *name, char *val, size_t len)
+{
+	rbd_config_option_t *opts = NULL;
+	int n = 0, ret;
+
+	ret = rbd_config_image_list(r->image, NULL, &n);
+	if (ret == -ERANGE && n > 0 && (opts = calloc((size_t)n, sizeof(*opts)))) {
+		ret = rbd_config_image_list(r->image, opts, &n);
+		for (int i = 0; !ret && i < n; i++) {
+			if (strcmp(opts[i].name, name))
+				continue;
+			snprintf(val, len, "%s", opts[i].value);
+			rbd_config_image_list_cleanup(opts, n);
+			free(opts);
+			return 0;
+		}
+		if (!ret)
+			rbd_config_image_list_cleanup(opts, n);
+		free(opts);
+	}
+	return rados_conf_get(r->cluster, name, val, len);
+}
+
+/*
+ * Whether librbd holds acknowledged writes in a volatile cache: rbd_cache
+ * true and a rbd_cache_policy other than writethrough (writearound, the
+ * default, and writeback acknowledge before the OSDs have the data). When
+ * it does not, r->stable. The stripe unit too: librbd's compare_and_write
+ * works within one object. Blocks on nothing remote (the image is open).
+ */
+static void probe_cache(struct svm_rbd *r)
+{
+	char cache[16] = "", policy[32] = "";
+	uint64_t su = 0;
+
+	if (!rbd_get_stripe_unit(r->image, &su))
+		r->stripe_unit = su;
+	if (image_option(r, "rbd_cache", cache, sizeof(cache)) < 0) {
+		snprintf(r->cache_why, sizeof(r->cache_why), "librbd cache unknown: taken as on");
+		return;
+	}
+	if (!strcmp(cache, "false") || !strcmp(cache, "0")) {
+		r->stable = true;
+		snprintf(r->cache_why, sizeof(r->cache_why), "librbd does not cache (rbd_cache=%s)",
+			 cache);
+		return;
+	}
+	if (image_option(r, "rbd_cache_policy", policy, sizeof(policy)) < 0)
+		snprintf(policy, sizeof(policy), "unknown");
+	r->stable = !strcmp(policy, "writethrough");
+	snprintf(r->cache_why, sizeof(r->cache_why), "librbd %s (rbd_cache=%s, rbd_cache_policy=%s)",
+		 r->stable ? "does not cache writes" : "caches writes", cache, policy);
+}
+
 int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
 		 uint64_t *size, char **reason)
 {
@@ -221,9 +284,10 @@ int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_
 		    svm_reason(reason, ret, "cannot size RBD image '%s': %s", spec, strerror(-ret));
 		goto close_rbd;
 	}
-	svm_log(SVM_LOG_INFO, "RBD store %s opened (%s, client.%s): %llu bytes", spec,
+	probe_cache(r);
+	svm_log(SVM_LOG_INFO, "RBD store %s opened (%s, client.%s): %llu bytes, %s", spec,
 		conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID,
-		(unsigned long long)*size);
+		(unsigned long long)*size, r->cache_why);
 	free(image);
 	*out = r;
 	return 0;
@@ -397,6 +461,96 @@ int svm_rbd_write_zeroes(struct svm_rbd *r, uint64_t off, uint64_t len)
 	struct xfer_args x = {.off = off, .len = len};
 
 	return len ? aio_wait(r, start_write_zeroes, &x) : 0;
+}
+
+bool svm_rbd_stable_writes(const struct svm_rbd *r, const char **why)
+{
+	if (why)
+		*why = r->cache_why;
+	return r->stable;
+}
+
+struct same_args {
+	uint64_t off;
+	size_t len;
+	const char *data, *cmp;
+	size_t data_len;
+	uint64_t mismatch; /* compare_and_write: the image offset librbd reports */
+};
+
+static int start_write_same(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct same_args *x = arg;
+
+	return rbd_aio_writesame(r->image, x->off, x->len, x->data, x->data_len, c, 0);
+}
+
+int svm_rbd_write_same(struct svm_rbd *r, uint64_t off, uint64_t len, const void *block,
+		       size_t block_len)
+{
+	struct same_args x = {.off = off, .len = (size_t)len, .data = block,
+			      .data_len = block_len};
+
+	if (!len)
+		return 0;
+	if (!block_len || len % block_len || len > SIZE_MAX)
+		return -EINVAL;
+	svm_log(SVM_LOG_DBG, "RBD store %s: writesame of %llu bytes at %llu (a %zu-byte block)",
+		r->spec, (unsigned long long)len, (unsigned long long)off, block_len);
+	return aio_wait(r, start_write_same, &x);
+}
+
+static int start_compare_and_write(struct svm_rbd *r, rbd_completion_t c, void *arg)
+{
+	struct same_args *x = arg;
+	ssize_t ret = rbd_aio_compare_and_write(r->image, x->off, x->len, x->cmp, x->data, c,
+						&x->mismatch, 0);
+
+	return ret < 0 ? (int)ret : 0;
+}
+
+/*
+ * Where in [off, off + len) librbd's mismatch offset m points. librbd
+ * reports an image offset; some releases map the OSD's offset within the
+ * compared extent as if it were one within the object (the extent's
+ * object start plus the index). The range lies within one stripe unit,
+ * so the two readings never overlap unless they agree (off at the unit's
+ * start).
+ */
+static uint64_t mismatch_index(const struct svm_rbd *r, uint64_t off, uint64_t len, uint64_t m)
+{
+	uint64_t start = r->stripe_unit ? off - off % r->stripe_unit : off;
+
+	if (m >= off && m - off < len)
+		return m - off;
+	if (m >= start && m - start < len)
+		return m - start;
+	return 0; /* out of both: the compare failed somewhere in the block */
+}
+
+int svm_rbd_compare_and_write(struct svm_rbd *r, uint64_t off, uint64_t len, const void *cmp,
+			      const void *buf, uint64_t *mismatch)
+{
+	struct same_args x = {.off = off, .len = (size_t)len, .data = buf, .cmp = cmp};
+	int ret;
+
+	if (!len)
+		return 0;
+	if (r->stripe_unit && off / r->stripe_unit != (off + len - 1) / r->stripe_unit)
+		return -EOPNOTSUPP; /* librbd would refuse a range over two objects (-EINVAL) */
+	ret = aio_wait(r, start_compare_and_write, &x);
+	if (ret == -EILSEQ) {
+		*mismatch = mismatch_index(r, off, len, x.mismatch);
+		svm_log(SVM_LOG_DBG,
+			"RBD store %s: compare_and_write of %llu bytes at %llu miscompared at "
+			"image offset %llu (byte %llu)",
+			r->spec, (unsigned long long)len, (unsigned long long)off,
+			(unsigned long long)x.mismatch, (unsigned long long)*mismatch);
+		return 1;
+	}
+	svm_log(SVM_LOG_DBG, "RBD store %s: compare_and_write of %llu bytes at %llu: %d", r->spec,
+		(unsigned long long)len, (unsigned long long)off, ret);
+	return ret;
 }
 
 /*

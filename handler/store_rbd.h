@@ -76,6 +76,30 @@ int svm_rbd_flush(struct svm_rbd *r);
 int svm_rbd_discard(struct svm_rbd *r, uint64_t off, uint64_t len);
 int svm_rbd_write_zeroes(struct svm_rbd *r, uint64_t off, uint64_t len);
 /*
+ * The block's block_len bytes repeated over [off, off + len), one
+ * rbd_aio_writesame for the whole range: -EINVAL (nothing written) when
+ * len is not a multiple of block_len or librbd refuses the range.
+ */
+int svm_rbd_write_same(struct svm_rbd *r, uint64_t off, uint64_t len, const void *block,
+		       size_t block_len);
+/*
+ * rbd_aio_compare_and_write: the OSD compares [off, off + len) with cmp
+ * and writes buf there only if they match, as one operation in the
+ * cluster (atomic against every client). 0: written; 1: they differ,
+ * nothing written, *mismatch the offset in the range of the first
+ * differing byte; -EOPNOTSUPP (nothing done) when the range spans two
+ * RADOS objects, which librbd refuses; or -errno.
+ */
+int svm_rbd_compare_and_write(struct svm_rbd *r, uint64_t off, uint64_t len, const void *cmp,
+			      const void *buf, uint64_t *mismatch);
+/*
+ * Whether librbd caches no acknowledged write (rbd_cache false or
+ * rbd_cache_policy writethrough, the image's own setting first), found at
+ * open: then every write returned is stable. *why (may be NULL): what the
+ * probe found, for a log line; lives as long as r. Never blocks.
+ */
+bool svm_rbd_stable_writes(const struct svm_rbd *r, const char **why);
+/*
  * As svm_store_extent, from rbd_diff_iterate2 over the whole image's
  * history (no snapshot: what is allocated), byte-granular: whether off is
  * allocated and where that run ends (size: the image's size).

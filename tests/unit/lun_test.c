@@ -292,6 +292,42 @@ static void async_accounting(void)
 	unlink(path);
 }
 
+/*
+ * svm_lun_write_same and svm_lun_compare_and_write on a file store: the
+ * store has no such call, so both answer -EOPNOTSUPP with nothing written
+ * and no flush, for the SCSI layer to take its generic paths; the LUN's
+ * write cache stays as configured (a file is no store with stable writes).
+ */
+static void store_ops_unsupported(void)
+{
+	uint8_t blk[512], cmp[512], back[512];
+	struct iovec v = {back, sizeof(back)};
+	struct svm_lun_geom g;
+	struct svm_lun *lun;
+	uint64_t mismatch = 0, n;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/lun-ops.img", test_dir);
+	CHECK_EQ(open_lun("lun-ops.img", 512, 1024, false, &lun, NULL), 0);
+	svm_lun_get_geom(lun, &g);
+	CHECK(!g.wce);
+	CHECK_EQ(svm_lun_set_wce(lun, true, NULL), 0);
+	svm_lun_get_geom(lun, &g);
+	CHECK(g.wce);
+	CHECK_EQ(svm_lun_set_wce(lun, false, NULL), 0);
+	memset(blk, 0xC3, sizeof(blk));
+	memset(cmp, 0, sizeof(cmp));
+	n = svm_lun_flushes(lun);
+	CHECK_EQ(svm_lun_write_same(lun, 0, 64 * 512, blk, sizeof(blk)), -EOPNOTSUPP);
+	CHECK_EQ(svm_lun_compare_and_write(lun, 512, 512, cmp, blk, true, &mismatch),
+		 -EOPNOTSUPP);
+	CHECK_EQ(svm_lun_flushes(lun), n); /* nothing written, nothing to flush */
+	CHECK_EQ(svm_lun_read(lun, &v, 1, 512, sizeof(back)), 0);
+	CHECK(back[0] == 0 && !memcmp(back, back + 1, sizeof(back) - 1));
+	svm_lun_close(lun);
+	unlink(path);
+}
+
 void lun_test(void)
 {
 	test_log_capture();
@@ -299,5 +335,6 @@ void lun_test(void)
 	discard_flush();
 	rmw_atomic();
 	async_accounting();
+	store_ops_unsupported();
 	test_log_restore();
 }

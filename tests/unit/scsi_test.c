@@ -679,6 +679,30 @@ static void compare_and_write(void)
 	CHECK_EQ(run(lun, cdb, back, sizeof(back)), SVM_SENSE_OK);
 	CHECK(!memcmp(back, old, sizeof(back)));
 
+	/*
+	 * One block, the RBD store's one-operation case: a file store cannot
+	 * (-EOPNOTSUPP), so the generic read-modify-write does it, from a
+	 * data-out scattered over three iovecs; a miscompare at byte 300.
+	 */
+	struct iovec three[3] = {{data, 100}, {data + 100, bs}, {data + 100 + bs, bs - 100}};
+
+	memcpy(data, back, bs);
+	pattern(data + bs, bs, 4);
+	caw_cdb(cdb, 100, 1);
+	CHECK_EQ(run_iov(lun, cdb, three, 3, &req), SVM_SENSE_OK);
+	test_cdb10(cdb, SVM_OP_READ10, 100, 1);
+	CHECK_EQ(run(lun, cdb, back, bs), SVM_SENSE_OK);
+	CHECK(!memcmp(back, data + bs, bs));
+	memcpy(data, back, bs);
+	data[300] ^= 1;
+	pattern(data + bs, bs, 5);
+	caw_cdb(cdb, 100, 1);
+	CHECK_EQ(run_iov(lun, cdb, three, 3, &req), SVM_SENSE_MISCOMPARE_VERIFY);
+	CHECK(req.has_info && req.info == 300);
+	test_cdb10(cdb, SVM_OP_READ10, 100, 1);
+	CHECK_EQ(run(lun, cdb, old, bs), SVM_SENSE_OK);
+	CHECK(!memcmp(old, back, bs));
+
 	/* 0 blocks: nothing to do; wrong data-out size; WRPROTECT; out of range */
 	caw_cdb(cdb, 100, 0);
 	CHECK_EQ(run(lun, cdb, NULL, 0), SVM_SENSE_OK);

@@ -417,9 +417,41 @@ static void rbd_open_refusals(void)
 	CHECK(st == NULL);
 }
 
+/*
+ * A file has no one-call WRITE SAME or COMPARE AND WRITE (an RBD store's
+ * librbd has, tests/e2e/t_rbd_ops.sh): both answer -EOPNOTSUPP and touch
+ * nothing, and a file never claims stable writes (its page cache).
+ */
+static void file_no_rbd_ops(void)
+{
+	struct svm_store_open_args a = {.min_bytes = 1 << 20, .create = true};
+	uint8_t blk[512], cmp[512], back[512];
+	struct iovec v = {back, sizeof(back)};
+	struct svm_store *st;
+	uint64_t mismatch = 7;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/store-ops.img", test_dir);
+	CHECK_EQ(svm_store_open(path, &a, &st, NULL), 0);
+	CHECK(!(svm_store_caps(st) & SVM_STORE_CAP_STABLE_WRITES));
+	memset(blk, 0x5A, sizeof(blk));
+	memset(cmp, 0, sizeof(cmp));
+	CHECK_EQ(svm_store_write_same(st, 4096, 8192, blk, sizeof(blk)), -EOPNOTSUPP);
+	CHECK_EQ(svm_store_compare_and_write(st, 0, sizeof(blk), cmp, blk, &mismatch),
+		 -EOPNOTSUPP);
+	CHECK_EQ(mismatch, 7);
+	CHECK_EQ(svm_store_readv(st, &v, 1, 4096, sizeof(back)), 0);
+	CHECK(back[0] == 0 && !memcmp(back, back + 1, sizeof(back) - 1));
+	CHECK_EQ(svm_store_readv(st, &v, 1, 0, sizeof(back)), 0);
+	CHECK(back[0] == 0 && !memcmp(back, back + 1, sizeof(back) - 1));
+	svm_store_close(st);
+	unlink(path);
+}
+
 void store_test(void)
 {
 	rbd_open_refusals();
+	file_no_rbd_ops();
 	struct svm_store_open_args a = {.min_bytes = 1 << 20, .create = true};
 	struct svm_store *st, *st2;
 	char path[128], *reason = NULL, buf[8192], back[8192];
