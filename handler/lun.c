@@ -513,7 +513,8 @@ int svm_lun_write_same(struct svm_lun *lun, uint64_t off, uint64_t len, const vo
 
 	hold_shared(lun, &r, off, len);
 	/* a migration's mirror writes both stores block by block: the generic path */
-	ret = lun->mirror ? -EOPNOTSUPP : svm_store_write_same(lun->src, off, len, block, block_len);
+	ret =
+	    lun->mirror ? -EOPNOTSUPP : svm_store_write_same(lun->src, off, len, block, block_len);
 	svm_range_unlock(&lun->wlock, &r);
 
 	if (!ret && write_through(lun))

@@ -871,8 +871,7 @@ static int svm_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 		if (g.wce != wce || g.wce != cfg->data.write_cache)
 			tcmu_dev_info(dev, "svm: write cache %s%s\n",
 				      g.wce ? "on" : "off: every write is stable",
-				      g.wce == cfg->data.write_cache ? ""
-								     : " (the store caches no write)");
+				      g.wce == cfg->data.write_cache ? "" : " (no store cache)");
 		break;
 	case TCMULIB_CFG_DEV_CFGSTR:
 		what = "dev_config";

@@ -128,11 +128,14 @@ static bool caw_store(struct svm_lun *lun, struct svm_scsi_req *req, uint64_t of
 	free(buf);
 	if (ret == -EOPNOTSUPP)
 		return false;
-	*s = ret < 0 ? svm_scsi_io_error(ret, true, lun, off)
-		     : ret == 1 ? SVM_SENSE_MISCOMPARE_VERIFY : SVM_SENSE_OK;
-	if (ret == 1) {
+	if (ret < 0) {
+		*s = svm_scsi_io_error(ret, true, lun, off);
+	} else if (ret == 1) {
 		req->has_info = true;
 		req->info = mismatch;
+		*s = SVM_SENSE_MISCOMPARE_VERIFY;
+	} else {
+		*s = SVM_SENSE_OK;
 	}
 	return true;
 }

@@ -690,8 +690,8 @@ static int file_write_same(struct svm_store *st, uint64_t off, uint64_t len, con
 	return -EOPNOTSUPP;
 }
 
-static int file_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len,
-				  const void *cmp, const void *buf, uint64_t *mismatch)
+static int file_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len, const void *cmp,
+				  const void *buf, uint64_t *mismatch)
 {
 	(void)st, (void)off, (void)len, (void)cmp, (void)buf, (void)mismatch;
 	return -EOPNOTSUPP;
@@ -822,8 +822,8 @@ static int rbd_write_same(struct svm_store *st, uint64_t off, uint64_t len, cons
 	return svm_rbd_write_same(st->rbd, off, len, block, block_len);
 }
 
-static int rbd_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len,
-				 const void *cmp, const void *buf, uint64_t *mismatch)
+static int rbd_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len, const void *cmp,
+				 const void *buf, uint64_t *mismatch)
 {
 	return svm_rbd_compare_and_write(st->rbd, off, len, cmp, buf, mismatch);
 }
@@ -939,8 +939,8 @@ int svm_store_write_same(struct svm_store *st, uint64_t off, uint64_t len, const
 	return st->ops->write_same(st, off, len, block, block_len);
 }
 
-int svm_store_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len,
-				const void *cmp, const void *buf, uint64_t *mismatch)
+int svm_store_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len, const void *cmp,
+				const void *buf, uint64_t *mismatch)
 {
 	if (svm_store_fault_write)
 		return svm_store_fault_write;

@@ -154,8 +154,8 @@ int svm_store_write_same(struct svm_store *st, uint64_t off, uint64_t len, const
  * done) for a file or device, or a range the store cannot do in one (RBD:
  * over two objects); or -errno. Blocks.
  */
-int svm_store_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len,
-				const void *cmp, const void *buf, uint64_t *mismatch);
+int svm_store_compare_and_write(struct svm_store *st, uint64_t off, uint64_t len, const void *cmp,
+				const void *buf, uint64_t *mismatch);
 /*
  * Make the store hold at least min_bytes: a smaller file is extended
  * (sparse, ftruncate); a block device is measured again and must already

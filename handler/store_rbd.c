@@ -257,7 +257,8 @@ static void probe_cache(struct svm_rbd *r)
 	if (image_option(r, "rbd_cache_policy", policy, sizeof(policy)) < 0)
 		snprintf(policy, sizeof(policy), "unknown");
 	r->stable = !strcmp(policy, "writethrough");
-	snprintf(r->cache_why, sizeof(r->cache_why), "librbd %s (rbd_cache=%s, rbd_cache_policy=%s)",
+	snprintf(r->cache_why, sizeof(r->cache_why),
+		 "librbd %s (rbd_cache=%s, rbd_cache_policy=%s)",
 		 r->stable ? "does not cache writes" : "caches writes", cache, policy);
 }
 
@@ -286,8 +287,8 @@ int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_
 	}
 	probe_cache(r);
 	svm_log(SVM_LOG_INFO, "RBD store %s opened (%s, client.%s): %llu bytes, %s", spec,
-		conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID,
-		(unsigned long long)*size, r->cache_why);
+		conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID, (unsigned long long)*size,
+		r->cache_why);
 	free(image);
 	*out = r;
 	return 0;
@@ -488,8 +489,7 @@ static int start_write_same(struct svm_rbd *r, rbd_completion_t c, void *arg)
 int svm_rbd_write_same(struct svm_rbd *r, uint64_t off, uint64_t len, const void *block,
 		       size_t block_len)
 {
-	struct same_args x = {.off = off, .len = (size_t)len, .data = block,
-			      .data_len = block_len};
+	struct same_args x = {.off = off, .len = (size_t)len, .data = block, .data_len = block_len};
 
 	if (!len)
 		return 0;

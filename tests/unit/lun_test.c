@@ -319,8 +319,7 @@ static void store_ops_unsupported(void)
 	memset(cmp, 0, sizeof(cmp));
 	n = svm_lun_flushes(lun);
 	CHECK_EQ(svm_lun_write_same(lun, 0, 64 * 512, blk, sizeof(blk)), -EOPNOTSUPP);
-	CHECK_EQ(svm_lun_compare_and_write(lun, 512, 512, cmp, blk, true, &mismatch),
-		 -EOPNOTSUPP);
+	CHECK_EQ(svm_lun_compare_and_write(lun, 512, 512, cmp, blk, true, &mismatch), -EOPNOTSUPP);
 	CHECK_EQ(svm_lun_flushes(lun), n); /* nothing written, nothing to flush */
 	CHECK_EQ(svm_lun_read(lun, &v, 1, 512, sizeof(back)), 0);
 	CHECK(back[0] == 0 && !memcmp(back, back + 1, sizeof(back) - 1));

@@ -437,8 +437,7 @@ static void file_no_rbd_ops(void)
 	memset(blk, 0x5A, sizeof(blk));
 	memset(cmp, 0, sizeof(cmp));
 	CHECK_EQ(svm_store_write_same(st, 4096, 8192, blk, sizeof(blk)), -EOPNOTSUPP);
-	CHECK_EQ(svm_store_compare_and_write(st, 0, sizeof(blk), cmp, blk, &mismatch),
-		 -EOPNOTSUPP);
+	CHECK_EQ(svm_store_compare_and_write(st, 0, sizeof(blk), cmp, blk, &mismatch), -EOPNOTSUPP);
 	CHECK_EQ(mismatch, 7);
 	CHECK_EQ(svm_store_readv(st, &v, 1, 4096, sizeof(back)), 0);
 	CHECK(back[0] == 0 && !memcmp(back, back + 1, sizeof(back) - 1));
