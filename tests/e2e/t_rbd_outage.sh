@@ -4,10 +4,12 @@
 # initiators retry, never with GOOD, and the handler reconnects when the
 # cluster returns"). Through tcm_loop, on the rig's single-node Ceph:
 #  (a) 4 MiB of random data written with O_DIRECT and SYNCHRONIZE CACHE;
-#  (b) the OSD stopped (SIGSTOP): a READ and a FUA WRITE sent with SG_IO
-#      (no kernel retries) end CHECK CONDITION, NOT READY, LOGICAL UNIT IS
-#      IN PROCESS OF BECOMING READY (02/04/01), never GOOD; the handler logs
-#      that it is reconnecting;
+#  (b) the OSD stopped (SIGSTOP): a plain WRITE that librbd's writearound
+#      cache acknowledges (GOOD) is lost, so the SYNCHRONIZE CACHE after it
+#      must not be GOOD (WRITE ERROR); a READ and a FUA WRITE sent with
+#      SG_IO (no kernel retries) end CHECK CONDITION, NOT READY, LOGICAL
+#      UNIT IS IN PROCESS OF BECOMING READY (02/04/01), never GOOD; the
+#      handler logs that it is reconnecting;
 #  (c) the OSD continued (SIGCONT): READs succeed again within 240 s, the
 #      handler logs "reconnected", the 4 MiB read back as written;
 #  (d) the cluster blocklists the handler's client (ceph osd blocklist add:
@@ -67,6 +69,8 @@ raw() { local rc=0; sg_raw "$@" >/tmp/sgraw.out 2>&1 || rc=$?; cat /tmp/sgraw.ou
 READ1=(-r 512 "$sg" 28 00 00 00 00 00 00 00 01 00)    # READ(10) LBA 0, 1 block
 head -c 512 /tmp/out-data >/tmp/out-blk0
 WRITE1=(-s 512 -i /tmp/out-blk0 "$sg" 2a 08 00 00 00 00 00 00 01 00) # WRITE(10) FUA, LBA 0
+head -c 512 /dev/urandom >/tmp/out-blkx
+WRITEX=(-s 512 -i /tmp/out-blkx "$sg" 2a 00 00 00 a0 00 00 00 01 00) # WRITE(10), LBA 40960
 becoming_ready() { grep -qi 'becoming ready' /tmp/sgraw.out; }
 
 log_mark=$(wc -l <"$SVM_TCMU_LOG")
@@ -77,7 +81,23 @@ vm_log "osd.0 (pid $OSD_STOPPED) stopped (SIGSTOP)"
 (sleep 600; kill -CONT "$OSD_STOPPED" 2>/dev/null) </dev/null >/dev/null 2>&1 &
 
 stopped() {
-	local t0 t1 rc
+	local t0 t1 rc wrc
+	wrc=0; raw "${WRITEX[@]}" || wrc=$?
+	if [ "$wrc" = 0 ]; then
+		echo "plain WRITE with the OSD stopped: GOOD (acknowledged by the librbd cache)"
+	else
+		echo "plain WRITE with the OSD stopped: failed (exit $wrc)"
+	fi
+	t0=$(date +%s)
+	rc=0; sg_sync "$sg" >/tmp/sync.out 2>&1 || rc=$?
+	t1=$(date +%s)
+	cat /tmp/sync.out
+	if [ "$wrc" = 0 ]; then
+		[ "$rc" -ne 0 ] || { echo "SYNCHRONIZE CACHE GOOD after an acknowledged write the OSD never got"; return 1; }
+		grep -qi 'medium error\|write error' /tmp/sync.out ||
+			{ echo "SYNCHRONIZE CACHE failed, but not with a WRITE ERROR"; return 1; }
+		echo "SYNCHRONIZE CACHE after the lost write: WRITE ERROR after $((t1 - t0)) s"
+	fi
 	t0=$(date +%s)
 	rc=0; raw "${READ1[@]}" || rc=$?
 	t1=$(date +%s)
@@ -90,7 +110,7 @@ stopped() {
 	echo "FUA WRITE: NOT READY, becoming ready"
 	tail -n +"$log_mark" "$SVM_TCMU_LOG" | grep 'the cluster does not answer: reconnecting'
 }
-vm_step "(b) OSD stopped: READ and FUA WRITE end NOT READY 04/01" 150 stopped
+vm_step "(b) OSD stopped: the lost write's SYNC fails; READ and FUA WRITE end NOT READY 04/01" 180 stopped
 sleep 20 # a reconnect attempt or two meets the stopped OSD
 kill -CONT "$OSD_STOPPED"
 vm_log "osd.0 (pid $OSD_STOPPED) continued (SIGCONT)"
