@@ -66,7 +66,7 @@ vm_step "(a) 4 MiB of data" 120 write_data
 
 # sg_raw one command; its output in /tmp/sgraw.out; the exit status of sg_raw
 raw() { local rc=0; sg_raw "$@" >/tmp/sgraw.out 2>&1 || rc=$?; cat /tmp/sgraw.out >&2; return "$rc"; }
-READ1=(-r 512 "$sg" 28 00 00 00 00 00 00 00 01 00)    # READ(10) LBA 0, 1 block
+READ1=(-r 512 -o /tmp/sgraw.data "$sg" 28 00 00 00 00 00 00 00 01 00) # READ(10) LBA 0, 1 block
 head -c 512 /tmp/out-data >/tmp/out-blk0
 WRITE1=(-s 512 -i /tmp/out-blk0 "$sg" 2a 08 00 00 00 00 00 00 01 00) # WRITE(10) FUA, LBA 0
 head -c 512 /dev/urandom >/tmp/out-blkx
