@@ -272,8 +272,14 @@
 #define SVM_RBD_NAME_MAX	  95
 #define SVM_RBD_ID_MAX		  64
 #define SVM_RBD_CONNECT_TIMEOUT_S 30
-/* an RBD I/O the cluster does not answer fails after this long (rados_osd_op_timeout) */
-#define SVM_RBD_OSD_OP_TIMEOUT_S 30
+/*
+ * An RBD I/O the cluster does not answer fails after this long
+ * (rados_osd_op_timeout), with NOT READY (the initiator retries): below
+ * the 30 s a Linux initiator waits for a command before it aborts it.
+ */
+#define SVM_RBD_OSD_OP_TIMEOUT_S 15
+/* a store that lost its cluster tries to connect again this often (store_rbd.h) */
+#define SVM_RBD_RECONNECT_INTERVAL_S 5
 /* svm_store_extent on RBD asks rbd_diff_iterate2 about this many bytes at a time */
 #define SVM_RBD_EXTENT_WINDOW (64ull << 20)
 

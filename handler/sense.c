@@ -48,6 +48,9 @@ static const struct {
 					       0x44, 0x00, "INTERNAL TARGET FAILURE"},
 	[SVM_SENSE_NOT_READY_MANUAL] = {SVM_SAM_STAT_CHECK_CONDITION, KEY_NOT_READY, 0x04, 0x03,
 					"LOGICAL UNIT NOT READY, MANUAL INTERVENTION REQUIRED"},
+	/* a store that lost its cluster (RBD): Linux and ESXi retry 04/01 after a delay */
+	[SVM_SENSE_NOT_READY_BECOMING] = {SVM_SAM_STAT_CHECK_CONDITION, KEY_NOT_READY, 0x04, 0x01,
+					  "LOGICAL UNIT IS IN PROCESS OF BECOMING READY"},
 	[SVM_SENSE_BUSY] = {SVM_SAM_STAT_BUSY, KEY_NONE, 0, 0, "BUSY"},
 	[SVM_SENSE_TASK_SET_FULL] = {SVM_SAM_STAT_TASK_SET_FULL, KEY_NONE, 0, 0, "TASK SET FULL"},
 	/*
@@ -250,6 +253,14 @@ enum svm_sense svm_sense_from_errno(int err, bool is_write)
 	case EIO:
 	case ENODATA:
 		return is_write ? SVM_SENSE_WRITE_ERROR : SVM_SENSE_READ_ERROR;
+	case ETIMEDOUT:	   /* an OSD did not answer (rados_osd_op_timeout) */
+	case ESHUTDOWN:	   /* the cluster blocklisted this client (EBLOCKLISTED) */
+	case ENOTCONN:	   /* the store is reconnecting (store_rbd.h) */
+	case ECONNRESET:
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+		return SVM_SENSE_NOT_READY_BECOMING;
 	default:
 		return SVM_SENSE_INTERNAL_TARGET_FAILURE;
 	}

@@ -22,21 +22,37 @@
 #define RBD_DEFAULT_ID	 "admin"
 
 struct svm_rbd {
+	/*
+	 * I/O holds conn shared while it uses cluster, io and image; a reconnect
+	 * holds it exclusive while it replaces them (image NULL: not connected).
+	 */
+	pthread_rwlock_t conn;
 	rados_t cluster;
 	rados_ioctx_t io;
 	rbd_image_t image;
 	bool connected;
 	char *spec;
+	char *conf, *id, *pool, *name; /* what svm_rbd_open connected with, for a reconnect */
+	bool locked;		       /* svm_rbd_lock holds the exclusive lock: taken again */
+	char old_owner[32];	       /* "client.<gid>" of the connection a reconnect closed */
 	/*
-	 * atomic: -errno a FUA write's flush met, kept for the next svm_rbd_flush. librbd's
-	 * default writearound cache acknowledges a write before the OSDs have it and hands a
-	 * later failure of it to exactly one flush, the first to complete after it: when that
-	 * is a FUA write's, the host's next SYNCHRONIZE CACHE must still fail.
+	 * atomic: -EIO once an acknowledged write may be lost, kept for the next svm_rbd_flush.
+	 * librbd's writearound cache hands a later failure of an acknowledged write to exactly
+	 * one flush, the first to complete after it: when that is a FUA write's (or the one a
+	 * reconnect makes), the host's next SYNCHRONIZE CACHE must still fail.
 	 */
 	int lost_write;
 	uint64_t stripe_unit; /* librbd splits I/O at multiples of this (the object size) */
 	bool stable;	      /* librbd caches no write: an acknowledged write is stable */
 	char cache_why[96];   /* what the probe at open found, for the log */
+	/* atomic: 1 while the connection is lost or being replaced: I/O fails -ENOTCONN at once */
+	int down;
+	unsigned long reconnects; /* atomic */
+	/* the reconnect thread (svm_rbd_open's stores only): kicked by an I/O that lost the cluster */
+	pthread_mutex_t rc_lock;
+	pthread_cond_t rc_cond;
+	pthread_t rc_thread;
+	bool rc_started, rc_kick, rc_stop; /* under rc_lock */
 };
 
 bool svm_rbd_is_spec(const char *spec)
@@ -176,26 +192,35 @@ static int connect_pool(const char *spec, const char *conf, const char *id, stru
 	if (ret)
 		return ret;
 	r = calloc(1, sizeof(*r));
-	if (!r || !(r->spec = strdup(spec))) {
+	if (!r) {
+		free(pool);
+		free(*image);
+		*image = NULL;
+		return svm_reason(reason, -ENOMEM, "out of memory");
+	}
+	pthread_rwlock_init(&r->conn, NULL);
+	pthread_mutex_init(&r->rc_lock, NULL);
+	pthread_cond_init(&r->rc_cond, NULL);
+	r->pool = pool;
+	if (!(r->spec = strdup(spec))) {
 		ret = svm_reason(reason, -ENOMEM, "out of memory");
-		goto free_rbd;
+		goto close_rbd;
 	}
 	ret = connect_cluster(r, conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID, reason);
 	if (ret)
-		goto free_rbd;
+		goto close_rbd;
 	ret = rados_ioctx_create(r->cluster, pool, &r->io);
 	if (ret < 0) {
+		r->io = NULL;
 		ret = svm_reason(reason, ret, "cannot open pool '%s' of RBD store '%s': %s", pool,
 				 spec, strerror(-ret));
-		goto free_rbd;
+		goto close_rbd;
 	}
-	free(pool);
 	*out = r;
 	return 0;
 
-free_rbd:
+close_rbd:
 	svm_rbd_close(r);
-	free(pool);
 	free(*image);
 	*image = NULL;
 	return ret;
@@ -242,6 +267,7 @@ static void probe_cache(struct svm_rbd *r)
 	char cache[16] = "", policy[32] = "";
 	uint64_t su = 0;
 
+	r->stable = false; /* a reconnect probes again */
 	if (!rbd_get_stripe_unit(r->image, &su))
 		r->stripe_unit = su;
 	if (image_option(r, "rbd_cache", cache, sizeof(cache)) < 0) {
@@ -262,40 +288,116 @@ static void probe_cache(struct svm_rbd *r)
 		 r->stable ? "does not cache writes" : "caches writes", cache, policy);
 }
 
+/* Connect, open the pool and the image r names. 0, or -errno with *reason. */
+static int attach(struct svm_rbd *r, char **reason)
+{
+	int ret = connect_cluster(r, r->conf, r->id, reason);
+
+	if (ret)
+		return ret;
+	ret = rados_ioctx_create(r->cluster, r->pool, &r->io);
+	if (ret < 0) {
+		r->io = NULL;
+		return svm_reason(reason, ret, "cannot open pool '%s' of RBD store '%s': %s",
+				  r->pool, r->spec, strerror(-ret));
+	}
+	ret = rbd_open(r->io, r->name, &r->image, NULL);
+	if (ret < 0) {
+		r->image = NULL;
+		return svm_reason(reason, ret, "cannot open RBD image '%s': %s", r->spec,
+				  strerror(-ret));
+	}
+	probe_cache(r);
+	return 0;
+}
+
+/*
+ * Close the image, the pool and the cluster connection. With librbd's cache
+ * acknowledging writes early, a flush first: when it fails, an acknowledged
+ * write may be lost, and the next svm_rbd_flush says so.
+ */
+static void detach(struct svm_rbd *r)
+{
+	int ret, none = 0;
+
+	if (r->image) {
+		if (!r->stable && (ret = rbd_flush(r->image)) < 0 &&
+		    __atomic_compare_exchange_n(&r->lost_write, &none, -EIO, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			svm_log(SVM_LOG_ERR,
+				"RBD store %s: writes librbd acknowledged may be lost (flush: %s): "
+				"the next SYNCHRONIZE CACHE fails",
+				r->spec, strerror(-ret));
+		rbd_close(r->image);
+		r->image = NULL;
+	}
+	if (r->io)
+		rados_ioctx_destroy(r->io);
+	r->io = NULL;
+	if (r->connected)
+		rados_shutdown(r->cluster);
+	r->connected = false;
+}
+
+static void free_rbd(struct svm_rbd *r)
+{
+	pthread_rwlock_destroy(&r->conn);
+	pthread_mutex_destroy(&r->rc_lock);
+	pthread_cond_destroy(&r->rc_cond);
+	free(r->spec);
+	free(r->conf);
+	free(r->id);
+	free(r->pool);
+	free(r->name);
+	free(r);
+}
+
+static void *reconnect_main(void *arg);
+
 int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
 		 uint64_t *size, char **reason)
 {
-	char *image = NULL;
-	struct svm_rbd *r;
+	struct svm_rbd *r = calloc(1, sizeof(*r));
 	int ret;
 
-	ret = connect_pool(spec, conf, id, &r, &image, reason);
+	if (!r)
+		return svm_reason(reason, -ENOMEM, "out of memory");
+	pthread_rwlock_init(&r->conn, NULL);
+	pthread_mutex_init(&r->rc_lock, NULL);
+	pthread_cond_init(&r->rc_cond, NULL);
+	ret = svm_rbd_parse(spec, &r->pool, &r->name, reason);
 	if (ret)
-		return ret;
-	ret = rbd_open(r->io, image, &r->image, NULL);
-	if (ret < 0) {
-		r->image = NULL;
-		ret = svm_reason(reason, ret, "cannot open RBD image '%s': %s", spec,
-				 strerror(-ret));
-		goto close_rbd;
+		goto free_rbd;
+	if (!(r->spec = strdup(spec)) || !(r->conf = strdup(conf ? conf : RBD_DEFAULT_CONF)) ||
+	    !(r->id = strdup(id ? id : RBD_DEFAULT_ID))) {
+		ret = svm_reason(reason, -ENOMEM, "out of memory");
+		goto free_rbd;
 	}
+	ret = attach(r, reason);
+	if (ret)
+		goto detach;
 	ret = rbd_get_size(r->image, size);
 	if (ret < 0) {
 		ret =
 		    svm_reason(reason, ret, "cannot size RBD image '%s': %s", spec, strerror(-ret));
-		goto close_rbd;
+		goto detach;
 	}
-	probe_cache(r);
-	svm_log(SVM_LOG_INFO, "RBD store %s opened (%s, client.%s): %llu bytes, %s", spec,
-		conf ? conf : RBD_DEFAULT_CONF, id ? id : RBD_DEFAULT_ID, (unsigned long long)*size,
-		r->cache_why);
-	free(image);
+	ret = -pthread_create(&r->rc_thread, NULL, reconnect_main, r);
+	if (ret) {
+		ret = svm_reason(reason, ret, "cannot start the reconnect thread: %s",
+				 strerror(-ret));
+		goto detach;
+	}
+	r->rc_started = true;
+	svm_log(SVM_LOG_INFO, "RBD store %s opened (%s, client.%s): %llu bytes, %s", spec, r->conf,
+		r->id, (unsigned long long)*size, r->cache_why);
 	*out = r;
 	return 0;
 
-close_rbd:
-	svm_rbd_close(r);
-	free(image);
+detach:
+	detach(r);
+free_rbd:
+	free_rbd(r);
 	return ret;
 }
 
@@ -303,14 +405,175 @@ void svm_rbd_close(struct svm_rbd *r)
 {
 	if (!r)
 		return;
-	if (r->image)
-		rbd_close(r->image);
-	if (r->io)
-		rados_ioctx_destroy(r->io);
-	if (r->connected)
-		rados_shutdown(r->cluster);
-	free(r->spec);
-	free(r);
+	if (r->rc_started) {
+		pthread_mutex_lock(&r->rc_lock);
+		r->rc_stop = true;
+		pthread_cond_broadcast(&r->rc_cond);
+		pthread_mutex_unlock(&r->rc_lock);
+		pthread_join(r->rc_thread, NULL);
+	}
+	detach(r);
+	free_rbd(r);
+}
+
+unsigned long svm_rbd_reconnects(const struct svm_rbd *r)
+{
+	return __atomic_load_n(&r->reconnects, __ATOMIC_ACQUIRE);
+}
+
+/* ---- losing the cluster, and reconnecting -------------------------------------------- */
+
+/*
+ * The errors that say the cluster (or this client's session with it) is
+ * gone rather than the request being wrong: an OSD that did not answer
+ * within rados_osd_op_timeout, a client the cluster blocklisted
+ * (EBLOCKLISTED is ESHUTDOWN), a session that is not connected.
+ */
+static bool conn_lost(int err)
+{
+	switch (-err) {
+	case ETIMEDOUT:
+	case ESHUTDOWN:
+	case ENOTCONN:
+	case ECONNRESET:
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Enter r's connection for one call: -ENOTCONN (not connected now) or 0, holding conn. */
+static int io_begin(struct svm_rbd *r)
+{
+	if (__atomic_load_n(&r->down, __ATOMIC_ACQUIRE))
+		return -ENOTCONN;
+	pthread_rwlock_rdlock(&r->conn);
+	if (!r->image) {
+		pthread_rwlock_unlock(&r->conn);
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
+/* Leave it with the call's result; one that lost the cluster wakes the reconnect thread. */
+static int io_end(struct svm_rbd *r, int ret)
+{
+	pthread_rwlock_unlock(&r->conn);
+	if (conn_lost(ret) && r->rc_started && !__atomic_load_n(&r->down, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&r->rc_lock);
+		r->rc_kick = true;
+		pthread_cond_broadcast(&r->rc_cond);
+		pthread_mutex_unlock(&r->rc_lock);
+	}
+	return ret;
+}
+
+/* Sleep up to s seconds; true when svm_rbd_close asked the thread to stop. */
+static bool rc_sleep(struct svm_rbd *r, unsigned s)
+{
+	struct timespec until;
+	bool stop;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += s;
+	pthread_mutex_lock(&r->rc_lock);
+	while (!r->rc_stop && pthread_cond_timedwait(&r->rc_cond, &r->rc_lock, &until) != ETIMEDOUT)
+		;
+	stop = r->rc_stop;
+	pthread_mutex_unlock(&r->rc_lock);
+	return stop;
+}
+
+/* Take the exclusive lock again after a reconnect, breaking the closed connection's own. */
+static void relock(struct svm_rbd *r)
+{
+	rbd_lock_mode_t mode;
+	char *owners[8];
+	size_t n = 8;
+	int ret = rbd_lock_acquire(r->image, RBD_LOCK_MODE_EXCLUSIVE);
+
+	if (ret < 0 && rbd_lock_get_owners(r->image, &mode, owners, &n) >= 0) {
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(owners[i], r->old_owner))
+				rbd_lock_break(r->image, RBD_LOCK_MODE_EXCLUSIVE, owners[i]);
+		rbd_lock_get_owners_cleanup(owners, n);
+		ret = rbd_lock_acquire(r->image, RBD_LOCK_MODE_EXCLUSIVE);
+	}
+	svm_log(ret < 0 ? SVM_LOG_ERR : SVM_LOG_INFO,
+		"RBD store %s: exclusive lock %s%s after the reconnect", r->spec,
+		ret < 0 ? "NOT taken again: " : "taken again", ret < 0 ? strerror(-ret) : "");
+}
+
+/*
+ * Replace r's connection: new I/O fails at once (-ENOTCONN: NOT READY, the
+ * initiator retries) while the calls in flight end (each within
+ * rados_osd_op_timeout), then the old connection is closed and a new one
+ * made, every SVM_RBD_RECONNECT_INTERVAL_S until the cluster answers or the
+ * store is closed.
+ */
+static void reconnect(struct svm_rbd *r)
+{
+	struct timespec t0, t1;
+	char *reason = NULL;
+	unsigned attempt;
+	int ret;
+
+	__atomic_store_n(&r->down, 1, __ATOMIC_RELEASE);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	svm_log(SVM_LOG_WARN, "RBD store %s: the cluster does not answer: reconnecting", r->spec);
+	pthread_rwlock_wrlock(&r->conn);
+	if (r->image) /* the lock owner a relock may have to break: this connection */
+		snprintf(r->old_owner, sizeof(r->old_owner), "client.%llu",
+			 (unsigned long long)rados_get_instance_id(r->cluster));
+	detach(r);
+	for (attempt = 1;; attempt++) {
+		ret = attach(r, &reason);
+		if (!ret)
+			break;
+		detach(r);
+		svm_log(SVM_LOG_WARN, "RBD store %s: reconnect %u failed: %s; again in %d s",
+			r->spec, attempt, reason ? reason : strerror(-ret),
+			SVM_RBD_RECONNECT_INTERVAL_S);
+		free(reason);
+		reason = NULL;
+		if (rc_sleep(r, SVM_RBD_RECONNECT_INTERVAL_S))
+			goto unlock; /* closing: stays down */
+	}
+	if (r->locked)
+		relock(r);
+	/* kicks by calls that failed on the old connection are answered */
+	pthread_mutex_lock(&r->rc_lock);
+	r->rc_kick = false;
+	pthread_mutex_unlock(&r->rc_lock);
+	__atomic_add_fetch(&r->reconnects, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&r->down, 0, __ATOMIC_RELEASE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	svm_log(SVM_LOG_WARN, "RBD store %s: reconnected (attempt %u, %lld s after the loss)",
+		r->spec, attempt, (long long)(t1.tv_sec - t0.tv_sec));
+unlock:
+	pthread_rwlock_unlock(&r->conn);
+}
+
+static void *reconnect_main(void *arg)
+{
+	struct svm_rbd *r = arg;
+
+	pthread_mutex_lock(&r->rc_lock);
+	for (;;) {
+		while (!r->rc_kick && !r->rc_stop)
+			pthread_cond_wait(&r->rc_cond, &r->rc_lock);
+		if (r->rc_stop)
+			break;
+		r->rc_kick = false;
+		pthread_mutex_unlock(&r->rc_lock);
+		reconnect(r);
+		pthread_mutex_lock(&r->rc_lock);
+	}
+	pthread_mutex_unlock(&r->rc_lock);
+	return NULL;
 }
 
 /*
@@ -323,11 +586,13 @@ static int aio_wait(struct svm_rbd *r, aio_start_fn start, void *arg)
 {
 	rbd_completion_t c;
 	ssize_t n;
-	int ret;
+	int ret = io_begin(r);
 
+	if (ret)
+		return ret;
 	ret = rbd_aio_create_completion(NULL, NULL, &c);
 	if (ret < 0)
-		return ret;
+		goto leave;
 	ret = start(r, c, arg);
 	if (ret < 0)
 		goto release;
@@ -336,7 +601,8 @@ static int aio_wait(struct svm_rbd *r, aio_start_fn start, void *arg)
 	ret = n < 0 ? (int)n : 0;
 release:
 	rbd_aio_release(c);
-	return ret;
+leave:
+	return io_end(r, ret);
 }
 
 struct xfer_args {
@@ -436,8 +702,9 @@ int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, u
 	if (ret || !fua)
 		return ret;
 	ret = aio_wait(r, start_flush, NULL);
-	if (ret) /* perhaps an earlier write's failure: the next flush reports it too */
-		__atomic_compare_exchange_n(&r->lost_write, &none, ret, false, __ATOMIC_ACQ_REL,
+	/* perhaps an earlier acknowledged write's failure: the next flush reports it too */
+	if (ret && !r->stable)
+		__atomic_compare_exchange_n(&r->lost_write, &none, -EIO, false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_ACQUIRE);
 	return ret;
 }
@@ -447,7 +714,14 @@ int svm_rbd_flush(struct svm_rbd *r)
 	int ret = aio_wait(r, start_flush, NULL);
 	int lost = __atomic_exchange_n(&r->lost_write, 0, __ATOMIC_ACQ_REL);
 
-	return ret ? ret : lost;
+	/*
+	 * With writes acknowledged early, a failed flush may have lost some for
+	 * good (librbd does not send them again): -EIO, never an error the
+	 * initiator retries into a GOOD.
+	 */
+	if (lost || (ret && !r->stable && ret != -ENOTCONN))
+		return -EIO;
+	return ret;
 }
 
 int svm_rbd_discard(struct svm_rbd *r, uint64_t off, uint64_t len)
@@ -606,7 +880,10 @@ int svm_rbd_extent(struct svm_rbd *r, uint64_t off, uint64_t size, bool *mapped,
 	for (bool first = true; from < size; first = false) {
 		win = size - from < SVM_RBD_EXTENT_WINDOW ? size - from : SVM_RBD_EXTENT_WINDOW;
 		el.n = 0;
-		ret = rbd_diff_iterate2(r->image, NULL, from, win, 1, 0, extent_cb, &el);
+		ret = io_begin(r);
+		if (!ret)
+			ret = io_end(r, rbd_diff_iterate2(r->image, NULL, from, win, 1, 0,
+							  extent_cb, &el));
 		if (ret < 0)
 			goto free_list;
 		ret = 0;
@@ -643,7 +920,9 @@ free_list:
 
 int svm_rbd_size(struct svm_rbd *r, uint64_t *size)
 {
-	return rbd_get_size(r->image, size);
+	int ret = io_begin(r);
+
+	return ret ? ret : io_end(r, rbd_get_size(r->image, size));
 }
 
 /* ---- a migration's destination: create, lock, resize, remove ------------------------ */
@@ -753,8 +1032,10 @@ int svm_rbd_lock(struct svm_rbd *r, unsigned wait_s, bool break_stale, char **re
 		break_owners(r);
 	for (unsigned waited = 0;; waited += 2) {
 		ret = rbd_lock_acquire(r->image, RBD_LOCK_MODE_EXCLUSIVE);
-		if (ret >= 0)
+		if (ret >= 0) {
+			r->locked = true;
 			return 0;
+		}
 		if (ret == -EINVAL || ret == -EOPNOTSUPP)
 			return svm_reason(reason, ret,
 					  "RBD image '%s' cannot be held exclusively (it needs the "

@@ -48,8 +48,25 @@ int svm_rbd_parse(const char *spec, char **pool, char **image, char **reason);
  */
 int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_rbd **out,
 		 uint64_t *size, char **reason);
-/* Close the image and the cluster connection; waits for librbd's own in-flight work. NULL ok. */
+/*
+ * Close the image and the cluster connection; waits for librbd's own in-flight work and
+ * for the reconnect thread (which may be inside a connect: up to
+ * SVM_RBD_CONNECT_TIMEOUT_S). NULL ok.
+ */
 void svm_rbd_close(struct svm_rbd *r);
+/*
+ * Losing the cluster. An I/O that fails because the cluster did not answer
+ * (-ETIMEDOUT after rados_osd_op_timeout, SVM_RBD_OSD_OP_TIMEOUT_S), or
+ * because it blocklisted this client (-ESHUTDOWN) or the session is gone
+ * (-ENOTCONN, -ECONN*), wakes the store's reconnect thread (one per store
+ * svm_rbd_open made): from then on every call fails at once with -ENOTCONN
+ * (sense.c: NOT READY, BECOMING READY, which initiators retry) while the
+ * calls in flight end, the connection is closed and made again, every
+ * SVM_RBD_RECONNECT_INTERVAL_S until the cluster answers; a store held with
+ * the exclusive lock (svm_rbd_lock) takes it again. svm_rbd_reconnects
+ * counts the reconnects that succeeded. Never blocks.
+ */
+unsigned long svm_rbd_reconnects(const struct svm_rbd *r);
 
 /* Exactly len bytes at off, from/into the first len bytes of iov (which may hold more). */
 int svm_rbd_readv(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
@@ -64,8 +81,11 @@ int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, u
 /*
  * Make every write returned so far stable in the cluster. Fails when one of them did not
  * make it, also when librbd handed that failure to a FUA write's flush first (which
- * failed too): each such failure is reported by one svm_rbd_flush, as SYNCHRONIZE CACHE
- * must.
+ * failed too) or to a reconnect's flush: each such failure is reported by one
+ * svm_rbd_flush, as SYNCHRONIZE CACHE must, with -EIO (a WRITE ERROR the initiator does
+ * not retry into a GOOD). When librbd acknowledges writes early (not
+ * svm_rbd_stable_writes), any failed flush is -EIO for the same reason;
+ * without it a flush that met a lost cluster fails as the I/O does (retryable).
  */
 int svm_rbd_flush(struct svm_rbd *r);
 /*

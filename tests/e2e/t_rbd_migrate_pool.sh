@@ -11,7 +11,10 @@
 #      removed (rbd ls);
 #  (g) a block device (a loop device) -> RBD: the LUN equals the image
 #      after the switchover; the device is kept (only files and images are
-#      deleted); dev_config names the image.
+#      deleted); dev_config names the image;
+#  (h) that image -> another block device (RBD -> block device): the LUN
+#      equals the device after the switchover, dev_config names the
+#      device, and the source image is removed.
 # Skips (77) without Debian's ceph packages.
 # shellcheck disable=SC2317
 set -euo pipefail
@@ -70,6 +73,26 @@ data_g() {
 }
 vm_step "(g) g is the image" 300 data_g
 
+# --- (h) RBD -> a block device ---------------------------------------------------------
+truncate -s 64M "$MIG_DIR/h.img"
+LOOP_H=$(losetup -f --show "$MIG_DIR/h.img") || fail "no loop device"
+cp "$MIG_RUN/g.export" "$MIG_RUN/h.orig"
+mig_fio_start h "$dev_g"
+vm_step "fio writes to g again" 150 mig_fio_wait_writing h "$dev_g" 100
+vm_step "(h) svmctl migrate g (rbd/svm/g) --to $LOOP_H" 420 rbdmig_migrate_done g "$LOOP_H" 4 400
+vm_step "(h) fio's rounds on g pass" 420 mig_fio_stop h
+vm_step "(h) fio --verify_only on g" 300 mig_fio_verify h "$dev_g"
+data_h() {
+	dd if="$LOOP_H" of="$MIG_RUN/h.dev" bs=1M iflag=direct status=none
+	mig_lun_equals "$dev_g" "$MIG_RUN/h.dev"
+	mig_check_outside "$MIG_RUN/h.dev" "$MIG_RUN/h.orig" 64
+	[ "$(mig_dev_config g)" = "svm/$LOOP_H;conf=$SVM_CEPH_CONF" ] ||
+		{ echo "dev_config: $(mig_dev_config g)"; return 1; }
+	! grep -qx g <<<"$(rbdmig_images svm)" || { echo "rbd/svm/g was not removed"; return 1; }
+	echo "g is $LOOP_H; rbd/svm/g removed; dev_config $(mig_dev_config g)"
+}
+vm_step "(h) g is the block device; the image is gone" 300 data_h
+
 vm_step "dmesg" 30 rbdmig_dmesg_check
 vm_tcmu_alive || fail "tcmu-runner died"
-pass "RBD pool -> pool and block device -> RBD under fio verify"
+pass "RBD pool -> pool, block device -> RBD and RBD -> block device under fio verify"

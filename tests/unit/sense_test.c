@@ -43,4 +43,13 @@ void sense_test(void)
 	CHECK_EQ(svm_sense_from_errno(EIO, false), SVM_SENSE_READ_ERROR);
 	CHECK_EQ(svm_sense_from_errno(EIO, true), SVM_SENSE_WRITE_ERROR);
 	CHECK_EQ(svm_sense_from_errno(0, true), SVM_SENSE_OK);
+	/* a store that lost its cluster: NOT READY, BECOMING READY (retried), never a medium error */
+	for (int i = 0, e[] = {ETIMEDOUT, ESHUTDOWN, ENOTCONN, ECONNRESET, ECONNREFUSED}; i < 5;
+	     i++) {
+		CHECK_EQ(svm_sense_from_errno(e[i], true), SVM_SENSE_NOT_READY_BECOMING);
+		CHECK_EQ(svm_sense_from_errno(e[i], false), SVM_SENSE_NOT_READY_BECOMING);
+	}
+	CHECK_EQ(svm_sense_build(b, sizeof(b), SVM_SENSE_NOT_READY_BECOMING, false, 0),
+		 SVM_SAM_STAT_CHECK_CONDITION);
+	CHECK(b[2] == 0x02 && b[12] == 0x04 && b[13] == 0x01);
 }

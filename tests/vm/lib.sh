@@ -382,7 +382,10 @@ vm_tcmu_start() {
 	tcmu-runner "${args[@]}" >>"$logdir/tcmu-runner.out" 2>&1 </dev/null &
 	SVM_TCMU_PID=$!
 	echo "$SVM_TCMU_PID" >"$SVM_STATE/tcmu-runner.pid"
-	local deadline=$((SECONDS + 30))
+	# handler_svm.so links librbd and librados (large C++ libraries): loading
+	# them costs a TCG guest seconds, many more on a loaded host
+	local t0=$SECONDS limit=${SVM_TCMU_START_S:-120}
+	local deadline=$((SECONDS + limit))
 	until _vm_dbus_has_name org.kernel.TCMUService1; do
 		if ! vm_tcmu_alive; then
 			vm_log "tcmu-runner exited during start-up; its output:"
@@ -392,12 +395,12 @@ vm_tcmu_start() {
 			return 1
 		fi
 		if [ "$SECONDS" -ge "$deadline" ]; then
-			vm_log "tcmu-runner did not register org.kernel.TCMUService1 on D-Bus within 30s"
+			vm_log "tcmu-runner did not register org.kernel.TCMUService1 on D-Bus within ${limit}s"
 			return 1
 		fi
 		sleep 0.2
 	done
-	vm_log "tcmu-runner is up (pid $SVM_TCMU_PID, log $SVM_TCMU_LOG)"
+	vm_log "tcmu-runner is up (pid $SVM_TCMU_PID, log $SVM_TCMU_LOG) after $((SECONDS - t0)) s"
 }
 
 vm_tcmu_stop() {
