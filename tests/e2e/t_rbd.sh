@@ -56,13 +56,8 @@ usable_image() {
 }
 vm_step "pool $POOL and a 1 GiB image" 300 usable_image
 
-create_lun() {
-	vm_tcli "/backstores/user:svm create name=r0 size=1G cfgstring=rbd/$POOL/$IMAGE;conf=$SVM_CEPH_CONF hw_max_sectors=2048"
-}
-vm_step "targetcli creates user:svm on rbd/$POOL/$IMAGE" 120 create_lun
-dev=$(vm_loop_lun /backstores/user:svm/r0) || fail "no disk for r0"
-sg=$(vm_sg_of "$dev") || fail "no sg device for $dev"
-vm_log "user:svm LUN r0 on rbd/$POOL/$IMAGE is $dev ($sg)"
+ceph_svm_lun r0 1G "$POOL/$IMAGE" hw_max_sectors=2048
+dev=$LUN_DEV sg=$LUN_SG
 grep "RBD store rbd/$POOL/$IMAGE opened\|LUN open on rbd/$POOL/$IMAGE" "$SVM_TCMU_LOG" >&2 ||
 	vm_log "note: no open line for rbd/$POOL/$IMAGE in the runner's log (log level?)"
 

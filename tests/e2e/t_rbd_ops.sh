@@ -49,13 +49,8 @@ images() {
 }
 vm_step "pool $POOL and two images" 300 images
 
-create_lun() {
-	vm_tcli "/backstores/user:svm create name=o0 size=256M cfgstring=rbd/$POOL/$IMAGE;conf=$SVM_CEPH_CONF"
-}
-vm_step "targetcli creates user:svm on rbd/$POOL/$IMAGE" 120 create_lun
-dev=$(vm_loop_lun /backstores/user:svm/o0) || fail "no disk for o0"
-sg=$(vm_sg_of "$dev") || fail "no sg device for $dev"
-vm_log "user:svm LUN o0 on rbd/$POOL/$IMAGE is $dev ($sg)"
+ceph_svm_lun o0 256M "$POOL/$IMAGE"
+dev=$LUN_DEV sg=$LUN_SG
 
 # LIO raises REPORTED LUNS DATA HAS CHANGED on a target's other LUNs when one is added:
 # sdparm does not retry that unit attention, so ask up to three times (as t_config.sh).

@@ -47,13 +47,8 @@ image() {
 	timeout "$SVM_CEPH_TIMEOUT" rbd create --size 256M "$POOL/$IMAGE"
 }
 vm_step "pool $POOL and a 256 MiB image" 300 image
-create_lun() {
-	vm_tcli "/backstores/user:svm create name=o0 size=256M cfgstring=rbd/$POOL/$IMAGE;conf=$SVM_CEPH_CONF hw_max_sectors=2048"
-}
-vm_step "targetcli creates user:svm on rbd/$POOL/$IMAGE" 120 create_lun
-dev=$(vm_loop_lun /backstores/user:svm/o0) || fail "no disk for o0"
-sg=$(vm_sg_of "$dev") || fail "no sg device for $dev"
-vm_log "LUN o0 is $dev ($sg)"
+ceph_svm_lun o0 256M "$POOL/$IMAGE" hw_max_sectors=2048
+dev=$LUN_DEV sg=$LUN_SG
 
 write_data() {
 	head -c $((4 << 20)) /dev/urandom >/tmp/out-data

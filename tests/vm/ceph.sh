@@ -312,6 +312,20 @@ ceph_pool_create() {
 	vm_log "ceph: pool $pool ($pgs PGs, size 1) takes I/O at $(_ceph_since) ms"
 }
 
+# ceph_svm_lun NAME SIZE POOL/IMAGE [TARGETCLI-ARGS...]: targetcli creates the
+# user:svm backstore NAME on rbd/POOL/IMAGE of this cluster (its conf), a step
+# of its own, and a tcm_loop LUN for it; sets LUN_DEV (/dev/sdX) and LUN_SG.
+# Fails the test when one of them does not come.
+ceph_svm_lun() {
+	local name=$1 size=$2 img=$3
+	shift 3
+	vm_step "targetcli creates user:svm $name on rbd/$img" 120 vm_tcli \
+		"/backstores/user:svm create name=$name size=$size cfgstring=rbd/$img;conf=$SVM_CEPH_CONF${*:+ $*}"
+	LUN_DEV=$(vm_loop_lun "/backstores/user:svm/$name") || fail "no disk for $name"
+	LUN_SG=$(vm_sg_of "$LUN_DEV") || fail "no sg device for $LUN_DEV"
+	vm_log "user:svm LUN $name on rbd/$img is $LUN_DEV ($LUN_SG)"
+}
+
 ceph_wait_health_ok() {
 	local limit=${1:-$SVM_CEPH_TIMEOUT} with=
 	# With a mgr, HEALTH_OK counts only once it is active and every PG is
