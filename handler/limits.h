@@ -280,6 +280,8 @@
 #define SVM_RBD_OSD_OP_TIMEOUT_S 15
 /* a store that lost its cluster tries to connect again this often (store_rbd.h) */
 #define SVM_RBD_RECONNECT_INTERVAL_S 5
+/* how long the connection a reconnect replaced stays blocklisted (Ceph's default too) */
+#define SVM_RBD_BLOCKLIST_S 3600
 /* svm_store_extent on RBD asks rbd_diff_iterate2 about this many bytes at a time */
 #define SVM_RBD_EXTENT_WINDOW (64ull << 20)
 

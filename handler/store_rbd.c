@@ -35,6 +35,7 @@ struct svm_rbd {
 	char *conf, *id, *pool, *name; /* what svm_rbd_open connected with, for a reconnect */
 	bool locked;		       /* svm_rbd_lock holds the exclusive lock: taken again */
 	char old_owner[32];	       /* "client.<gid>" of the connection a reconnect closed */
+	char old_addr[96];	       /* and its address, to blocklist ("" when none) */
 	/*
 	 * atomic: -EIO once an acknowledged write may be lost, kept for the next svm_rbd_flush.
 	 * librbd's writearound cache hands a later failure of an acknowledged write to exactly
@@ -288,6 +289,49 @@ static void probe_cache(struct svm_rbd *r)
 		 r->stable ? "does not cache writes" : "caches writes", cache, policy);
 }
 
+/*
+ * Remember the address of r's connection (rados_getaddrs: "[v2:IP:port/nonce,...]"), as
+ * "IP:port/nonce", the form `ceph osd blocklist add` takes, for blocklist_old.
+ */
+static void note_old_addr(struct svm_rbd *r)
+{
+	char *addrs = NULL, *p;
+	size_t n;
+
+	r->old_addr[0] = '\0';
+	if (rados_getaddrs(r->cluster, &addrs) < 0 || !addrs)
+		return;
+	p = addrs + (addrs[0] == '[');
+	if (!strncmp(p, "v2:", 3) || !strncmp(p, "v1:", 3))
+		p += 3;
+	else if (!strncmp(p, "any:", 4))
+		p += 4;
+	n = strcspn(p, ",]");
+	if (n && n < sizeof(r->old_addr))
+		snprintf(r->old_addr, sizeof(r->old_addr), "%.*s", (int)n, p);
+	rados_buffer_free(addrs);
+}
+
+/*
+ * Blocklist the connection a reconnect closed. Its requests the OSDs still
+ * hold (librbd's release of the exclusive lock at rbd_close, sent while an
+ * OSD did not answer) would otherwise keep the image's header object busy,
+ * and the new connection's rbd_open time out behind them; a blocklisted
+ * client's requests are dropped. That connection is shut down: nothing of
+ * ours is lost. A failure (no mon caps for it) is logged, and the open tried.
+ */
+static void blocklist_old(struct svm_rbd *r)
+{
+	int ret = rados_blocklist_add(r->cluster, r->old_addr, SVM_RBD_BLOCKLIST_S);
+
+	svm_log(ret < 0 ? SVM_LOG_WARN : SVM_LOG_INFO,
+		"RBD store %s: the closed connection %s %s%s", r->spec, r->old_addr,
+		ret < 0 ? "could not be blocklisted: " : "blocklisted",
+		ret < 0 ? strerror(-ret) : "");
+	if (!ret)
+		r->old_addr[0] = '\0';
+}
+
 /* Connect, open the pool and the image r names. 0, or -errno with *reason. */
 static int attach(struct svm_rbd *r, char **reason)
 {
@@ -295,6 +339,8 @@ static int attach(struct svm_rbd *r, char **reason)
 
 	if (ret)
 		return ret;
+	if (r->old_addr[0])
+		blocklist_old(r);
 	ret = rados_ioctx_create(r->cluster, r->pool, &r->io);
 	if (ret < 0) {
 		r->io = NULL;
@@ -525,9 +571,11 @@ static void reconnect(struct svm_rbd *r)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	svm_log(SVM_LOG_WARN, "RBD store %s: the cluster does not answer: reconnecting", r->spec);
 	pthread_rwlock_wrlock(&r->conn);
-	if (r->image) /* the lock owner a relock may have to break: this connection */
+	if (r->image) { /* the lock owner a relock may have to break: this connection */
 		snprintf(r->old_owner, sizeof(r->old_owner), "client.%llu",
 			 (unsigned long long)rados_get_instance_id(r->cluster));
+		note_old_addr(r);
+	}
 	detach(r);
 	for (attempt = 1;; attempt++) {
 		ret = attach(r, &reason);
