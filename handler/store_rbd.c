@@ -313,12 +313,13 @@ static void note_old_addr(struct svm_rbd *r)
 }
 
 /*
- * Blocklist the connection a reconnect closed. Its requests the OSDs still
- * hold (librbd's release of the exclusive lock at rbd_close, sent while an
- * OSD did not answer) would otherwise keep the image's header object busy,
- * and the new connection's rbd_open time out behind them; a blocklisted
- * client's requests are dropped. That connection is shut down: nothing of
- * ours is lost. A failure (no mon caps for it) is logged, and the open tried.
+ * Blocklist the connection a reconnect closed, as Ceph does to a dead lock
+ * owner: a write of it still on its way (a network that comes back
+ * delivers what TCP kept) must not land after the new connection's writes
+ * to the same blocks, and its lock release must not hold the image's header.
+ * A blocklisted client's requests are refused by the OSDs. That connection
+ * is shut down: nothing of ours is lost. A failure (no mon caps for it) is
+ * logged, and the open tried.
  */
 static void blocklist_old(struct svm_rbd *r)
 {
