@@ -331,7 +331,7 @@ static int open_rbd(struct svm_store *st, const struct svm_store_open_args *a, c
 	if (ret)
 		return ret;
 	st->caps = SVM_STORE_CAP_DISCARD | SVM_STORE_CAP_DISCARD_ZEROES;
-	if (svm_rbd_stable_writes(st->rbd, NULL))
+	if (svm_rbd_stable_writes(st->rbd))
 		st->caps |= SVM_STORE_CAP_STABLE_WRITES;
 	return 0;
 }

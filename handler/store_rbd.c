@@ -48,7 +48,6 @@ struct svm_rbd {
 	char cache_why[96];   /* what the probe at open found, for the log */
 	/* atomic: 1 while the connection is lost or being replaced: I/O fails -ENOTCONN at once */
 	int down;
-	unsigned long reconnects; /* atomic */
 	/* the reconnect thread (svm_rbd_open's stores only): kicked by an I/O that lost the cluster */
 	pthread_mutex_t rc_lock;
 	pthread_cond_t rc_cond;
@@ -463,11 +462,6 @@ void svm_rbd_close(struct svm_rbd *r)
 	free_rbd(r);
 }
 
-unsigned long svm_rbd_reconnects(const struct svm_rbd *r)
-{
-	return __atomic_load_n(&r->reconnects, __ATOMIC_ACQUIRE);
-}
-
 /* ---- losing the cluster, and reconnecting -------------------------------------------- */
 
 /*
@@ -597,7 +591,6 @@ static void reconnect(struct svm_rbd *r)
 	pthread_mutex_lock(&r->rc_lock);
 	r->rc_kick = false;
 	pthread_mutex_unlock(&r->rc_lock);
-	__atomic_add_fetch(&r->reconnects, 1, __ATOMIC_ACQ_REL);
 	__atomic_store_n(&r->down, 0, __ATOMIC_RELEASE);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	svm_log(SVM_LOG_WARN, "RBD store %s: reconnected (attempt %u, %lld s after the loss)",
@@ -787,10 +780,8 @@ int svm_rbd_write_zeroes(struct svm_rbd *r, uint64_t off, uint64_t len)
 	return len ? aio_wait(r, start_write_zeroes, &x) : 0;
 }
 
-bool svm_rbd_stable_writes(const struct svm_rbd *r, const char **why)
+bool svm_rbd_stable_writes(const struct svm_rbd *r)
 {
-	if (why)
-		*why = r->cache_why;
 	return r->stable;
 }
 

@@ -63,10 +63,9 @@ void svm_rbd_close(struct svm_rbd *r);
  * (sense.c: NOT READY, BECOMING READY, which initiators retry) while the
  * calls in flight end, the connection is closed and made again, every
  * SVM_RBD_RECONNECT_INTERVAL_S until the cluster answers; a store held with
- * the exclusive lock (svm_rbd_lock) takes it again. svm_rbd_reconnects
- * counts the reconnects that succeeded. Never blocks.
+ * the exclusive lock (svm_rbd_lock) takes it again. The log says each
+ * loss and each reconnect.
  */
-unsigned long svm_rbd_reconnects(const struct svm_rbd *r);
 
 /* Exactly len bytes at off, from/into the first len bytes of iov (which may hold more). */
 int svm_rbd_readv(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
@@ -115,10 +114,10 @@ int svm_rbd_compare_and_write(struct svm_rbd *r, uint64_t off, uint64_t len, con
 /*
  * Whether librbd caches no acknowledged write (rbd_cache false or
  * rbd_cache_policy writethrough, the image's own setting first), found at
- * open: then every write returned is stable. *why (may be NULL): what the
- * probe found, for a log line; lives as long as r. Never blocks.
+ * open (the open's log line says what the probe found): then every write
+ * returned is stable. Never blocks.
  */
-bool svm_rbd_stable_writes(const struct svm_rbd *r, const char **why);
+bool svm_rbd_stable_writes(const struct svm_rbd *r);
 /*
  * As svm_store_extent, from rbd_diff_iterate2 over the whole image's
  * history (no snapshot: what is allocated), byte-granular: whether off is
