@@ -270,7 +270,7 @@ static void io(void)
 	 * kernel may keep a page that another CPU still holds in its LRU batch
 	 * (seen once under a loaded host): evict again, a few times at most.
 	 */
-	for (int tries = 0; tries < 5; tries++) {
+	for (int tries = 0; tries < TEST_EVICT_TRIES; tries++) {
 		int fd = open(path, O_RDONLY);
 
 		CHECK(fd >= 0 && fdatasync(fd) == 0 &&
@@ -1041,7 +1041,7 @@ static void uring_io(void)
 	async = same = true;
 	for (uint32_t k = 0; k < 31; k += 5) {
 		/* the kernel may keep a page another CPU holds: evict again (see io()) */
-		for (int tries = 0; tries < 5; tries++) {
+		for (int tries = 0; tries < TEST_EVICT_TRIES; tries++) {
 			evict(path);
 			test_cdb16(cdb, SVM_OP_READ16, 64 * k, 64);
 			memset(back, 0xEE, sizeof(back));

@@ -282,7 +282,7 @@ static void evict(const char *name)
 
 	store_path(path, sizeof(path), name);
 	fd = open(path, O_RDONLY);
-	for (int tries = 0; fd >= 0 && left && tries < 5; tries++) {
+	for (int tries = 0; fd >= 0 && left && tries < TEST_EVICT_TRIES; tries++) {
 		CHECK(fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
 		left = cached(fd);
 		if (left)

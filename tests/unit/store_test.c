@@ -487,7 +487,7 @@ void store_test(void)
 	CHECK_EQ(svm_store_readv_cached(st, &r, 1, 65536, 8192), 0);
 	CHECK(!memcmp(buf, back, 8192));
 	/* (the kernel may keep a page another CPU still batches: evict again, 5 times at most) */
-	for (int tries = 0; tries < 5; tries++) {
+	for (int tries = 0; tries < TEST_EVICT_TRIES; tries++) {
 		fd = open(path, O_RDONLY);
 		CHECK(fd >= 0 && fdatasync(fd) == 0 &&
 		      posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);

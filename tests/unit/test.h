@@ -12,6 +12,14 @@
 
 extern int test_passed, test_failed;
 
+/*
+ * How often a test evicts a file's pages again (100 ms apart) before it
+ * gives up: a page another CPU still holds in its LRU batch, or one that a
+ * RWF_NOWAIT read's readahead brought back, stays cached for a while; 5
+ * tries were not enough once on a loaded CI machine.
+ */
+#define TEST_EVICT_TRIES 20
+
 #define CHECK(cond)                                                                        \
 	do {                                                                               \
 		if (cond) {                                                                \
