@@ -6,17 +6,21 @@
 # memstore OSD, in this VM), two parts:
 #
 # 1. svm on RBD vs tcmu-runner's own rbd handler, same cluster, same pool:
-#      svm  user:svm, cfgstring rbd/bench/svm0;conf=..., hw_max_sectors=2048
-#      rbd  user:rbd, cfgstring bench/rbd0;conf=...,     hw_max_sectors=2048
-#    both images SIZE (1G), both LUNs through tcm_loop.  The first REGION
+#      svm    user:svm, cfgstring rbd/bench/svm0;conf=..., hw_max_sectors=2048
+#      svmnc  (NOCACHE=1) user:svm, cfgstring rbd/bench/svmnc0;conf=<the
+#             cluster's conf with "rbd cache = false" in [client]>: svm with
+#             the librbd setting user:rbd forces on itself (tcmu-runner's
+#             rbd.c sets rbd_cache false before it connects)
+#      rbd    user:rbd, cfgstring bench/rbd0;conf=...,     hw_max_sectors=2048
+#    all images SIZE (1G), all LUNs through tcm_loop.  The first REGION
 #    (256M) of each is written once with 1 MiB writes (so that reads read
 #    data, and random writes overwrite existing objects), then fio (libaio,
 #    direct=1, RAMP s ramp + TIME s, over the first REGION):
 #      randwrite  4 KiB random writes, iodepth 16
 #      seqwrite   1 MiB sequential writes, iodepth SEQ_QD (8)
 #      seqread    1 MiB sequential reads, iodepth SEQ_QD (8)
-#    in ROUNDS interleaved rounds: odd rounds svm then rbd, even rounds rbd
-#    then svm, each workload on both LUNs before the next.  Before every
+#    in ROUNDS interleaved rounds: odd rounds svm, svmnc, rbd, even rounds
+#    the other way round, each workload on every LUN before the next.  Before every
 #    job: sync and drop_caches.
 #
 # 2. (MIGRATE=1) a pool -> pool move of a MIG_SIZE (1G) image, full of data
@@ -55,6 +59,7 @@
 #   SVM_RBENCH_RAMP      fio ramp_time, s (default 2)
 #   SVM_RBENCH_SEQ_QD    iodepth of the 1 MiB runs (default 8)
 #   SVM_RBENCH_PART1     1 (default): part 1; 0: skip it
+#   SVM_RBENCH_NOCACHE   1 (default): part 1 also measures svmnc; 0: not
 #   SVM_RBENCH_MIGRATE   1 (default): part 2; 0: skip it
 #   SVM_RBENCH_MIG_SIZE  image size of part 2 (default 1G)
 #   SVM_RBENCH_MIG_BASE  seconds of the baseline fio run of part 2 (default 20)
@@ -83,6 +88,7 @@ TIME=${SVM_RBENCH_TIME:-15}
 RAMP=${SVM_RBENCH_RAMP:-2}
 SEQ_QD=${SVM_RBENCH_SEQ_QD:-8}
 PART1=${SVM_RBENCH_PART1:-1}
+NOCACHE=${SVM_RBENCH_NOCACHE:-1}
 MIGRATE=${SVM_RBENCH_MIGRATE:-1}
 MIG_SIZE=${SVM_RBENCH_MIG_SIZE:-1G}
 MIG_BASE=${SVM_RBENCH_MIG_BASE:-20}
@@ -111,13 +117,14 @@ event() { # event STACK WHAT: one time stamp in events.tsv
 	echo "ramp_s: $RAMP"
 	echo "seq_qd: $SEQ_QD"
 	echo "part1: $PART1"
+	echo "nocache: $NOCACHE"
 	echo "migrate: $MIGRATE"
 	echo "mig_size: $MIG_SIZE"
 	echo "mig_base_s: $MIG_BASE"
 	echo "mig_ramp_s: $MIG_RAMP"
 } >"$RES/guest.txt"
 printf 'epoch_ms\tstack\tevent\n' >"$RES/events.tsv"
-printf 'run\tround\tworkload\tlun\tdev\tiops\tmib_s\tclat_mean_us\tguest_load1\n' >"$RES/runs.tsv"
+printf 'run\tround\tworkload\tlun\tdev\tiops\tmib_s\tclat_mean_us\tguest_load1\ttcmu_cpu_s\tosd_cpu_s\n' >"$RES/runs.tsv"
 
 # tcmu-runner gets both handlers and nothing else (each costs time to load under TCG).
 HDIR=/tmp/handlers-rbench
@@ -135,16 +142,34 @@ drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches
 }
 
-fio_json_row() { # fio_json_row RUN ROUND WORKLOAD LUN DEV: a runs.tsv line from fio-RUN.json
+cpu_ticks() { # cpu_ticks PID: utime + stime of PID in clock ticks (0 if gone)
+	local f
+	f=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return 0; }
+	f=${f##*) } # the fields after comm, from state (field 3) on
+	# shellcheck disable=SC2086 # split into fields on purpose
+	set -- $f
+	echo $((${12} + ${13}))
+}
+osd_pid() { # the OSD's PID, or 0
+	local p
+	p=$(cat "$(_ceph_pidfile "$_CEPH_OSD")" 2>/dev/null) || p=0
+	echo "${p:-0}"
+}
+
+# fio_json_row RUN ROUND WORKLOAD LUN DEV [TCMU_TICKS OSD_TICKS]: a runs.tsv line
+# from fio-RUN.json; the CPU ticks tcmu-runner and the OSD used during the run.
+fio_json_row() {
 	python3 - "$RES/fio-$1.json" "$@" <<'EOF' >>"$RES/runs.tsv"
-import json, sys
+import json, os, sys
 path, run, rnd, wl, lun, dev = sys.argv[1:7]
+hz = os.sysconf("SC_CLK_TCK")
+cpu = ["%.2f" % (int(t) / hz) for t in sys.argv[7:9]] or ["", ""]
 j = json.load(open(path))
 job = j["jobs"][0]
 side = job["read"] if job["read"]["io_bytes"] > job["write"]["io_bytes"] else job["write"]
 load1 = open("/proc/loadavg").read().split()[0]
 print("\t".join([run, rnd, wl, lun, dev, "%.1f" % side["iops"], "%.2f" % (side["bw"] / 1024.0),
-                 "%.0f" % (side["clat_ns"]["mean"] / 1000.0), load1]))
+                 "%.0f" % (side["clat_ns"]["mean"] / 1000.0), load1] + cpu))
 EOF
 }
 
@@ -157,12 +182,16 @@ run_fio() { # run_fio RUN ROUND WORKLOAD LUN DEV
 	*) return 2 ;;
 	esac
 	drop_caches
+	local t0 o0 opid
+	opid=$(osd_pid)
+	t0=$(cpu_ticks "$SVM_TCMU_PID") o0=$(cpu_ticks "$opid")
 	fio --name="$run" --filename="$dev" --direct=1 --ioengine=libaio --iodepth="$qd" \
 		--rw="$rw" --bs="$bs" --size="$REGION" --time_based --runtime="$TIME" \
 		--ramp_time="$RAMP" --norandommap --randrepeat=0 \
 		--output-format=json --output="$RES/fio-$run.json" >"$RES/fio-$run.err" 2>&1 ||
 		{ cat "$RES/fio-$run.err" >&2; return 1; }
-	fio_json_row "$run" "$rnd" "$wl" "$lun" "$dev"
+	fio_json_row "$run" "$rnd" "$wl" "$lun" "$dev" $(($(cpu_ticks "$SVM_TCMU_PID") - t0)) \
+		$(($(cpu_ticks "$opid") - o0))
 	vm_log "$(tail -n1 "$RES/runs.tsv")"
 }
 
@@ -176,21 +205,36 @@ attribs() { # attribs NAME...: the LIO attributes of the user backstores NAME
 
 # ---- part 1: svm vs user:rbd -------------------------------------------------
 if [ "$PART1" = 1 ]; then
-	timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" bench/svm0
-	timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" bench/rbd0
-	vm_tcli "/backstores/user:svm create name=svm0 size=$SIZE cfgstring=rbd/bench/svm0;conf=$SVM_CEPH_CONF hw_max_sectors=2048" \
-		"/backstores/user:rbd create name=rbd0 size=$SIZE cfgstring=bench/rbd0;conf=$SVM_CEPH_CONF hw_max_sectors=2048" ||
-		fail "could not create the LUNs"
-	declare -A DEV
-	DEV[svm]=$(vm_loop_lun /backstores/user:svm/svm0) || fail "no disk for svm0"
-	DEV[rbd]=$(vm_loop_lun /backstores/user:rbd/rbd0) || fail "no disk for rbd0"
-	attribs svm0 rbd0
-	for lun in svm rbd; do
-		echo "dev_$lun: ${DEV[$lun]} max_sectors_kb $(cat "/sys/block/${DEV[$lun]#/dev/}/queue/max_sectors_kb")" >>"$RES/guest.txt"
+	# LUN key -> backstore, image and cfgstring
+	declare -A BS IMG CFG DEV
+	LUNS=(svm)
+	BS[svm]=user:svm/svm0 IMG[svm]=bench/svm0 CFG[svm]="rbd/bench/svm0;conf=$SVM_CEPH_CONF"
+	if [ "$NOCACHE" = 1 ]; then
+		# the client settings user:rbd forces on itself: rbd_cache off (rbd.c,
+		# tcmu_rbd_image_open), given to svm the documented way (its conf=)
+		nc_conf=/tmp/ceph-nocache.conf
+		if grep -q '^\[client\]' "$SVM_CEPH_CONF"; then
+			sed '/^\[client\]/a rbd cache = false' "$SVM_CEPH_CONF" >"$nc_conf"
+		else
+			{ cat "$SVM_CEPH_CONF"; printf '[client]\nrbd cache = false\n'; } >"$nc_conf"
+		fi
+		LUNS+=(svmnc)
+		BS[svmnc]=user:svm/svmnc0 IMG[svmnc]=bench/svmnc0
+		CFG[svmnc]="rbd/bench/svmnc0;conf=$nc_conf"
+	fi
+	LUNS+=(rbd)
+	BS[rbd]=user:rbd/rbd0 IMG[rbd]=bench/rbd0 CFG[rbd]="bench/rbd0;conf=$SVM_CEPH_CONF"
+	for lun in "${LUNS[@]}"; do
+		timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" "${IMG[$lun]}"
+		vm_tcli "/backstores/${BS[$lun]%/*} create name=${BS[$lun]#*/} size=$SIZE cfgstring=${CFG[$lun]} hw_max_sectors=2048" ||
+			fail "could not create LUN $lun"
+		DEV[$lun]=$(vm_loop_lun "/backstores/${BS[$lun]}") || fail "no disk for $lun"
+		attribs "${BS[$lun]#*/}"
+		echo "dev_$lun: ${DEV[$lun]} max_sectors_kb $(cat "/sys/block/${DEV[$lun]#/dev/}/queue/max_sectors_kb") cfgstring ${CFG[$lun]}" >>"$RES/guest.txt"
 	done
 	fill() {
 		local lun
-		for lun in svm rbd; do
+		for lun in "${LUNS[@]}"; do
 			drop_caches
 			fio --name="fill-$lun" --filename="${DEV[$lun]}" --direct=1 --ioengine=libaio \
 				--iodepth="$SEQ_QD" --rw=write --bs=1M --size="$REGION" \
@@ -200,10 +244,13 @@ if [ "$PART1" = 1 ]; then
 			vm_log "$(tail -n1 "$RES/runs.tsv")"
 		done
 	}
-	vm_step "write the first $REGION of both LUNs" 1200 fill
+	vm_step "write the first $REGION of every LUN" 1800 fill
 	for ((r = 1; r <= ROUNDS; r++)); do
-		order=(svm rbd)
-		[ $((r % 2)) = 1 ] || order=(rbd svm)
+		order=("${LUNS[@]}")
+		if [ $((r % 2)) = 0 ]; then # even rounds: the other way round
+			order=()
+			for ((i = ${#LUNS[@]} - 1; i >= 0; i--)); do order+=("${LUNS[$i]}"); done
+		fi
 		for wl in randwrite seqwrite seqread; do
 			for lun in "${order[@]}"; do
 				vm_step "round $r $wl $lun" $((TIME + RAMP + 300)) \
@@ -214,9 +261,10 @@ if [ "$PART1" = 1 ]; then
 	ceph_mem 2>&1 | tee -a "$RES/ceph-mem.txt" >&2
 	vm_log "tcmu-runner resident: $(($(_ceph_rss_kib "$SVM_TCMU_PID") / 1024)) MiB" 2>&1 | tee -a "$RES/ceph-mem.txt" >&2
 	# free the OSD's memory for part 2
-	vm_tcli "/backstores/user:svm delete svm0" "/backstores/user:rbd delete rbd0" || fail "could not delete the LUNs"
-	timeout 300 rbd rm --no-progress bench/svm0 >&2
-	timeout 300 rbd rm --no-progress bench/rbd0 >&2
+	for lun in "${LUNS[@]}"; do
+		vm_tcli "/backstores/${BS[$lun]%/*} delete ${BS[$lun]#*/}" || fail "could not delete LUN $lun"
+		timeout 300 rbd rm --no-progress "${IMG[$lun]}" >&2
+	done
 fi
 
 # ---- part 2: pool -> pool moves under load --------------------------------------

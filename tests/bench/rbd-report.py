@@ -118,39 +118,70 @@ def main(argv):
           % guest.get("region", "?"))
         w("(written once with 1 MiB writes first), %s s ramp + %s s per run, 1 MiB runs at"
           % (guest.get("ramp_s", "?"), guest.get("time_s", "?")))
-        w("iodepth %s; %s interleaved rounds (odd: svm first, even: user:rbd first), sync and"
+        w("iodepth %s; %s interleaved rounds, sync and"
           % (guest.get("seq_qd", "?"), guest.get("rounds", "?")))
-        w("drop_caches before each run. Ratio = svm mean / user:rbd mean (target >= 1.0).")
+        w("drop_caches before each run (odd rounds: svm LUNs first; even: user:rbd first).")
+        w("Ratio = svm mean / user:rbd mean (target >= 1.0).")
         w("")
         rounds = sorted({int(x["round"]) for x in p1})
-        w("| workload | unit | %s | svm mean | user:rbd mean | ratio |"
-          % " | ".join("round %d svm / rbd" % n for n in rounds))
-        w("|---|---|%s---:|---:|---:|" % ("---:|" * len(rounds)))
+        svms = [l for l in ("svm", "svmnc") if any(x["lun"] == l for x in p1)]
+        if "svmnc" in svms:
+            w("`svmnc` is a second `user:svm` LUN (`rbd/bench/svmnc0`) whose `conf=` adds")
+            w("`rbd cache = false` to `[client]`: the librbd setting `user:rbd` forces on itself")
+            w("(tcmu-runner's rbd.c sets `rbd_cache` false before it connects), so svmnc vs")
+            w("user:rbd compares the two handlers with the same librbd client settings; `svm`")
+            w("keeps librbd's default cache (`rbd_cache = true`, `writearound`; WCE 1).")
+            w("")
+        head = " | ".join("round %d %s / rbd" % (n, "/".join(svms)) for n in rounds)
+        w("| workload | unit | %s | %s | user:rbd mean | %s |"
+          % (head, " | ".join("%s mean" % l for l in svms),
+             " | ".join("%s / rbd" % l for l in svms)))
+        w("|---|---|%s%s---:|%s" % ("---:|" * len(rounds), "---:|" * len(svms), "---:|" * len(svms)))
         for wl, desc, unit, col in WORKLOADS:
             vals = {}
             for x in p1:
                 if x["workload"] == wl:
                     vals[(int(x["round"]), x["lun"])] = float(x[col])
-            s = [v for (n, l), v in vals.items() if l == "svm"]
             b = [v for (n, l), v in vals.items() if l == "rbd"]
-            if not s or not b:
+            means = {l: [v for (n, ll), v in vals.items() if ll == l] for l in svms}
+            if not b or not all(means.values()):
                 continue
             cells = []
             for n in rounds:
-                cells.append("%s / %s" % (fmt(vals.get((n, "svm"))), fmt(vals.get((n, "rbd")))))
-            ms, mb = statistics.mean(s), statistics.mean(b)
-            w("| %s | %s | %s | %s | %s | **%.2fx** |" % (desc, unit, " | ".join(cells), fmt(ms),
-                                                         fmt(mb), ms / mb if mb else float("nan")))
+                cells.append(" / ".join(fmt(vals.get((n, l))) for l in svms + ["rbd"]))
+            mb = statistics.mean(b)
+            ms = {l: statistics.mean(v) for l, v in means.items()}
+            w("| %s | %s | %s | %s | %s | %s |"
+              % (desc, unit, " | ".join(cells), " | ".join(fmt(ms[l]) for l in svms), fmt(mb),
+                 " | ".join("**%.2fx**" % (ms[l] / mb) if mb else "nan" for l in svms)))
         w("")
         lat = {}
         for x in p1:
             lat.setdefault((x["workload"], x["lun"]), []).append(float(x["clat_mean_us"]))
         w("Mean completion latency (fio clat, mean of the rounds): %s."
-          % "; ".join("%s svm %.0f us, user:rbd %.0f us" % (wl, statistics.mean(lat[(wl, "svm")]),
-                                                           statistics.mean(lat[(wl, "rbd")]))
-                      for wl, _d, _u, _c in WORKLOADS
-                      if (wl, "svm") in lat and (wl, "rbd") in lat))
+          % "; ".join("%s %s" % (wl, ", ".join("%s %.0f us" % (l if l != "rbd" else "user:rbd",
+                                                               statistics.mean(lat[(wl, l)]))
+                                               for l in svms + ["rbd"] if (wl, l) in lat))
+                      for wl, _d, _u, _c in WORKLOADS if (wl, "rbd") in lat))
         w("")
+        cpu = {}
+        span = float(guest.get("time_s", "0") or 0) + float(guest.get("ramp_s", "0") or 0)
+        for x in p1:
+            if x.get("tcmu_cpu_s") and x.get("osd_cpu_s") and float(x["iops"]) > 0 and span > 0:
+                ios = float(x["iops"]) * span
+                cpu.setdefault((x["workload"], x["lun"]), []).append(
+                    (float(x["tcmu_cpu_s"]) * 1e6 / ios, float(x["osd_cpu_s"]) * 1e6 / ios))
+        if cpu:
+            w("CPU per I/O in the guest (us of tcmu-runner / of the OSD, from /proc utime+stime over")
+            w("the run, ramp included, divided by fio's IOPS x (ramp + run); mean of the rounds):")
+            w("%s." % "; ".join(
+                "%s %s" % (wl, ", ".join(
+                    "%s %.0f / %.0f" % (l if l != "rbd" else "user:rbd",
+                                        statistics.mean(c[0] for c in cpu[(wl, l)]),
+                                        statistics.mean(c[1] for c in cpu[(wl, l)]))
+                    for l in svms + ["rbd"] if (wl, l) in cpu))
+                for wl, _d, _u, _c in WORKLOADS if (wl, "rbd") in cpu))
+            w("")
         fills = [x for x in runs if x["workload"] == "fill"]
         if fills:
             w("The first fill (1 MiB writes into a new image, not a ratio): %s."
