@@ -546,6 +546,8 @@ int svm_lun_async_begin(struct svm_lun *lun, struct svm_lun_async *a, uint64_t o
 	if (a->kind != SVM_LUN_ASYNC_WRITE) {
 		a->st = get_primary(lun, &a->epoch);
 		fd = svm_store_fd(a->st);
+		if (fd < 0 && a->store_ok)
+			return -EREMOTE; /* an RBD store: svm_store_aio */
 		if (fd < 0) /* an RBD store: no fd for the engine; the blocking calls serve it */
 			put_primary(lun, a->epoch);
 		return fd < 0 ? -EAGAIN : fd;
@@ -563,6 +565,8 @@ int svm_lun_async_begin(struct svm_lun *lun, struct svm_lun_async *a, uint64_t o
 	a->st = lun->src;
 	a->sync = fua || write_through(lun);
 	fd = svm_store_fd(a->st);
+	if (fd < 0 && a->store_ok)
+		return -EREMOTE; /* an RBD store: svm_store_aio */
 	if (fd < 0)
 		svm_range_unlock(&lun->wlock, &a->r);
 	return fd < 0 ? -EAGAIN : fd;

@@ -301,7 +301,9 @@ struct svm_rangelock *svm_lun_rangelock(struct svm_lun *lun);
  * for a write that must be stable (fua, or no write cache); or -EAGAIN: it
  * cannot go this way without waiting (a read-modify-write holds the range,
  * a mirror is attached, a write fault is injected); the caller then takes
- * the blocking calls above. Never blocks.
+ * the blocking calls above. A store without an fd (RBD) is -EAGAIN too,
+ * unless a->store_ok: then -EREMOTE, with everything taken as for an fd,
+ * and a->st the store to hand the I/O to (svm_store_aio). Never blocks.
  *
  * svm_lun_async_end releases what begin took and counts the I/O (ret: its
  * result, 0 or -errno; counted alike for now). Never blocks on I/O.
@@ -313,6 +315,7 @@ enum svm_lun_async_kind {
 };
 struct svm_lun_async {
 	enum svm_lun_async_kind kind; /* in */
+	bool store_ok;		      /* in: the caller can do an fd-less store's I/O (svm_store_aio) */
 	bool sync;		      /* out, a write: RWF_DSYNC */
 	/* lun.c's own */
 	unsigned epoch;

@@ -36,6 +36,7 @@
 #include "registry.h"
 #include "scsi.h"
 #include "sense.h"
+#include "store.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -73,6 +74,7 @@ struct svm_dev {
 	uint64_t backoffs;	       /* times cached writes were sent to the pool */
 	/* The io_uring engine's commands of this LUN: */
 	uint64_t uring_inflight; /* atomic: submitted, not yet completed or handed to the pool */
+	uint64_t store_cmds;	 /* atomic: issued by store_cmd (RBD, asynchronous) */
 	uint64_t uring_cmds;	 /* command thread: submitted to the ring */
 	uint64_t uring_to_pool;	 /* atomic: handed back to the pool after the ring failed them */
 };
@@ -619,6 +621,13 @@ static void svm_close(struct tcmu_device *dev)
 			      (unsigned long long)__atomic_load_n(&d->uring_to_pool,
 								  __ATOMIC_RELAXED),
 			      svm_lun_source(d->lun));
+	if (d->store_cmds)
+		tcmu_dev_info(dev, "svm: %llu commands issued asynchronously to the store, %llu "
+				   "handed back to the pool (LUN on %s)\n",
+			      (unsigned long long)d->store_cmds,
+			      (unsigned long long)__atomic_load_n(&d->uring_to_pool,
+								  __ATOMIC_RELAXED),
+			      svm_lun_source(d->lun));
 	svm_lun_close(d->lun);
 	svm_cfg_free(&d->cfg);
 	free(d);
@@ -1110,6 +1119,78 @@ free_cmd:
 	return false;
 }
 
+/* An RBD store's command ended (librbd's callback thread): as the ring's. */
+static void store_cmd_done(void *arg, int ret)
+{
+	uring_cmd_done(&((struct uring_cmd *)arg)->op, ret);
+}
+
+/*
+ * Issue rcmd (a READ, WRITE or SYNCHRONIZE CACHE declined to the generic
+ * path) on a store without an fd (RBD) asynchronously, the way user:rbd
+ * does: librbd's callback completes it, no worker waits for it. true: in
+ * flight; false: nothing was done (a file, a range held, a mirror, the
+ * store reconnecting...) and the pool takes it. The LUN accounting and the
+ * completion are the ring's (struct uring_cmd, uring_cmd_done). Command
+ * thread, slot read-locked. Never blocks on I/O.
+ */
+static bool store_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
+{
+	static const enum svm_lun_async_kind kinds[] = {
+	    [SVM_SCSI_IO_READ] = SVM_LUN_ASYNC_READ,
+	    [SVM_SCSI_IO_WRITE] = SVM_LUN_ASYNC_WRITE,
+	    [SVM_SCSI_IO_FLUSH] = SVM_LUN_ASYNC_FLUSH,
+	};
+	static const enum svm_store_aio_kind ops[] = {
+	    [SVM_SCSI_IO_READ] = SVM_STORE_AIO_READ,
+	    [SVM_SCSI_IO_WRITE] = SVM_STORE_AIO_WRITE,
+	    [SVM_SCSI_IO_FLUSH] = SVM_STORE_AIO_FLUSH,
+	};
+	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
+	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
+	struct uring_cmd *u;
+	int ret;
+
+	if (!svm_store_is_rbd(svm_lun_source(d->lun)))
+		return false;
+	switch (svm_scsi_route(d->lun, &req)) {
+	case SVM_SCSI_ROUTE_RW:
+	case SVM_SCSI_ROUTE_READ:
+	case SVM_SCSI_ROUTE_WRITE_CACHED:
+		break;
+	default:
+		return false;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return false;
+	if (!svm_scsi_io_of(&req, &u->io))
+		goto free_cmd;
+	u->a = (struct svm_lun_async){.kind = kinds[u->io.kind], .store_ok = true};
+	ret = svm_lun_async_begin(d->lun, &u->a, u->io.off, u->io.len, u->io.fua);
+	if (ret >= 0)
+		goto end_async; /* a file after all (a switchover): the pool */
+	if (ret != -EREMOTE)
+		goto free_cmd;
+	u->dev = dev;
+	u->d = d;
+	u->rcmd = rcmd;
+	__atomic_add_fetch(&d->uring_inflight, 1, __ATOMIC_ACQ_REL);
+	if (svm_store_aio(u->a.st, ops[u->io.kind], cmd->iovec, cmd->iov_cnt, u->io.off, u->io.len,
+			  u->io.fua || u->a.sync, store_cmd_done, u))
+		goto uncount;
+	__atomic_add_fetch(&d->store_cmds, 1, __ATOMIC_RELAXED);
+	return true;
+
+uncount:
+	__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
+end_async:
+	svm_lun_async_end(d->lun, &u->a, -EAGAIN);
+free_cmd:
+	free(u);
+	return false;
+}
+
 /* A write copied on the command thread (handle_open) must never go O_DIRECT (limits.h). */
 _Static_assert(SVM_STORE_DIRECT_WRITE_MIN_BYTES >= SVM_INLINE_WRITE_MAX_BYTES,
 	       "SVM_STORE_DIRECT_WRITE_MIN_BYTES below SVM_INLINE_WRITE_MAX_BYTES");
@@ -1222,6 +1303,8 @@ static int generic_callout(struct tcmu_device *dev, struct tcmur_cmd *rcmd,
 	if (!d)
 		return TCMU_STS_BUSY;
 	if (__atomic_load_n(&uring, __ATOMIC_ACQUIRE) && uring_cmd(dev, d, rcmd))
+		sts = TCMU_STS_OK;
+	else if (store_cmd(dev, d, rcmd))
 		sts = TCMU_STS_OK;
 	else
 		sts = queue_cmd(dev, d, rcmd);

@@ -44,6 +44,9 @@ struct store_ops {
 			  size_t block_len);
 	int (*compare_and_write)(struct svm_store *st, uint64_t off, uint64_t len, const void *cmp,
 				 const void *buf, uint64_t *mismatch);
+	int (*aio)(struct svm_store *st, enum svm_store_aio_kind kind, const struct iovec *iov,
+		   size_t iov_cnt, uint64_t off, size_t len, bool sync, svm_store_aio_done_fn done,
+		   void *arg);
 	int (*grow)(struct svm_store *st, uint64_t min_bytes, char **reason);
 	void (*prefetch)(struct svm_store *st, uint64_t off, uint64_t len);
 	void (*close)(struct svm_store *st);
@@ -697,6 +700,16 @@ static int file_compare_and_write(struct svm_store *st, uint64_t off, uint64_t l
 	return -EOPNOTSUPP;
 }
 
+/* A file or device: the io_uring engine serves it by fd (svm_store_fd). */
+static int file_aio(struct svm_store *st, enum svm_store_aio_kind kind, const struct iovec *iov,
+		    size_t iov_cnt, uint64_t off, size_t len, bool sync, svm_store_aio_done_fn done,
+		    void *arg)
+{
+	(void)st, (void)kind, (void)iov, (void)iov_cnt, (void)off, (void)len, (void)sync;
+	(void)done, (void)arg;
+	return -EAGAIN;
+}
+
 static int file_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
 {
 	uint64_t size;
@@ -828,6 +841,19 @@ static int rbd_compare_and_write(struct svm_store *st, uint64_t off, uint64_t le
 	return svm_rbd_compare_and_write(st->rbd, off, len, cmp, buf, mismatch);
 }
 
+static int rbd_aio(struct svm_store *st, enum svm_store_aio_kind kind, const struct iovec *iov,
+		   size_t iov_cnt, uint64_t off, size_t len, bool sync, svm_store_aio_done_fn done,
+		   void *arg)
+{
+	static const enum svm_rbd_aio_kind kinds[] = {
+	    [SVM_STORE_AIO_READ] = SVM_RBD_AIO_READ,
+	    [SVM_STORE_AIO_WRITE] = SVM_RBD_AIO_WRITE,
+	    [SVM_STORE_AIO_FLUSH] = SVM_RBD_AIO_FLUSH,
+	};
+
+	return svm_rbd_aio(st->rbd, kinds[kind], iov, iov_cnt, off, len, sync, done, arg);
+}
+
 /* An image is resized with `rbd resize`, never by the handler: measure it again. */
 static int rbd_grow(struct svm_store *st, uint64_t min_bytes, char **reason)
 {
@@ -868,6 +894,7 @@ static const struct store_ops file_ops = {
 	.write_zeroes = file_write_zeroes,
 	.write_same = file_write_same,
 	.compare_and_write = file_compare_and_write,
+	.aio = file_aio,
 	.grow = file_grow,
 	.prefetch = file_prefetch,
 	.close = file_close,
@@ -884,6 +911,7 @@ static const struct store_ops rbd_ops = {
 	.write_zeroes = rbd_write_zeroes,
 	.write_same = rbd_write_same,
 	.compare_and_write = rbd_compare_and_write,
+	.aio = rbd_aio,
 	.grow = rbd_grow,
 	.prefetch = rbd_prefetch,
 	.close = rbd_close,
@@ -909,6 +937,16 @@ int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_c
 	if (svm_store_fault_write_hold_us)
 		fault_hold();
 	return st->ops->writev(st, iov, iov_cnt, off, len, fua);
+}
+
+int svm_store_aio(struct svm_store *st, enum svm_store_aio_kind kind, const struct iovec *iov,
+		  size_t iov_cnt, uint64_t off, size_t len, bool sync, svm_store_aio_done_fn done,
+		  void *arg)
+{
+	/* faults are injected in the blocking calls: let those meet them */
+	if (svm_store_fault_write || svm_store_fault_write_hold_us)
+		return -EAGAIN;
+	return st->ops->aio(st, kind, iov, iov_cnt, off, len, sync, done, arg);
 }
 
 int svm_store_flush(struct svm_store *st)

@@ -119,6 +119,20 @@ int svm_store_writev(struct svm_store *st, const struct iovec *iov, size_t iov_c
 		     size_t len, bool fua);
 int svm_store_flush(struct svm_store *st);
 /*
+ * A READ, WRITE (sync: stable before done, as writev's fua) or flush issued
+ * without waiting, for a store the io_uring engine cannot serve (an RBD
+ * store: svm_rbd_aio): done(arg, 0 or -errno) is called once, on the
+ * store's own thread, with what readv / writev / flush would return. 0:
+ * issued; -EAGAIN: not issued (a file or device, a store reconnecting, a
+ * fault injected), done never called: the blocking calls serve it. Never
+ * blocks on I/O.
+ */
+enum svm_store_aio_kind { SVM_STORE_AIO_READ, SVM_STORE_AIO_WRITE, SVM_STORE_AIO_FLUSH };
+typedef void (*svm_store_aio_done_fn)(void *arg, int ret);
+int svm_store_aio(struct svm_store *st, enum svm_store_aio_kind kind, const struct iovec *iov,
+		  size_t iov_cnt, uint64_t off, size_t len, bool sync, svm_store_aio_done_fn done,
+		  void *arg);
+/*
  * How many flushes (fdatasync) the store has issued: svm_store_flush, and a
  * FUA write where RWF_DSYNC is unsupported. One atomic load: cheap.
  */

@@ -23,10 +23,11 @@
 
 struct svm_rbd {
 	/*
-	 * I/O holds conn shared while it uses cluster, io and image; a reconnect
-	 * holds it exclusive while it replaces them (image NULL: not connected).
+	 * atomic: calls using cluster, io and image now (io_begin to io_end, an
+	 * asynchronous one until its completion). A reconnect sets down, then
+	 * waits for this to reach 0 (idle, under rc_lock) before it replaces them.
 	 */
-	pthread_rwlock_t conn;
+	unsigned inflight;
 	rados_t cluster;
 	rados_ioctx_t io;
 	rbd_image_t image;
@@ -51,6 +52,7 @@ struct svm_rbd {
 	/* the reconnect thread (svm_rbd_open's stores only): kicked by an I/O that lost the cluster */
 	pthread_mutex_t rc_lock;
 	pthread_cond_t rc_cond;
+	pthread_cond_t idle; /* inflight reached 0 while down */
 	pthread_t rc_thread;
 	bool rc_started, rc_kick, rc_stop; /* under rc_lock */
 };
@@ -198,9 +200,9 @@ static int connect_pool(const char *spec, const char *conf, const char *id, stru
 		*image = NULL;
 		return svm_reason(reason, -ENOMEM, "out of memory");
 	}
-	pthread_rwlock_init(&r->conn, NULL);
 	pthread_mutex_init(&r->rc_lock, NULL);
 	pthread_cond_init(&r->rc_cond, NULL);
+	pthread_cond_init(&r->idle, NULL);
 	r->pool = pool;
 	if (!(r->spec = strdup(spec))) {
 		ret = svm_reason(reason, -ENOMEM, "out of memory");
@@ -387,9 +389,9 @@ static void detach(struct svm_rbd *r)
 
 static void free_rbd(struct svm_rbd *r)
 {
-	pthread_rwlock_destroy(&r->conn);
 	pthread_mutex_destroy(&r->rc_lock);
 	pthread_cond_destroy(&r->rc_cond);
+	pthread_cond_destroy(&r->idle);
 	free(r->spec);
 	free(r->conf);
 	free(r->id);
@@ -408,9 +410,9 @@ int svm_rbd_open(const char *spec, const char *conf, const char *id, struct svm_
 
 	if (!r)
 		return svm_reason(reason, -ENOMEM, "out of memory");
-	pthread_rwlock_init(&r->conn, NULL);
 	pthread_mutex_init(&r->rc_lock, NULL);
 	pthread_cond_init(&r->rc_cond, NULL);
+	pthread_cond_init(&r->idle, NULL);
 	ret = svm_rbd_parse(spec, &r->pool, &r->name, reason);
 	if (ret)
 		goto free_rbd;
@@ -486,14 +488,27 @@ static bool conn_lost(int err)
 	}
 }
 
-/* Enter r's connection for one call: -ENOTCONN (not connected now) or 0, holding conn. */
+/* Leave r's connection (counted out of inflight); the last call out wakes a waiting reconnect. */
+static void io_leave(struct svm_rbd *r)
+{
+	if (!__atomic_sub_fetch(&r->inflight, 1, __ATOMIC_SEQ_CST) &&
+	    __atomic_load_n(&r->down, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&r->rc_lock);
+		pthread_cond_broadcast(&r->idle);
+		pthread_mutex_unlock(&r->rc_lock);
+	}
+}
+
+/*
+ * Enter r's connection for one call: 0, counted in inflight, or -ENOTCONN
+ * (not connected now). Counted first, down read after: a reconnect that sets
+ * down then reads inflight sees this call, or this call sees down.
+ */
 static int io_begin(struct svm_rbd *r)
 {
-	if (__atomic_load_n(&r->down, __ATOMIC_ACQUIRE))
-		return -ENOTCONN;
-	pthread_rwlock_rdlock(&r->conn);
-	if (!r->image) {
-		pthread_rwlock_unlock(&r->conn);
+	__atomic_add_fetch(&r->inflight, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->down, __ATOMIC_SEQ_CST) || !r->image) {
+		io_leave(r);
 		return -ENOTCONN;
 	}
 	return 0;
@@ -502,7 +517,7 @@ static int io_begin(struct svm_rbd *r)
 /* Leave it with the call's result; one that lost the cluster wakes the reconnect thread. */
 static int io_end(struct svm_rbd *r, int ret)
 {
-	pthread_rwlock_unlock(&r->conn);
+	io_leave(r);
 	if (conn_lost(ret) && r->rc_started && !__atomic_load_n(&r->down, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_lock(&r->rc_lock);
 		r->rc_kick = true;
@@ -562,10 +577,13 @@ static void reconnect(struct svm_rbd *r)
 	unsigned attempt;
 	int ret;
 
-	__atomic_store_n(&r->down, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->down, 1, __ATOMIC_SEQ_CST);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	svm_log(SVM_LOG_WARN, "RBD store %s: the cluster does not answer: reconnecting", r->spec);
-	pthread_rwlock_wrlock(&r->conn);
+	pthread_mutex_lock(&r->rc_lock);
+	while (__atomic_load_n(&r->inflight, __ATOMIC_SEQ_CST))
+		pthread_cond_wait(&r->idle, &r->rc_lock);
+	pthread_mutex_unlock(&r->rc_lock);
 	if (r->image) { /* the lock owner a relock may have to break: this connection */
 		snprintf(r->old_owner, sizeof(r->old_owner), "client.%llu",
 			 (unsigned long long)rados_get_instance_id(r->cluster));
@@ -583,7 +601,7 @@ static void reconnect(struct svm_rbd *r)
 		free(reason);
 		reason = NULL;
 		if (rc_sleep(r, SVM_RBD_RECONNECT_INTERVAL_S))
-			goto unlock; /* closing: stays down */
+			return; /* closing: stays down */
 	}
 	if (r->locked)
 		relock(r);
@@ -595,8 +613,6 @@ static void reconnect(struct svm_rbd *r)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	svm_log(SVM_LOG_WARN, "RBD store %s: reconnected (attempt %u, %lld s after the loss)",
 		r->spec, attempt, (long long)(t1.tv_sec - t0.tv_sec));
-unlock:
-	pthread_rwlock_unlock(&r->conn);
 }
 
 static void *reconnect_main(void *arg)
@@ -751,19 +767,128 @@ int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, u
 	return ret;
 }
 
+/*
+ * With writes acknowledged early, a failed flush may have lost some for
+ * good (librbd does not send them again): -EIO, never an error the
+ * initiator retries into a GOOD.
+ */
+static int flush_result(struct svm_rbd *r, int ret);
+
 int svm_rbd_flush(struct svm_rbd *r)
 {
-	int ret = aio_wait(r, start_flush, NULL);
+	return flush_result(r, aio_wait(r, start_flush, NULL));
+}
+
+/* One asynchronous command (svm_rbd_aio): its window of the iovec lives until done. */
+struct rbd_aio {
+	struct svm_rbd *r;
+	enum svm_rbd_aio_kind kind;
+	bool sync;	  /* a write: a flush after it */
+	bool flushing;	  /* that flush is the one in flight */
+	struct svm_iov_window w;
+	svm_rbd_aio_done_fn done;
+	void *arg;
+};
+
+/* A flush's result as svm_rbd_flush reports it (lost writes, early acknowledgement). */
+static int flush_result(struct svm_rbd *r, int ret)
+{
 	int lost = __atomic_exchange_n(&r->lost_write, 0, __ATOMIC_ACQ_REL);
 
-	/*
-	 * With writes acknowledged early, a failed flush may have lost some for
-	 * good (librbd does not send them again): -EIO, never an error the
-	 * initiator retries into a GOOD.
-	 */
 	if (lost || (ret && !r->stable && ret != -ENOTCONN))
 		return -EIO;
 	return ret;
+}
+
+static void aio_finish(struct rbd_aio *a, int ret)
+{
+	svm_rbd_aio_done_fn done = a->done;
+	void *arg = a->arg;
+
+	io_end(a->r, ret);
+	if (a->kind != SVM_RBD_AIO_FLUSH)
+		svm_iov_window_free(&a->w);
+	free(a);
+	done(arg, ret);
+}
+
+/* librbd's callback (its finisher thread): the next step, or the command's end. */
+static void aio_cb(rbd_completion_t c, void *arg)
+{
+	struct rbd_aio *a = arg;
+	ssize_t n = rbd_aio_get_return_value(c);
+	int ret = n < 0 ? (int)n : 0, none = 0;
+
+	rbd_aio_release(c);
+	if (a->kind == SVM_RBD_AIO_FLUSH || a->flushing) {
+		if (a->flushing && ret && !a->r->stable) /* as svm_rbd_writev */
+			__atomic_compare_exchange_n(&a->r->lost_write, &none, -EIO, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		aio_finish(a, a->kind == SVM_RBD_AIO_FLUSH ? flush_result(a->r, ret) : ret);
+		return;
+	}
+	if (!ret && a->sync) {
+		a->flushing = true;
+		if (rbd_aio_create_completion(a, aio_cb, &c) < 0) {
+			aio_finish(a, -ENOMEM);
+			return;
+		}
+		ret = rbd_aio_flush(a->r->image, c);
+		if (ret < 0) {
+			rbd_aio_release(c);
+			aio_finish(a, ret);
+		}
+		return;
+	}
+	aio_finish(a, ret);
+}
+
+int svm_rbd_aio(struct svm_rbd *r, enum svm_rbd_aio_kind kind, const struct iovec *iov,
+		size_t iov_cnt, uint64_t off, size_t len, bool sync, svm_rbd_aio_done_fn done,
+		void *arg)
+{
+	struct rbd_aio *a = calloc(1, sizeof(*a));
+	rbd_completion_t c;
+	int ret;
+
+	if (!a)
+		return -EAGAIN;
+	*a = (struct rbd_aio){.r = r, .kind = kind, .sync = sync, .done = done, .arg = arg};
+	if (kind != SVM_RBD_AIO_FLUSH) {
+		if (!len || svm_iov_window_init(&a->w, iov, iov_cnt, len) || a->w.cnt > IOV_MAX) {
+			if (len)
+				svm_iov_window_free(&a->w);
+			free(a);
+			return -EAGAIN; /* the blocking calls serve it */
+		}
+	}
+	ret = io_begin(r);
+	if (ret)
+		goto free_aio;
+	ret = rbd_aio_create_completion(a, aio_cb, &c);
+	if (ret < 0)
+		goto leave;
+	switch (kind) {
+	case SVM_RBD_AIO_READ:
+		ret = rbd_aio_readv(r->image, a->w.iov, a->w.cnt, off, c);
+		break;
+	case SVM_RBD_AIO_WRITE:
+		ret = rbd_aio_writev(r->image, a->w.iov, a->w.cnt, off, c);
+		break;
+	case SVM_RBD_AIO_FLUSH:
+		ret = rbd_aio_flush(r->image, c);
+		break;
+	}
+	if (ret >= 0)
+		return 0;
+	rbd_aio_release(c);
+leave:
+	io_leave(r);
+free_aio:
+	if (kind != SVM_RBD_AIO_FLUSH)
+		svm_iov_window_free(&a->w);
+	free(a);
+	return -EAGAIN;
 }
 
 int svm_rbd_discard(struct svm_rbd *r, uint64_t off, uint64_t len)

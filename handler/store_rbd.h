@@ -88,6 +88,20 @@ int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, u
  */
 int svm_rbd_flush(struct svm_rbd *r);
 /*
+ * The same READ, WRITE (sync: and a flush after it, for FUA or no write
+ * cache) or flush, asynchronous: issued now, done(arg, 0 or -errno) called
+ * once on librbd's callback thread when it ends, with the results
+ * svm_rbd_readv / svm_rbd_writev / svm_rbd_flush would give (a lost cluster
+ * included). 0: issued; -EAGAIN: not issued (reconnecting, no memory, an
+ * iovec of more than IOV_MAX pieces), done never called: the blocking
+ * calls serve it. Never blocks on the network.
+ */
+enum svm_rbd_aio_kind { SVM_RBD_AIO_READ, SVM_RBD_AIO_WRITE, SVM_RBD_AIO_FLUSH };
+typedef void (*svm_rbd_aio_done_fn)(void *arg, int ret);
+int svm_rbd_aio(struct svm_rbd *r, enum svm_rbd_aio_kind kind, const struct iovec *iov,
+		size_t iov_cnt, uint64_t off, size_t len, bool sync, svm_rbd_aio_done_fn done,
+		void *arg);
+/*
  * Deallocate; every discarded byte reads back zero (the client is set up
  * with rbd_skip_partial_discard=false, so parts of 64 KiB granules are
  * zeroed rather than skipped).
