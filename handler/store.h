@@ -2,8 +2,9 @@
 /*
  * A store is where a LUN's blocks live: a regular file, a block device, or
  * a Ceph RBD image named "rbd/<pool>/<image>" (store_rbd.h, through
- * librbd). Every call here blocks on the store's I/O (an RBD store's on the
- * network) and is safe to call from many threads at once on one store.
+ * librbd). Every call here but svm_store_aio blocks on the store's I/O (an
+ * RBD store's on the network) and is safe to call from many threads at once
+ * on one store.
  * Offsets and lengths are in bytes. Setup returns -errno (and a reason);
  * I/O returns 0 or -errno.
  *
