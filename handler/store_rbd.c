@@ -757,7 +757,11 @@ int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, u
 {
 	int none = 0, ret = xfer(r, iov, iov_cnt, off, len, true);
 
-	if (ret || !fua)
+	/*
+	 * Without librbd's cache the write completed once the OSDs committed it:
+	 * no flush, which would also wait for every write in flight before it.
+	 */
+	if (ret || !fua || r->stable)
 		return ret;
 	ret = aio_wait(r, start_flush, NULL);
 	/* perhaps an earlier acknowledged write's failure: the next flush reports it too */
@@ -853,7 +857,9 @@ int svm_rbd_aio(struct svm_rbd *r, enum svm_rbd_aio_kind kind, const struct iove
 
 	if (!a)
 		return -EAGAIN;
-	*a = (struct rbd_aio){.r = r, .kind = kind, .sync = sync, .done = done, .arg = arg};
+	/* a write of a stable store is stable once done: no flush after it (svm_rbd_writev) */
+	*a = (struct rbd_aio){
+	    .r = r, .kind = kind, .sync = sync && !r->stable, .done = done, .arg = arg};
 	if (kind != SVM_RBD_AIO_FLUSH) {
 		if (!len || svm_iov_window_init(&a->w, iov, iov_cnt, len) || a->w.cnt > IOV_MAX) {
 			if (len)

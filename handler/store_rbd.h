@@ -71,9 +71,10 @@ void svm_rbd_close(struct svm_rbd *r);
 int svm_rbd_readv(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		  size_t len);
 /*
- * fua: then an rbd flush, so the data is stable in the cluster when this returns. A
- * plain write may return 0 before the cluster has it (librbd's writearound cache, WCE):
- * its failure then reaches a later flush.
+ * fua: then an rbd flush, so the data is stable in the cluster when this returns; none
+ * when librbd caches no write (svm_rbd_stable_writes): its writes complete only once
+ * the OSDs committed them. A plain write may return 0 before the cluster has it
+ * (librbd's writearound cache, WCE): its failure then reaches a later flush.
  */
 int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, uint64_t off,
 		   size_t len, bool fua);
@@ -89,8 +90,9 @@ int svm_rbd_writev(struct svm_rbd *r, const struct iovec *iov, size_t iov_cnt, u
 int svm_rbd_flush(struct svm_rbd *r);
 /*
  * The same READ, WRITE (sync: and a flush after it, for FUA or no write
- * cache) or flush, asynchronous: issued now, done(arg, 0 or -errno) called
- * once on librbd's callback thread when it ends, with the results
+ * cache, but none on a stable store) or flush, asynchronous: issued now,
+ * done(arg, 0 or -errno) called once on librbd's callback thread when it
+ * ends, with the results
  * svm_rbd_readv / svm_rbd_writev / svm_rbd_flush would give (a lost cluster
  * included). 0: issued; -EAGAIN: not issued (reconnecting, no memory, an
  * iovec of more than IOV_MAX pieces), done never called: the blocking

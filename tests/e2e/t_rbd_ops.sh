@@ -5,7 +5,9 @@
 #  - MODE SENSE's caching page says WCE=1 with the rig's conf (librbd's
 #    default rbd_cache=true, writearound), and WCE=0 for a LUN opened with
 #    a copy of the conf that sets `rbd cache = false` under [client]
-#    (every write librbd acknowledges is then stable);
+#    (every write librbd acknowledges is then stable); on that LUN, 16
+#    writes send no rbd flush (librbd's "flush" counter stays; "wr" counts
+#    them) and SYNCHRONIZE CACHE sends one; the data reads back;
 #  - sg_write_same (10 and 16) of a nonzero block goes through librbd's
 #    writesame: the runner's librbd perf counter "ws" (admin socket of the
 #    rig's [client]) counts one per command, and the range reads back as
@@ -24,7 +26,7 @@ set -euo pipefail
 . "$(dirname "$0")/../vm/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=../vm/ceph.sh
 . "$(dirname "$0")/../vm/ceph.sh"
-vm_require targetcli tcmu-runner dd cmp sdparm sg_write_same sg_compare_and_write rbd ceph \
+vm_require targetcli tcmu-runner dd cmp sdparm sg_write_same sg_compare_and_write sg_sync rbd ceph \
 	python3
 ceph_require
 trap ceph_cleanup EXIT
@@ -64,19 +66,25 @@ wce_of() {
 }
 
 # The runner's librados client has the rig's [client] admin socket (its first client
-# in the process: o0's). Prints librbd's "ws cmp" counters for the image.
+# in the process: o0's). counters [ASOK IMAGE [KEY...]] prints librbd's counters KEY
+# (default "ws cmp") of IMAGE (default o0's) from the admin socket ASOK (default o0's).
 asok=$SVM_CEPH_DIR/run/ceph-client.admin.$SVM_TCMU_PID.asok
 counters() {
-	[ -S "$asok" ] || { echo "no admin socket $asok" >&2; return 1; }
-	timeout 120 ceph --admin-daemon "$asok" perf dump >/tmp/perf.json
-	python3 - "$POOL" "$IMAGE" <<'EOF'
+	local a=${1:-$asok} img=${2:-$IMAGE}
+	if [ $# -gt 2 ]; then shift 2; else set -- ws cmp; fi
+	[ -S "$a" ] || { echo "no admin socket $a" >&2; return 1; }
+	timeout 120 ceph --admin-daemon "$a" perf dump >/tmp/perf.json
+	python3 - "$POOL" "$img" "$@" <<'EOF'
 import json, sys
 d = json.load(open("/tmp/perf.json"))
 names = [k for k in d if k.startswith("librbd-") and k.endswith("-%s-%s" % (sys.argv[1], sys.argv[2]))]
 if not names:
     sys.exit("no librbd section for the image in perf dump: %s" % sorted(d))
 s = d[names[0]]
-print(s["ws"], s["cmp"])
+missing = [k for k in sys.argv[3:] if k not in s]
+if missing:
+    sys.exit("no librbd counter %s; it has %s" % (missing, sorted(s)))
+print(" ".join(str(s[k]) for k in sys.argv[3:]))
 EOF
 }
 
@@ -209,9 +217,33 @@ wce_off() {
 	w=$(wce_of "$dev")
 	[ "$w" = 1 ] || { echo "o0's WCE changed to '$w'"; return 1; }
 	echo "o1 (rbd cache = false): WCE=0, o0 keeps WCE=1"
+	echo "$d1" >/tmp/o1-dev
 }
 vm_step "WCE=0 when librbd does not cache" 180 wce_off
 
+# With WCE 0 every write is stable before GOOD; librbd without its cache completes a
+# write only once the OSDs committed it, so no rbd flush follows it (a flush would
+# also wait for every write in flight). SYNCHRONIZE CACHE still flushes.
+stable_writes() {
+	local a1=$SVM_CEPH_DIR/run/ceph-client.admin.$SVM_TCMU_PID.nocache.asok d1 wr0 fl0 wr1 fl1 wr2 fl2
+	read -r d1 </tmp/o1-dev
+	read -r wr0 fl0 < <(counters "$a1" nocache wr flush)
+	[ -n "$wr0" ] && [ -n "$fl0" ] || { echo "no librbd counters for o1"; return 1; }
+	head -c 1M /dev/urandom >/tmp/stable-data
+	dd if=/tmp/stable-data of="$d1" bs=64k oflag=direct status=none
+	read -r wr1 fl1 < <(counters "$a1" nocache wr flush)
+	echo "o1 librbd counters: wr $wr0 -> $wr1, flush $fl0 -> $fl1 after 16 writes of 64 KiB"
+	[ "$((wr1 - wr0))" -ge 16 ] || { echo "fewer than 16 librbd writes"; return 1; }
+	[ "$fl1" = "$fl0" ] || { echo "an rbd flush followed a write of a stable store"; return 1; }
+	sg_sync "$d1"
+	read -r wr2 fl2 < <(counters "$a1" nocache wr flush)
+	echo "after SYNCHRONIZE CACHE: flush $fl1 -> $fl2"
+	[ "$fl2" -gt "$fl1" ] || { echo "SYNCHRONIZE CACHE sent no rbd flush"; return 1; }
+	dd if="$d1" of=/tmp/stable-back bs=64k count=16 iflag=direct status=none
+	cmp /tmp/stable-data /tmp/stable-back
+}
+vm_step "stable writes: no flush after each write, SYNCHRONIZE CACHE flushes" 180 stable_writes
+
 vm_tcmu_alive || fail "tcmu-runner died"
 ceph_stop || fail "a Ceph daemon had to be killed"
-pass "RBD ops: WCE follows rbd_cache, WRITE SAME via librbd writesame, 1-block CAW via librbd compare_and_write (MISCOMPARE offset), 2-block CAW generic"
+pass "RBD ops: WCE follows rbd_cache, no flush after a stable write, WRITE SAME via librbd writesame, 1-block CAW via librbd compare_and_write (MISCOMPARE offset), 2-block CAW generic"
