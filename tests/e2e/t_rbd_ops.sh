@@ -201,8 +201,10 @@ vm_step "2-block COMPARE AND WRITE (generic path)" 300 caw_two
 wce_off() {
 	local d1 w
 	# the rig's conf, librbd's cache off for every client reading it (its own admin socket
-	# and log: the runner's first client has the rig's)
-	sed -e 's|^\(admin socket = .*\)\.asok$|\1.nocache.asok|' \
+	# and log: the runner's first client has the rig's; $cctid: one socket per librados
+	# client, where two clients of one process would fight for one path and the first
+	# to close would remove it)
+	sed -e 's|^\(admin socket = .*\)\.asok$|\1.$cctid.nocache.asok|' \
 		-e 's|^\(log file = .*\)\.log$|\1.nocache.log|' \
 		-e 's|^\[client\]$|[client]\nrbd cache = false|' "$SVM_CEPH_CONF" >/tmp/nocache.conf
 	grep -q '^rbd cache = false' /tmp/nocache.conf
@@ -225,10 +227,17 @@ vm_step "WCE=0 when librbd does not cache" 180 wce_off
 # write only once the OSDs committed it, so no rbd flush follows it (a flush would
 # also wait for every write in flight). SYNCHRONIZE CACHE still flushes.
 stable_writes() {
-	local a1=$SVM_CEPH_DIR/run/ceph-client.admin.$SVM_TCMU_PID.nocache.asok d1 wr0 fl0 wr1 fl1 wr2 fl2
+	local a1= a d1 wr0= fl0 wr1 fl1 wr2 fl2
 	read -r d1 </tmp/o1-dev
-	read -r wr0 fl0 < <(counters "$a1" nocache wr flush)
-	[ -n "$wr0" ] && [ -n "$fl0" ] || { echo "no librbd counters for o1"; return 1; }
+	# ($cluster is the conf file's name: nocache-client.admin.<pid>.<cctid>.nocache.asok)
+	for a in "$SVM_CEPH_DIR"/run/*-client.admin."$SVM_TCMU_PID".*.nocache.asok; do
+		read -r wr0 fl0 < <(counters "$a" nocache wr flush 2>/dev/null) || continue
+		a1=$a
+		break
+	done
+	[ -n "$a1" ] || ls -l "$SVM_CEPH_DIR/run/"
+	[ -n "$a1" ] && [ -n "$wr0" ] && [ -n "$fl0" ] || { echo "no librbd counters for o1"; return 1; }
+	echo "o1's librados client: $a1"
 	head -c 1M /dev/urandom >/tmp/stable-data
 	dd if=/tmp/stable-data of="$d1" bs=64k oflag=direct status=none
 	read -r wr1 fl1 < <(counters "$a1" nocache wr flush)
