@@ -12,6 +12,7 @@
 #             the librbd setting user:rbd forces on itself (tcmu-runner's
 #             rbd.c sets rbd_cache false before it connects)
 #      rbd    user:rbd, cfgstring bench/rbd0;conf=...,     hw_max_sectors=2048
+#      rbd2   (CONTROL=1) user:rbd on bench/rbd2, as rbd: the A/A control
 #    all images SIZE (1G), all LUNs through tcm_loop.  The first REGION
 #    (256M) of each is written once with 1 MiB writes (so that reads read
 #    data, and random writes overwrite existing objects), then fio (libaio,
@@ -19,8 +20,8 @@
 #      randwrite  4 KiB random writes, iodepth 16
 #      seqwrite   1 MiB sequential writes, iodepth SEQ_QD (8)
 #      seqread    1 MiB sequential reads, iodepth SEQ_QD (8)
-#    in ROUNDS interleaved rounds: odd rounds svm, svmnc, rbd, even rounds
-#    the other way round, each workload on every LUN before the next.  Before every
+#    in ROUNDS interleaved rounds: odd rounds svm, svmnc, rbd, rbd2, even
+#    rounds the other way round, each workload on every LUN before the next.  Before every
 #    job: sync and drop_caches.
 #
 # 2. (MIGRATE=1) a pool -> pool move of a MIG_SIZE (1G) image, full of data
@@ -60,6 +61,9 @@
 #   SVM_RBENCH_SEQ_QD    iodepth of the 1 MiB runs (default 8)
 #   SVM_RBENCH_PART1     1 (default): part 1; 0: skip it
 #   SVM_RBENCH_NOCACHE   1 (default): part 1 also measures svmnc; 0: not
+#   SVM_RBENCH_CONTROL   1: part 1 also measures rbd2, a second user:rbd LUN
+#                        (an A/A control: rbd2 / rbd is the rig's own spread);
+#                        0 (default): not
 #   SVM_RBENCH_MIGRATE   1 (default): part 2; 0: skip it
 #   SVM_RBENCH_MIG_SIZE  image size of part 2 (default 1G)
 #   SVM_RBENCH_MIG_BASE  seconds of the baseline fio run of part 2 (default 20)
@@ -89,6 +93,7 @@ RAMP=${SVM_RBENCH_RAMP:-2}
 SEQ_QD=${SVM_RBENCH_SEQ_QD:-8}
 PART1=${SVM_RBENCH_PART1:-1}
 NOCACHE=${SVM_RBENCH_NOCACHE:-1}
+CONTROL=${SVM_RBENCH_CONTROL:-0}
 MIGRATE=${SVM_RBENCH_MIGRATE:-1}
 MIG_SIZE=${SVM_RBENCH_MIG_SIZE:-1G}
 MIG_BASE=${SVM_RBENCH_MIG_BASE:-20}
@@ -118,6 +123,7 @@ event() { # event STACK WHAT: one time stamp in events.tsv
 	echo "seq_qd: $SEQ_QD"
 	echo "part1: $PART1"
 	echo "nocache: $NOCACHE"
+	echo "control: $CONTROL"
 	echo "migrate: $MIGRATE"
 	echo "mig_size: $MIG_SIZE"
 	echo "mig_base_s: $MIG_BASE"
@@ -224,6 +230,12 @@ if [ "$PART1" = 1 ]; then
 	fi
 	LUNS+=(rbd)
 	BS[rbd]=user:rbd/rbd0 IMG[rbd]=bench/rbd0 CFG[rbd]="bench/rbd0;conf=$SVM_CEPH_CONF"
+	if [ "$CONTROL" = 1 ]; then
+		# a second user:rbd LUN: rbd2 / rbd is what this rig reads as a difference
+		# between two identical stacks (an A/A control)
+		LUNS+=(rbd2)
+		BS[rbd2]=user:rbd/rbd2 IMG[rbd2]=bench/rbd2 CFG[rbd2]="bench/rbd2;conf=$SVM_CEPH_CONF"
+	fi
 	for lun in "${LUNS[@]}"; do
 		timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" "${IMG[$lun]}"
 		vm_tcli "/backstores/${BS[$lun]%/*} create name=${BS[$lun]#*/} size=$SIZE cfgstring=${CFG[$lun]} hw_max_sectors=2048" ||

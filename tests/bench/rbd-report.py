@@ -124,13 +124,18 @@ def main(argv):
         w("Ratio = svm mean / user:rbd mean (target >= 1.0).")
         w("")
         rounds = sorted({int(x["round"]) for x in p1})
-        svms = [l for l in ("svm", "svmnc") if any(x["lun"] == l for x in p1)]
+        svms = [l for l in ("svm", "svmnc", "rbd2") if any(x["lun"] == l for x in p1)]
         if "svmnc" in svms:
             w("`svmnc` is a second `user:svm` LUN (`rbd/bench/svmnc0`) whose `conf=` adds")
             w("`rbd cache = false` to `[client]`: the librbd setting `user:rbd` forces on itself")
             w("(tcmu-runner's rbd.c sets `rbd_cache` false before it connects), so svmnc vs")
             w("user:rbd compares the two handlers with the same librbd client settings; `svm`")
             w("keeps librbd's default cache (`rbd_cache = true`, `writearound`; WCE 1).")
+            w("")
+        if "rbd2" in svms:
+            w("`rbd2` is a second `user:rbd` LUN (`bench/rbd2`), the same stack as user:rbd:")
+            w("rbd2 / rbd is an A/A control, the difference this rig reads between two identical")
+            w("stacks in this run.")
             w("")
         head = " | ".join("round %d %s / rbd" % (n, "/".join(svms)) for n in rounds)
         w("| workload | unit | %s | %s | user:rbd mean | %s |"
