@@ -5,24 +5,29 @@
 # On the rig's throw-away single-node Ceph (tests/vm/ceph.sh: one mon, one
 # memstore OSD, in this VM), two parts:
 #
-# 1. svm on RBD vs tcmu-runner's own rbd handler, same cluster, same pool:
-#      svm    user:svm, cfgstring rbd/bench/svm0;conf=..., hw_max_sectors=2048
-#      svmnc  (NOCACHE=1) user:svm, cfgstring rbd/bench/svmnc0;conf=<the
+# 1. svm on RBD vs tcmu-runner's own rbd handler, same cluster, same pool
+#    (bench, 8 PGs), hw_max_sectors=2048, through tcm_loop:
+#      svm    user:svm, cfgstring rbd/bench/<image>;conf=<the cluster's conf>
+#      svmnc  (NOCACHE=1) user:svm, cfgstring rbd/bench/<image>;conf=<the
 #             cluster's conf with "rbd cache = false" in [client]>: svm with
 #             the librbd setting user:rbd forces on itself (tcmu-runner's
 #             rbd.c sets rbd_cache false before it connects)
-#      rbd    user:rbd, cfgstring bench/rbd0;conf=...,     hw_max_sectors=2048
-#      rbd2   (CONTROL=1) user:rbd on bench/rbd2, as rbd: the A/A control
-#    all images SIZE (1G), all LUNs through tcm_loop.  The first REGION
-#    (256M) of each is written once with 1 MiB writes (so that reads read
-#    data, and random writes overwrite existing objects), then fio (libaio,
-#    direct=1, RAMP s ramp + TIME s, over the first REGION):
+#      rbd    user:rbd, cfgstring bench/<image>;conf=<the cluster's conf>
+#      rbd2   (CONTROL=1) a second user:rbd LUN: the A/A control
+#    One image per LUN (bench/img0, img1...; SIZE, 1G), rotated each round:
+#    LUN k runs on image (k + round - 1) mod n, the LUNs deleted and created
+#    again between rounds, so that over n rounds (ROUNDS a multiple of the
+#    LUN count) every stack meets every image's object placement once.
+#    The first REGION (256M) of each image is written once with 1 MiB writes
+#    (so that reads read data, and random writes overwrite existing objects),
+#    then fio (libaio, direct=1, RAMP s ramp + TIME s, over the first REGION):
 #      randwrite  4 KiB random writes, iodepth 16
 #      seqwrite   1 MiB sequential writes, iodepth SEQ_QD (8)
 #      seqread    1 MiB sequential reads, iodepth SEQ_QD (8)
 #    in ROUNDS interleaved rounds: odd rounds svm, svmnc, rbd, rbd2, even
-#    rounds the other way round, each workload on every LUN before the next.  Before every
-#    job: sync and drop_caches.
+#    rounds the other way round, each workload on every LUN before the
+#    next.  Before every job: sync and drop_caches.  runs.tsv's dev column
+#    is <device>:<image>.
 #
 # 2. (MIGRATE=1) a pool -> pool move of a MIG_SIZE (1G) image, full of data
 #    (rbd bench, 4 MiB sequential writes), under fio 4 KiB random writes at
@@ -179,8 +184,8 @@ print("\t".join([run, rnd, wl, lun, dev, "%.1f" % side["iops"], "%.2f" % (side["
 EOF
 }
 
-run_fio() { # run_fio RUN ROUND WORKLOAD LUN DEV
-	local run=$1 rnd=$2 wl=$3 lun=$4 dev=$5 rw bs qd
+run_fio() { # run_fio RUN ROUND WORKLOAD LUN DEV[:IMAGE] (runs.tsv's dev column keeps both)
+	local run=$1 rnd=$2 wl=$3 lun=$4 dev=${5%%:*} rw bs qd
 	case $wl in
 	randwrite) rw=randwrite bs=4k qd=16 ;;
 	seqwrite) rw=write bs=1M qd=$SEQ_QD ;;
@@ -196,7 +201,7 @@ run_fio() { # run_fio RUN ROUND WORKLOAD LUN DEV
 		--ramp_time="$RAMP" --norandommap --randrepeat=0 \
 		--output-format=json --output="$RES/fio-$run.json" >"$RES/fio-$run.err" 2>&1 ||
 		{ cat "$RES/fio-$run.err" >&2; return 1; }
-	fio_json_row "$run" "$rnd" "$wl" "$lun" "$dev" $(($(cpu_ticks "$SVM_TCMU_PID") - t0)) \
+	fio_json_row "$run" "$rnd" "$wl" "$lun" "$5" $(($(cpu_ticks "$SVM_TCMU_PID") - t0)) \
 		$(($(cpu_ticks "$opid") - o0))
 	vm_log "$(tail -n1 "$RES/runs.tsv")"
 }
@@ -211,10 +216,10 @@ attribs() { # attribs NAME...: the LIO attributes of the user backstores NAME
 
 # ---- part 1: svm vs user:rbd -------------------------------------------------
 if [ "$PART1" = 1 ]; then
-	# LUN key -> backstore, image and cfgstring
-	declare -A BS IMG CFG DEV
+	# LUN key -> backstore and cfgstring (IMAGE: the round's image)
+	declare -A BS TMPL DEV IMGOF
 	LUNS=(svm)
-	BS[svm]=user:svm/svm0 IMG[svm]=bench/svm0 CFG[svm]="rbd/bench/svm0;conf=$SVM_CEPH_CONF"
+	BS[svm]=user:svm/svm0 TMPL[svm]="rbd/bench/IMAGE;conf=$SVM_CEPH_CONF"
 	if [ "$NOCACHE" = 1 ]; then
 		# the client settings user:rbd forces on itself: rbd_cache off (rbd.c,
 		# tcmu_rbd_image_open), given to svm the documented way (its conf=)
@@ -225,25 +230,46 @@ if [ "$PART1" = 1 ]; then
 			{ cat "$SVM_CEPH_CONF"; printf '[client]\nrbd cache = false\n'; } >"$nc_conf"
 		fi
 		LUNS+=(svmnc)
-		BS[svmnc]=user:svm/svmnc0 IMG[svmnc]=bench/svmnc0
-		CFG[svmnc]="rbd/bench/svmnc0;conf=$nc_conf"
+		BS[svmnc]=user:svm/svmnc0 TMPL[svmnc]="rbd/bench/IMAGE;conf=$nc_conf"
 	fi
 	LUNS+=(rbd)
-	BS[rbd]=user:rbd/rbd0 IMG[rbd]=bench/rbd0 CFG[rbd]="bench/rbd0;conf=$SVM_CEPH_CONF"
+	BS[rbd]=user:rbd/rbd0 TMPL[rbd]="bench/IMAGE;conf=$SVM_CEPH_CONF"
 	if [ "$CONTROL" = 1 ]; then
 		# a second user:rbd LUN: rbd2 / rbd is what this rig reads as a difference
 		# between two identical stacks (an A/A control)
 		LUNS+=(rbd2)
-		BS[rbd2]=user:rbd/rbd2 IMG[rbd2]=bench/rbd2 CFG[rbd2]="bench/rbd2;conf=$SVM_CEPH_CONF"
+		BS[rbd2]=user:rbd/rbd2 TMPL[rbd2]="bench/IMAGE;conf=$SVM_CEPH_CONF"
 	fi
-	for lun in "${LUNS[@]}"; do
-		timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" "${IMG[$lun]}"
-		vm_tcli "/backstores/${BS[$lun]%/*} create name=${BS[$lun]#*/} size=$SIZE cfgstring=${CFG[$lun]} hw_max_sectors=2048" ||
-			fail "could not create LUN $lun"
-		DEV[$lun]=$(vm_loop_lun "/backstores/${BS[$lun]}") || fail "no disk for $lun"
-		attribs "${BS[$lun]#*/}"
-		echo "dev_$lun: ${DEV[$lun]} max_sectors_kb $(cat "/sys/block/${DEV[$lun]#/dev/}/queue/max_sectors_kb") cfgstring ${CFG[$lun]}" >>"$RES/guest.txt"
+	# One image per LUN, rotated every round: LUN k uses image (k + round - 1) mod
+	# n, so over n rounds every stack runs on every image once. An image's 4 MiB
+	# objects land on the pool's 8 PGs (and the OSD's shards) by their names,
+	# at random, and that placement alone moved one stack against another by
+	# more than the stacks differ (bench-rbd 06:15, same handler both ways).
+	IMGS=()
+	for k in "${!LUNS[@]}"; do
+		IMGS+=("img$k")
+		timeout "$SVM_CEPH_TIMEOUT" rbd create --size "$SIZE" "bench/img$k"
 	done
+	attach_luns() { # attach_luns ROUND: every LUN on its image of ROUND, DEV set
+		local k lun img
+		for k in "${!LUNS[@]}"; do
+			lun=${LUNS[$k]}
+			img=${IMGS[$(((k + $1 - 1) % ${#IMGS[@]}))]}
+			vm_tcli "/backstores/${BS[$lun]%/*} create name=${BS[$lun]#*/} size=$SIZE cfgstring=${TMPL[$lun]/IMAGE/$img} hw_max_sectors=2048" ||
+				return 1
+			DEV[$lun]=$(vm_loop_lun "/backstores/${BS[$lun]}") || return 1
+			IMGOF[$lun]=$img
+			echo "round $1: $lun on bench/$img is ${DEV[$lun]} (max_sectors_kb $(cat "/sys/block/${DEV[$lun]#/dev/}/queue/max_sectors_kb"))" >>"$RES/guest.txt"
+		done
+	}
+	detach_luns() {
+		local lun
+		for lun in "${LUNS[@]}"; do
+			vm_tcli "/backstores/${BS[$lun]%/*} delete ${BS[$lun]#*/}" || return 1
+		done
+	}
+	attach_luns 1 || fail "could not create the LUNs"
+	for lun in "${LUNS[@]}"; do attribs "${BS[$lun]#*/}"; done
 	fill() {
 		local lun
 		for lun in "${LUNS[@]}"; do
@@ -252,12 +278,16 @@ if [ "$PART1" = 1 ]; then
 				--iodepth="$SEQ_QD" --rw=write --bs=1M --size="$REGION" \
 				--output-format=json --output="$RES/fio-fill-$lun.json" >"$RES/fio-fill-$lun.err" 2>&1 ||
 				{ cat "$RES/fio-fill-$lun.err" >&2; return 1; }
-			fio_json_row "fill-$lun" 0 fill "$lun" "${DEV[$lun]}"
+			fio_json_row "fill-$lun" 0 fill "$lun" "${DEV[$lun]}:${IMGOF[$lun]}"
 			vm_log "$(tail -n1 "$RES/runs.tsv")"
 		done
 	}
-	vm_step "write the first $REGION of every LUN" 1800 fill
+	vm_step "write the first $REGION of every image" 1800 fill
 	for ((r = 1; r <= ROUNDS; r++)); do
+		if [ "$r" -gt 1 ]; then
+			detach_luns || fail "could not delete the LUNs"
+			attach_luns "$r" || fail "could not create the LUNs of round $r"
+		fi
 		order=("${LUNS[@]}")
 		if [ $((r % 2)) = 0 ]; then # even rounds: the other way round
 			order=()
@@ -266,16 +296,16 @@ if [ "$PART1" = 1 ]; then
 		for wl in randwrite seqwrite seqread; do
 			for lun in "${order[@]}"; do
 				vm_step "round $r $wl $lun" $((TIME + RAMP + 300)) \
-					run_fio "r$r-$wl-$lun" "$r" "$wl" "$lun" "${DEV[$lun]}"
+					run_fio "r$r-$wl-$lun" "$r" "$wl" "$lun" "${DEV[$lun]}:${IMGOF[$lun]}"
 			done
 		done
 	done
 	ceph_mem 2>&1 | tee -a "$RES/ceph-mem.txt" >&2
 	vm_log "tcmu-runner resident: $(($(_ceph_rss_kib "$SVM_TCMU_PID") / 1024)) MiB" 2>&1 | tee -a "$RES/ceph-mem.txt" >&2
 	# free the OSD's memory for part 2
-	for lun in "${LUNS[@]}"; do
-		vm_tcli "/backstores/${BS[$lun]%/*} delete ${BS[$lun]#*/}" || fail "could not delete LUN $lun"
-		timeout 300 rbd rm --no-progress "${IMG[$lun]}" >&2
+	detach_luns || fail "could not delete the LUNs"
+	for img in "${IMGS[@]}"; do
+		timeout 300 rbd rm --no-progress "bench/$img" >&2
 	done
 fi
 

@@ -111,11 +111,15 @@ def main(argv):
     if p1:
         w("### svm on RBD vs tcmu-runner's user:rbd")
         w("")
-        w("Same cluster, same pool (`bench`), images of %s; LUNs `user:svm` (cfgstring"
+        rotated = any(":" in x["dev"] for x in p1)
+        w("Same cluster, same pool (`bench`, 8 PGs), images of %s; LUNs `user:svm` (cfgstring"
           % guest.get("size", "?"))
-        w("`rbd/bench/svm0;conf=...`) and `user:rbd` (`bench/rbd0;conf=...`), both")
-        w("`hw_max_sectors=2048`, through tcm_loop. fio libaio `direct=1` over the first %s"
-          % guest.get("region", "?"))
+        w("`rbd/bench/<image>;conf=...`) and `user:rbd` (`bench/<image>;conf=...`), all")
+        w("`hw_max_sectors=2048`, through tcm_loop.")
+        if rotated:
+            w("One image per LUN, rotated each round: over as many rounds as LUNs every stack")
+            w("runs once on every image (an image's object placement on the PGs is its own).")
+        w("fio libaio `direct=1` over the first %s" % guest.get("region", "?"))
         w("(written once with 1 MiB writes first), %s s ramp + %s s per run, 1 MiB runs at"
           % (guest.get("ramp_s", "?"), guest.get("time_s", "?")))
         w("iodepth %s; %s interleaved rounds, sync and"
@@ -126,14 +130,14 @@ def main(argv):
         rounds = sorted({int(x["round"]) for x in p1})
         svms = [l for l in ("svm", "svmnc", "rbd2") if any(x["lun"] == l for x in p1)]
         if "svmnc" in svms:
-            w("`svmnc` is a second `user:svm` LUN (`rbd/bench/svmnc0`) whose `conf=` adds")
+            w("`svmnc` is a second `user:svm` LUN whose `conf=` adds")
             w("`rbd cache = false` to `[client]`: the librbd setting `user:rbd` forces on itself")
             w("(tcmu-runner's rbd.c sets `rbd_cache` false before it connects), so svmnc vs")
             w("user:rbd compares the two handlers with the same librbd client settings; `svm`")
             w("keeps librbd's default cache (`rbd_cache = true`, `writearound`; WCE 1).")
             w("")
         if "rbd2" in svms:
-            w("`rbd2` is a second `user:rbd` LUN (`bench/rbd2`), the same stack as user:rbd:")
+            w("`rbd2` is a second `user:rbd` LUN, the same stack as user:rbd:")
             w("rbd2 / rbd is an A/A control, the difference this rig reads between two identical")
             w("stacks in this run.")
             w("")
@@ -169,6 +173,17 @@ def main(argv):
                                                for l in svms + ["rbd"] if (wl, l) in lat))
                       for wl, _d, _u, _c in WORKLOADS if (wl, "rbd") in lat))
         w("")
+        if rotated:
+            byimg = {}
+            for x in p1:
+                if ":" in x["dev"]:
+                    byimg.setdefault((x["workload"], x["dev"].split(":", 1)[1]), []).append(
+                        float(x["iops"] if x["workload"] == "randwrite" else x["mib_s"]))
+            w("By image, whatever the stack (mean of its runs): %s." % "; ".join(
+                "%s %s" % (wl, ", ".join("%s %s" % (img, fmt(statistics.mean(v)))
+                                         for (w2, img), v in sorted(byimg.items()) if w2 == wl))
+                for wl, _d, _u, _c in WORKLOADS if any(k[0] == wl for k in byimg)))
+            w("")
         cpu = {}
         span = float(guest.get("time_s", "0") or 0) + float(guest.get("ramp_s", "0") or 0)
         for x in p1:
