@@ -1051,47 +1051,74 @@ static void uring_cmd_done(struct svm_uring_op *op, int ret)
 }
 
 /*
- * Submit rcmd (a READ, WRITE or SYNCHRONIZE CACHE declined to the generic
- * path) to the ring: true, it completes on the engine's thread; false, the
- * ring cannot take it without waiting (a range held by a read-modify-write,
- * a migration's mirror, the ring full...) and nothing was done: the pool
- * takes it as before. Command thread, slot read-locked. Never blocks on I/O.
+ * The start uring_cmd and store_cmd share: rcmd (a READ, WRITE or
+ * SYNCHRONIZE CACHE declined to the generic path) checked for the plain
+ * path again (route and the callout are one call apart), its struct
+ * uring_cmd allocated and the LUN's side begun (svm_lun_async_begin, with
+ * store_ok). Returns what that returned, an fd or -EREMOTE, with *up set;
+ * or -EAGAIN with nothing done. Command thread. Never blocks on I/O.
  */
-static bool uring_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
+static int async_cmd_begin(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd,
+			   bool store_ok, struct uring_cmd **up)
 {
 	static const enum svm_lun_async_kind kinds[] = {
 		[SVM_SCSI_IO_READ] = SVM_LUN_ASYNC_READ,
 		[SVM_SCSI_IO_WRITE] = SVM_LUN_ASYNC_WRITE,
 		[SVM_SCSI_IO_FLUSH] = SVM_LUN_ASYNC_FLUSH,
 	};
-	static const enum svm_uring_kind ops[] = {
-		[SVM_SCSI_IO_READ] = SVM_URING_READ,
-		[SVM_SCSI_IO_WRITE] = SVM_URING_WRITE,
-		[SVM_SCSI_IO_FLUSH] = SVM_URING_FSYNC,
-	};
 	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
 	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
 	struct uring_cmd *u;
-	int fd;
+	int ret;
 
-	/* the checks again, here at once (route and the callout are one call apart) */
 	switch (svm_scsi_route(d->lun, &req)) {
 	case SVM_SCSI_ROUTE_RW:
 	case SVM_SCSI_ROUTE_READ:
 	case SVM_SCSI_ROUTE_WRITE_CACHED:
 		break;
 	default:
-		return false;
+		return -EAGAIN;
 	}
-	u = malloc(sizeof(*u));
+	u = calloc(1, sizeof(*u));
 	if (!u)
-		return false;
+		return -EAGAIN;
 	if (!svm_scsi_io_of(&req, &u->io))
 		goto free_cmd;
-	u->a = (struct svm_lun_async){.kind = kinds[u->io.kind]};
-	fd = svm_lun_async_begin(d->lun, &u->a, u->io.off, u->io.len, u->io.fua);
-	if (fd < 0)
+	u->a = (struct svm_lun_async){.kind = kinds[u->io.kind], .store_ok = store_ok};
+	ret = svm_lun_async_begin(d->lun, &u->a, u->io.off, u->io.len, u->io.fua);
+	if (ret < 0 && ret != -EREMOTE)
 		goto free_cmd;
+	u->dev = dev;
+	u->d = d;
+	u->rcmd = rcmd;
+	*up = u;
+	return ret;
+
+free_cmd:
+	free(u);
+	return -EAGAIN;
+}
+
+/*
+ * Submit rcmd to the ring: true, it completes on the engine's thread;
+ * false, the ring cannot take it without waiting (a range held by a
+ * read-modify-write, a migration's mirror, the ring full...) and nothing
+ * was done: the pool takes it as before. Command thread, slot read-locked.
+ * Never blocks on I/O.
+ */
+static bool uring_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
+{
+	static const enum svm_uring_kind ops[] = {
+		[SVM_SCSI_IO_READ] = SVM_URING_READ,
+		[SVM_SCSI_IO_WRITE] = SVM_URING_WRITE,
+		[SVM_SCSI_IO_FLUSH] = SVM_URING_FSYNC,
+	};
+	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
+	struct uring_cmd *u;
+	int fd = async_cmd_begin(dev, d, rcmd, false, &u);
+
+	if (fd < 0)
+		return false;
 	u->op = (struct svm_uring_op){
 		.kind = ops[u->io.kind],
 		.fd = fd,
@@ -1102,9 +1129,6 @@ static bool uring_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_c
 		.dsync = u->a.sync,
 		.done = uring_cmd_done,
 	};
-	u->dev = dev;
-	u->d = d;
-	u->rcmd = rcmd;
 	__atomic_add_fetch(&d->uring_inflight, 1, __ATOMIC_ACQ_REL);
 	if (svm_uring_submit(__atomic_load_n(&uring, __ATOMIC_ACQUIRE), &u->op))
 		goto end_async;
@@ -1114,7 +1138,6 @@ static bool uring_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_c
 end_async:
 	__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
 	svm_lun_async_end(d->lun, &u->a, -EAGAIN);
-free_cmd:
 	free(u);
 	return false;
 }
@@ -1126,8 +1149,7 @@ static void store_cmd_done(void *arg, int ret)
 }
 
 /*
- * Issue rcmd (a READ, WRITE or SYNCHRONIZE CACHE declined to the generic
- * path) on a store without an fd (RBD) asynchronously, the way user:rbd
+ * Issue rcmd on a store without an fd (RBD) asynchronously, the way user:rbd
  * does: librbd's callback completes it, no worker waits for it. true: in
  * flight; false: nothing was done (a file, a range held, a mirror, the
  * store reconnecting...) and the pool takes it. The LUN accounting and the
@@ -1136,45 +1158,22 @@ static void store_cmd_done(void *arg, int ret)
  */
 static bool store_cmd(struct tcmu_device *dev, struct svm_dev *d, struct tcmur_cmd *rcmd)
 {
-	static const enum svm_lun_async_kind kinds[] = {
-	    [SVM_SCSI_IO_READ] = SVM_LUN_ASYNC_READ,
-	    [SVM_SCSI_IO_WRITE] = SVM_LUN_ASYNC_WRITE,
-	    [SVM_SCSI_IO_FLUSH] = SVM_LUN_ASYNC_FLUSH,
-	};
 	static const enum svm_store_aio_kind ops[] = {
-	    [SVM_SCSI_IO_READ] = SVM_STORE_AIO_READ,
-	    [SVM_SCSI_IO_WRITE] = SVM_STORE_AIO_WRITE,
-	    [SVM_SCSI_IO_FLUSH] = SVM_STORE_AIO_FLUSH,
+		[SVM_SCSI_IO_READ] = SVM_STORE_AIO_READ,
+		[SVM_SCSI_IO_WRITE] = SVM_STORE_AIO_WRITE,
+		[SVM_SCSI_IO_FLUSH] = SVM_STORE_AIO_FLUSH,
 	};
 	struct tcmulib_cmd *cmd = rcmd->lib_cmd;
-	struct svm_scsi_req req = {.cdb = cmd->cdb, .iov = cmd->iovec, .iov_cnt = cmd->iov_cnt};
 	struct uring_cmd *u;
 	int ret;
 
 	if (!svm_store_is_rbd(svm_lun_source(d->lun)))
 		return false;
-	switch (svm_scsi_route(d->lun, &req)) {
-	case SVM_SCSI_ROUTE_RW:
-	case SVM_SCSI_ROUTE_READ:
-	case SVM_SCSI_ROUTE_WRITE_CACHED:
-		break;
-	default:
-		return false;
-	}
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return false;
-	if (!svm_scsi_io_of(&req, &u->io))
-		goto free_cmd;
-	u->a = (struct svm_lun_async){.kind = kinds[u->io.kind], .store_ok = true};
-	ret = svm_lun_async_begin(d->lun, &u->a, u->io.off, u->io.len, u->io.fua);
+	ret = async_cmd_begin(dev, d, rcmd, true, &u);
 	if (ret >= 0)
 		goto end_async; /* a file after all (a switchover): the pool */
 	if (ret != -EREMOTE)
-		goto free_cmd;
-	u->dev = dev;
-	u->d = d;
-	u->rcmd = rcmd;
+		return false;
 	__atomic_add_fetch(&d->uring_inflight, 1, __ATOMIC_ACQ_REL);
 	if (svm_store_aio(u->a.st, ops[u->io.kind], cmd->iovec, cmd->iov_cnt, u->io.off, u->io.len,
 			  u->io.fua || u->a.sync, store_cmd_done, u))
@@ -1186,7 +1185,6 @@ uncount:
 	__atomic_sub_fetch(&d->uring_inflight, 1, __ATOMIC_RELEASE);
 end_async:
 	svm_lun_async_end(d->lun, &u->a, -EAGAIN);
-free_cmd:
 	free(u);
 	return false;
 }
